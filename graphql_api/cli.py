@@ -1,0 +1,90 @@
+"""The `kontext` command: serve | migrate | export-schema | emulator."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from graphql_api.schema import build_schema
+from graphql_api.settings import Settings, SettingsError
+
+SCHEMA_FILE = Path("schema.graphql")
+
+
+def export_schema(path: Path, *, check: bool) -> int:
+    text = build_schema().as_str() + "\n"
+    if not check:
+        path.write_text(text)
+        print(f"wrote {path}")
+        return 0
+    current = path.read_text() if path.exists() else ""
+    if current != text:
+        print(f"{path} is out of date: run `kontext export-schema`", file=sys.stderr)
+        return 1
+    print(f"{path} matches the code")
+    return 0
+
+
+async def migrate(settings: Settings) -> int:
+    from tasks.database import Database
+
+    async with Database(settings.database_url) as database:
+        applied = await database.migrate()
+    print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
+    return 0
+
+
+def serve(settings: Settings) -> int:
+    import uvicorn
+
+    from graphql_api.app import create_app
+    from graphql_api.logs import configure_logging
+
+    configure_logging()
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        ws_max_size=16 * 1024 * 1024,
+    )
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="kontext", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the GraphQL service")
+    commands.add_parser("migrate", help="apply database migrations")
+    export = commands.add_parser("export-schema", help="write schema.graphql from the code")
+    export.add_argument("--check", action="store_true", help="fail if schema.graphql drifted")
+    export.add_argument("--path", type=Path, default=SCHEMA_FILE)
+    commands.add_parser("emulator", help="run the ComfyUI emulator", add_help=False)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, rest = parser().parse_known_args(argv)
+    if args.command == "emulator":
+        from comfy.emulator.cli import main as emulator_main
+
+        return emulator_main(rest)
+    if rest:
+        parser().error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.command == "export-schema":
+        return export_schema(args.path, check=args.check)
+    try:
+        settings = Settings.from_env(os.environ)
+    except SettingsError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "migrate":
+        return asyncio.run(migrate(settings))
+    return serve(settings)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,31 @@
+"""Per-request context: the services the resolvers call, the caller, and per-request loaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from strawberry.dataloader import DataLoader
+
+from tasks.models import StoredImage
+from tasks.services import Services
+
+
+async def load_images(ids: list[UUID]) -> list[StoredImage | None]:
+    found = {image.id: image for image in await StoredImage.filter(id__in=ids)}
+    return [found.get(image_id) for image_id in ids]
+
+
+@dataclass
+class RequestContext:
+    services: Services
+    owner: str
+    public_url: str
+    images: DataLoader[UUID, StoredImage | None] = field(
+        default_factory=lambda: DataLoader(load_fn=load_images)
+    )
+    connection_params: dict[str, Any] | None = None
+
+    def file_url(self, blob_key: str) -> str:
+        return f"{self.public_url}/files/{blob_key}"

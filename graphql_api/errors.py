@@ -1,0 +1,68 @@
+"""Every error leaves the API with an `extensions.code`; domain errors are mapped here, once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from tasks.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+INPUT_ERROR_MARKERS = (
+    "got invalid value",
+    "Expected value of type",
+    "Expected type",
+    "OneOf Input Object",
+    "must specify exactly one key",
+    "must be non-null",
+    "was not provided",
+)
+
+
+def error_code(error: GraphQLError) -> str:
+    original = error.original_error
+    if isinstance(original, DomainError):
+        return original.code
+    if original is not None:
+        return "INTERNAL_SERVER_ERROR"
+    if error.message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    if any(marker in error.message for marker in INPUT_ERROR_MARKERS):
+        return "BAD_USER_INPUT"
+    return "GRAPHQL_VALIDATION_FAILED"
+
+
+def with_code(error: GraphQLError) -> GraphQLError:
+    """Fill in `extensions` (code, and the problems of a domain error) if missing."""
+    extensions = dict(error.extensions or {})
+    original = error.original_error
+    if isinstance(original, DomainError):
+        extensions = {**original.extensions, **extensions}
+    elif original is not None and "code" not in extensions:
+        logger.error("unexpected error in a resolver", exc_info=original)
+        error.message = "Internal server error."
+    extensions.setdefault("code", error_code(error))
+    error.extensions = extensions
+    return error
+
+
+def coded(errors: list[GraphQLError] | None) -> Iterator[GraphQLError]:
+    for error in errors or ():
+        yield with_code(error)
+
+
+class ErrorCodes(SchemaExtension):
+    """Runs after every operation and gives each error its code."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        context = self.execution_context
+        if context.pre_execution_errors:
+            context.pre_execution_errors = list(coded(context.pre_execution_errors))
+        result = context.result
+        if result is not None and result.errors:
+            result.errors = list(coded(result.errors))

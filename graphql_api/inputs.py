@@ -1,0 +1,110 @@
+"""GraphQL input types and their translation into domain requests."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import strawberry
+from strawberry.file_uploads import Upload
+
+from graphql_api.scalars import Seed
+from tasks.errors import InvalidRequest
+from tasks.requests import (
+    Base64Source,
+    GenerationRequest,
+    ImageSource,
+    StoredImageSource,
+    UploadSource,
+    UrlSource,
+)
+
+DEFAULT_WORKFLOW = "flux_kontext_dev_basic"
+
+
+@strawberry.input(
+    one_of=True,
+    description=(
+        "Exactly one way to give an image: a multipart `upload`, `base64` (raw or a data: URI; "
+        "plain JSON requests only), an http(s) `url`, or the `imageId` of an earlier upload."
+    ),
+)
+class ImageInput:
+    upload: Upload | None = strawberry.UNSET
+    base64: str | None = strawberry.UNSET
+    url: str | None = strawberry.UNSET
+    image_id: strawberry.ID | None = strawberry.UNSET
+
+
+@strawberry.input(description="Optional generation parameters; omitted ones take the defaults.")
+class GenerationParametersInput:
+    steps: int | None = strawberry.UNSET
+    cfg: float | None = strawberry.UNSET
+    guidance: float | None = strawberry.UNSET
+    seed: Seed | None = strawberry.field(
+        default=strawberry.UNSET, description="null or omitted: a random seed, reported back."
+    )
+    sampler: str | None = strawberry.UNSET
+    scheduler: str | None = strawberry.UNSET
+    denoise: float | None = strawberry.UNSET
+
+
+@strawberry.input(description="An edit: a reference image and what to change in it.")
+class GenerateImageInput:
+    reference_image: ImageInput
+    description: str = strawberry.field(description="The editing instruction.")
+    parameters: GenerationParametersInput | None = None
+    second_image: ImageInput | None = strawberry.field(
+        default=None, description="An optional second reference image, stitched beside the first."
+    )
+    workflow: str = DEFAULT_WORKFLOW
+    count: int = strawberry.field(
+        default=1, description="1 to 8 sibling tasks with consecutive seeds."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retrying with the same key returns the same task(s) instead of new ones.",
+    )
+
+
+def parse_uuid(value: str, field: str) -> UUID:
+    try:
+        return UUID(str(value))
+    except ValueError as exc:
+        raise InvalidRequest.single(field, f"{value!r} is not a valid id.", "BAD_ID") from exc
+
+
+def image_source(image: ImageInput, field: str) -> ImageSource:
+    if image.upload:
+        return UploadSource(file=image.upload)
+    if image.base64:
+        return Base64Source(text=image.base64)
+    if image.url:
+        return UrlSource(url=image.url)
+    if image.image_id:
+        return StoredImageSource(image_id=parse_uuid(image.image_id, f"{field}.imageId"))
+    raise InvalidRequest.single(field, "Give exactly one non-empty image source.", "EMPTY_IMAGE")
+
+
+def given_parameters(parameters: GenerationParametersInput | None) -> dict[str, Any]:
+    if parameters is None:
+        return {}
+    return {
+        name: value
+        for name, value in vars(parameters).items()
+        if value is not strawberry.UNSET and value is not None
+    }
+
+
+def generation_request(data: GenerateImageInput, owner: str) -> GenerationRequest:
+    second = data.second_image
+    return GenerationRequest(
+        owner=owner,
+        description=data.description,
+        reference_image=image_source(data.reference_image, "input.referenceImage"),
+        second_image=image_source(second, "input.secondImage") if second else None,
+        workflow=data.workflow,
+        parameters=given_parameters(data.parameters),
+        count=data.count,
+        idempotency_key=data.idempotency_key,
+    )

@@ -1,0 +1,109 @@
+"""Query resolvers: thin, async, delegating to the domain."""
+
+from __future__ import annotations
+
+import json
+
+import strawberry
+from strawberry.types import Info
+
+from graphql_api.context import RequestContext
+from graphql_api.inputs import parse_uuid
+from graphql_api.types import (
+    Image,
+    Node,
+    PageInfo,
+    ParameterKind,
+    Task,
+    TaskConnection,
+    TaskEdge,
+    TaskStatus,
+    Workflow,
+    WorkflowParameter,
+)
+from tasks.history import Cursor, history_page
+from tasks.models import StoredImage
+from tasks.requests import HistoryQuery
+from tasks.status import TaskStatus as DomainStatus
+from workflows.manifest import ParameterSpec, WorkflowTemplate
+
+Ctx = Info[RequestContext, None]
+
+
+def workflow_of(template: WorkflowTemplate) -> Workflow:
+    return Workflow(
+        name=template.name,
+        title=template.title,
+        description=template.description,
+        parameters=[parameter_of(spec) for spec in template.parameters],
+    )
+
+
+def parameter_of(spec: ParameterSpec) -> WorkflowParameter:
+    return WorkflowParameter(
+        name=spec.name,
+        type=ParameterKind(spec.type),
+        description=spec.description,
+        required=spec.required,
+        default=None if spec.default is None else json.dumps(spec.default),
+        minimum=None if spec.minimum is None else float(spec.minimum),
+        maximum=None if spec.maximum is None else float(spec.maximum),
+        choices=list(spec.choices) if spec.choices else None,
+    )
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="One task of the caller's, by id.")
+    async def task(self, info: Ctx, id: strawberry.ID) -> Task | None:
+        context = info.context
+        row = await context.services.tasks.get(parse_uuid(id, "id"), owner=context.owner)
+        return Task.from_row(row)
+
+    @strawberry.field(description="The caller's tasks, newest first, as a Relay connection.")
+    async def history(
+        self,
+        info: Ctx,
+        first: int = 20,
+        after: str | None = None,
+        status: list[TaskStatus] | None = None,
+        search: str | None = None,
+    ) -> TaskConnection:
+        query = HistoryQuery(
+            owner=info.context.owner,
+            first=first,
+            after=after,
+            statuses=frozenset(DomainStatus(s.value) for s in status or ()),
+            search=search or None,
+        )
+        page = await history_page(query)
+        return TaskConnection(
+            edges=[
+                TaskEdge(cursor=Cursor.of(row).encode(), node=Task.from_row(row))
+                for row in page.tasks
+            ],
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                has_previous_page=after is not None,
+                start_cursor=page.start_cursor,
+                end_cursor=page.end_cursor,
+            ),
+            total_count=page.total_count,
+        )
+
+    @strawberry.field(description="An image the caller uploaded or generated.")
+    async def image(self, info: Ctx, id: strawberry.ID) -> Image | None:
+        row = await StoredImage.get_or_none(id=parse_uuid(id, "id"), owner=info.context.owner)
+        return Image.from_row(row, info.context) if row else None
+
+    @strawberry.field(description="Any task or image by id.")
+    async def node(self, info: Ctx, id: strawberry.ID) -> Node | None:
+        image = await Query.image(self, info, id)
+        if image is not None:
+            return image
+        return await Query.task(self, info, id)
+
+    @strawberry.field(description="The workflow templates, with their parameters and ranges.")
+    def workflows(self, info: Ctx) -> list[Workflow]:
+        templates = info.context.services.templates
+        return [workflow_of(templates.get(name)) for name in templates.names()]

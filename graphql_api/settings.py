@@ -1,0 +1,144 @@
+"""One typed settings object, read from KONTEXT_* environment variables (see README)."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class SettingsError(ValueError):
+    """An environment variable has a value the service cannot use."""
+
+
+def _csv(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _networks(text: str) -> tuple[IpNetwork, ...]:
+    return tuple(ipaddress.ip_network(part, strict=False) for part in _csv(text))
+
+
+def _bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+def _setting(env: str, default: T, parse: Callable[[str], T], doc: str) -> Any:
+    return field(default=default, metadata={"env": env, "parse": parse, "doc": doc})
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = _setting(
+        "KONTEXT_DATABASE_URL",
+        "sqlite://data/kontext.sqlite3",
+        str,
+        "Tortoise database URL: sqlite://path or postgres://user:pass@host:5432/db",
+    )
+    storage_dir: Path = _setting(
+        "KONTEXT_STORAGE_DIR", Path("data/files"), Path, "Folder for images (local storage)"
+    )
+    public_url: str = _setting(
+        "KONTEXT_PUBLIC_URL",
+        "",
+        str,
+        "Base URL of image links (set it behind a proxy); empty: the URL each request came to",
+    )
+    host: str = _setting("KONTEXT_HOST", "127.0.0.1", str, "Address `kontext serve` listens on")
+    port: int = _setting("KONTEXT_PORT", 8000, int, "Port `kontext serve` listens on")
+    comfyui_urls: tuple[str, ...] = _setting(
+        "KONTEXT_COMFYUI_URLS",
+        (),
+        _csv,
+        "Comma-separated ComfyUI base URLs; empty: start the bundled emulator (images are fake)",
+    )
+    emulator_step_seconds: float = _setting(
+        "KONTEXT_EMULATOR_STEP_SECONDS", 0.25, float, "Emulated seconds per sampling step"
+    )
+    migrate_on_start: bool = _setting(
+        "KONTEXT_MIGRATE_ON_START", True, _bool, "Apply database migrations at start-up"
+    )
+    max_image_bytes: int = _setting(
+        "KONTEXT_MAX_IMAGE_BYTES", 20 * 1024 * 1024, int, "Largest accepted image file, bytes"
+    )
+    max_image_pixels: int = _setting(
+        "KONTEXT_MAX_IMAGE_PIXELS", 50_000_000, int, "Largest accepted image, width × height"
+    )
+    url_fetch_timeout: float = _setting(
+        "KONTEXT_URL_FETCH_TIMEOUT", 15.0, float, "Seconds allowed to fetch an image by URL"
+    )
+    url_allowed_networks: tuple[IpNetwork, ...] = _setting(
+        "KONTEXT_URL_ALLOWED_NETWORKS",
+        (),
+        _networks,
+        "CIDRs exempt from the private-address refusal for image URLs (local setups only)",
+    )
+    cors_origins: tuple[str, ...] = _setting(
+        "KONTEXT_CORS_ORIGINS", (), _csv, "Comma-separated origins allowed to call the API"
+    )
+    graphiql: bool = _setting("KONTEXT_GRAPHIQL", True, _bool, "Serve GraphiQL at /graphql")
+    max_query_depth: int = _setting(
+        "KONTEXT_MAX_QUERY_DEPTH", 12, int, "Deepest GraphQL selection accepted"
+    )
+    max_query_tokens: int = _setting(
+        "KONTEXT_MAX_QUERY_TOKENS", 4000, int, "Most tokens in one GraphQL document"
+    )
+    max_query_aliases: int = _setting(
+        "KONTEXT_MAX_QUERY_ALIASES", 30, int, "Most aliases in one GraphQL document"
+    )
+    ws_keepalive_seconds: float = _setting(
+        "KONTEXT_WS_KEEPALIVE_SECONDS", 15.0, float, "Ping interval on subscription sockets"
+    )
+    model_unet: str = _setting(
+        "KONTEXT_MODEL_UNET", "", str, "Diffusion model file (empty: the template's fp8 default)"
+    )
+    model_clip_l: str = _setting("KONTEXT_MODEL_CLIP_L", "", str, "CLIP-L text encoder file")
+    model_t5: str = _setting("KONTEXT_MODEL_T5", "", str, "T5-XXL text encoder file")
+    model_vae: str = _setting("KONTEXT_MODEL_VAE", "", str, "VAE file")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            raw = environ.get(spec.metadata["env"])
+            if raw is None or raw == "":
+                continue
+            try:
+                values[spec.name] = spec.metadata["parse"](raw)
+            except ValueError as exc:
+                raise SettingsError(f"{spec.metadata['env']}={raw!r}: {exc}") from exc
+        return cls(**values)
+
+    @property
+    def uses_emulator(self) -> bool:
+        return not self.comfyui_urls
+
+    @property
+    def model_files(self) -> dict[str, str]:
+        chosen = {
+            "unet": self.model_unet,
+            "clip_l": self.model_clip_l,
+            "t5": self.model_t5,
+            "vae": self.model_vae,
+        }
+        return {slot: name for slot, name in chosen.items() if name}
+
+
+def settings_table() -> list[tuple[str, str, str]]:
+    """(variable, default, meaning) for every setting: the README table is made from this."""
+    rows = []
+    for spec in fields(Settings):
+        default = spec.default
+        shown = ",".join(map(str, default)) if isinstance(default, tuple) else str(default)
+        rows.append((spec.metadata["env"], shown, spec.metadata["doc"]))
+    return rows

@@ -1,0 +1,257 @@
+"""GraphQL output types. They describe the API and read from domain objects; they never expose them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Annotated
+from uuid import UUID
+
+import strawberry
+from strawberry.types import Info
+
+from graphql_api.context import RequestContext
+from graphql_api.scalars import Seed
+from tasks.models import StoredImage, Task as TaskRow
+from tasks.status import TaskStatus as DomainStatus
+
+TaskStatus = strawberry.enum(DomainStatus, description="Where a task is in its life.")
+
+
+@strawberry.interface(description="An object with a globally unique id.")
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type(description="An image in storage: an uploaded reference or a generated result.")
+class Image(Node):
+    url: str = strawberry.field(description="Where to download the full image.")
+    thumbnail_url: str | None = strawberry.field(description="A small WebP thumbnail.")
+    width: int
+    height: int
+    content_type: str
+    size: int = strawberry.field(description="Size of the file in bytes.")
+    sha256: str
+
+    @classmethod
+    def from_row(cls, row: StoredImage, context: RequestContext) -> Image:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            url=context.file_url(row.blob_key),
+            thumbnail_url=context.file_url(row.thumbnail_key) if row.thumbnail_key else None,
+            width=row.width,
+            height=row.height,
+            content_type=row.content_type,
+            size=row.size,
+            sha256=row.sha256,
+        )
+
+
+@strawberry.type(description="The edited image of a completed task.")
+class TaskResult:
+    image: Image
+    image_url: str
+    preview_url: str | None = strawberry.field(description="A small WebP of the result.")
+    width: int
+    height: int
+    format: str
+    bytes: int
+
+
+@strawberry.type(description="Why a task failed or was cancelled.")
+class TaskError:
+    code: str = strawberry.field(
+        description="WORKFLOW_INVALID, EXECUTION_FAILED, CANCELLED, LOST, TIMED_OUT, …"
+    )
+    message: str
+    node_id: str | None = None
+    node_type: str | None = None
+    exception_type: str | None = None
+
+
+@strawberry.type(description="The generation parameters a task runs with (defaults applied).")
+class GenerationParameters:
+    steps: int
+    cfg: float
+    guidance: float
+    seed: Seed
+    sampler: str
+    scheduler: str
+    denoise: float
+
+
+async def _image(context: RequestContext, image_id: UUID | None) -> Image | None:
+    if image_id is None:
+        return None
+    row = await context.images.load(image_id)
+    return Image.from_row(row, context) if row is not None else None
+
+
+@strawberry.type(description="One Kontext edit of a reference image.")
+class Task(Node):
+    status: TaskStatus
+    description: str
+    workflow: str
+    parameters: GenerationParameters
+    progress: float = strawberry.field(description="0 to 100.")
+    step: int = strawberry.field(description="Sampling steps done so far.")
+    total_steps: int = strawberry.field(description="Sampling steps in this run.")
+    current_node: str | None = strawberry.field(description="The ComfyUI node running now.")
+    queue_position: int | None = strawberry.field(
+        description="Tasks ahead of this one while it waits; null once it runs."
+    )
+    attempts: int
+    batch_id: strawberry.ID | None
+    batch_index: int
+    error: TaskError | None
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    preview_path: strawberry.Private[str | None]
+    reference_image_id: strawberry.Private[UUID]
+    second_image_id: strawberry.Private[UUID | None]
+    result_image_id: strawberry.Private[UUID | None]
+
+    @strawberry.field(description="The newest latent preview while the task runs.")
+    def preview_url(self, info: Info[RequestContext, None]) -> str | None:
+        return info.context.file_url(self.preview_path) if self.preview_path else None
+
+    @strawberry.field
+    async def reference_image(self, info: Info[RequestContext, None]) -> Image | None:
+        return await _image(info.context, self.reference_image_id)
+
+    @strawberry.field
+    async def second_image(self, info: Info[RequestContext, None]) -> Image | None:
+        return await _image(info.context, self.second_image_id)
+
+    @strawberry.field(description="The edited image, once the task is COMPLETED.")
+    async def result(self, info: Info[RequestContext, None]) -> TaskResult | None:
+        image = await _image(info.context, self.result_image_id)
+        if image is None:
+            return None
+        return TaskResult(
+            image=image,
+            image_url=image.url,
+            preview_url=image.thumbnail_url,
+            width=image.width,
+            height=image.height,
+            format=image.content_type.removeprefix("image/").upper(),
+            bytes=image.size,
+        )
+
+    @classmethod
+    def from_row(cls, row: TaskRow) -> Task:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            status=row.status,
+            description=row.description,
+            workflow=row.workflow,
+            parameters=parameters_of(row),
+            progress=round(row.progress, 2),
+            step=row.step,
+            total_steps=row.total_steps,
+            current_node=row.current_node,
+            queue_position=row.queue_position,
+            attempts=row.attempts,
+            batch_id=strawberry.ID(str(row.batch_id)) if row.batch_id else None,
+            batch_index=row.batch_index,
+            error=error_of(row),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+            preview_path=row.preview_key,
+            reference_image_id=row.reference_image_id,  # type: ignore[attr-defined]
+            second_image_id=row.second_image_id,  # type: ignore[attr-defined]
+            result_image_id=row.result_image_id,  # type: ignore[attr-defined]
+        )
+
+
+def parameters_of(row: TaskRow) -> GenerationParameters:
+    values = row.parameters
+    return GenerationParameters(
+        steps=int(values["steps"]),
+        cfg=float(values["cfg"]),
+        guidance=float(values["guidance"]),
+        seed=int(row.seed),  # type: ignore[arg-type]
+        sampler=str(values["sampler"]),
+        scheduler=str(values["scheduler"]),
+        denoise=float(values["denoise"]),
+    )
+
+
+def error_of(row: TaskRow) -> TaskError | None:
+    if row.error_code is None:
+        return None
+    details = row.error_details or {}
+    return TaskError(
+        code=row.error_code,
+        message=row.error_message or "",
+        node_id=details.get("node_id"),
+        node_type=details.get("node_type"),
+        exception_type=details.get("exception_type"),
+    )
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class TaskEdge:
+    cursor: str
+    node: Task
+
+
+@strawberry.type(description="A page of history, newest first (Relay connection).")
+class TaskConnection:
+    edges: list[TaskEdge]
+    page_info: PageInfo
+    total_count: int = strawberry.field(description="Tasks matching the filters, all pages.")
+
+
+@strawberry.type(description="What generateImage accepted.")
+class GenerateImagePayload:
+    task: Task = strawberry.field(description="The first (or only) task created.")
+    tasks: list[Task] = strawberry.field(description="Every task of the batch, in seed order.")
+    message: str
+    replayed: bool = strawberry.field(
+        description="True when an idempotency key returned tasks created by an earlier call."
+    )
+
+
+class ParameterKind(Enum):
+    STRING = "string"
+    INT = "int"
+    FLOAT = "float"
+    SEED = "seed"
+    ENUM = "enum"
+    IMAGE = "image"
+
+
+ParameterType = strawberry.enum(ParameterKind, name="ParameterType")
+
+
+@strawberry.type(description="One public parameter of a workflow template.")
+class WorkflowParameter:
+    name: str
+    type: ParameterType
+    description: str
+    required: bool
+    default: Annotated[str | None, strawberry.field(description="The default, as JSON text.")]
+    minimum: float | None
+    maximum: float | None
+    choices: list[str] | None
+
+
+@strawberry.type(description="A workflow template the service can run.")
+class Workflow:
+    name: str
+    title: str
+    description: str
+    parameters: list[WorkflowParameter]

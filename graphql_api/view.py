@@ -1,0 +1,47 @@
+"""The Strawberry ASGI view: builds each request's context from the application's services."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import strawberry
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+
+from graphql_api.context import RequestContext
+from graphql_api.settings import Settings
+
+LOCAL_OWNER = "local"
+
+
+class KontextGraphQL(GraphQL[RequestContext, None]):
+    def __init__(self, schema: strawberry.Schema, settings: Settings) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if settings.graphiql else None,
+            allow_queries_via_get=False,
+            keep_alive=settings.ws_keepalive_seconds > 0,
+            keep_alive_interval=settings.ws_keepalive_seconds,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
+            connection_init_wait_timeout=timedelta(seconds=10),
+            multipart_uploads_enabled=True,
+        )
+        self._public_url = settings.public_url.rstrip("/")
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> RequestContext:
+        state: Any = request.state
+        return RequestContext(
+            services=state.services, owner=LOCAL_OWNER, public_url=self.base_url(request)
+        )
+
+    def base_url(self, request: Request | WebSocket) -> str:
+        if self._public_url:
+            return self._public_url
+        url = str(request.base_url).rstrip("/")
+        return url.replace("ws://", "http://", 1).replace("wss://", "https://", 1)

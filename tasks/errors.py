@@ -1,0 +1,88 @@
+"""Domain errors. Each carries a stable code; the API layer maps them to `extensions.code` in one place.
+
+DomainError
+ ├── InvalidRequest        BAD_USER_INPUT   (with one problem per offending field)
+ ├── TaskNotFound          NOT_FOUND        (also for anything owned by someone else)
+ ├── ImageNotFound         NOT_FOUND
+ ├── IdempotencyConflict   IDEMPOTENCY_CONFLICT
+ └── InvalidTaskState      INVALID_STATE    (e.g. cancelling a finished task)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a request: where (a dotted input path), why (a reason code), and a sentence."""
+
+    field: str
+    message: str
+    reason: str = "INVALID"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "reason": self.reason, "message": self.message}
+
+
+class DomainError(Exception):
+    code = "INTERNAL_SERVER_ERROR"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        return {"code": self.code}
+
+
+class InvalidRequest(DomainError):
+    code = "BAD_USER_INPUT"
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
+        self.problems = problems
+
+    @classmethod
+    def single(cls, field: str, message: str, reason: str = "INVALID") -> InvalidRequest:
+        return cls([Problem(field=field, message=message, reason=reason)])
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        first = self.problems[0]
+        return {
+            "code": self.code,
+            "field": first.field,
+            "reason": first.reason,
+            "problems": [p.as_dict() for p in self.problems],
+        }
+
+
+class TaskNotFound(DomainError):
+    code = "NOT_FOUND"
+
+    def __init__(self, task_id: object) -> None:
+        super().__init__(f"No task with id {task_id}.")
+
+
+class ImageNotFound(DomainError):
+    code = "NOT_FOUND"
+
+    def __init__(self, image_id: object) -> None:
+        super().__init__(f"No image with id {image_id}; upload it again.")
+
+
+class IdempotencyConflict(DomainError):
+    code = "IDEMPOTENCY_CONFLICT"
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"Idempotency key {key!r} was already used for a different request; "
+            "use a new key for a new request."
+        )
+
+
+class InvalidTaskState(DomainError):
+    code = "INVALID_STATE"

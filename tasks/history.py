@@ -1,0 +1,91 @@
+"""History: a keyset-paginated list of a caller's tasks, newest first, on (created_at, id)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from tortoise.expressions import Q
+
+from tasks.errors import InvalidRequest
+from tasks.models import Task
+from tasks.requests import HistoryQuery
+
+MAX_PAGE = 100
+MAX_SEARCH = 200
+
+
+@dataclass(frozen=True)
+class Cursor:
+    created_at: datetime
+    task_id: UUID
+
+    def encode(self) -> str:
+        raw = f"{self.created_at.isoformat()}|{self.task_id}"
+        return base64.urlsafe_b64encode(raw.encode()).decode()
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor:
+        try:
+            created, task_id = base64.urlsafe_b64decode(text.encode()).decode().split("|")
+            return cls(created_at=datetime.fromisoformat(created), task_id=UUID(task_id))
+        except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+            raise InvalidRequest.single(
+                "after", "This cursor is not one this API handed out.", "BAD_CURSOR"
+            ) from exc
+
+    @classmethod
+    def of(cls, task: Task) -> Cursor:
+        return cls(created_at=task.created_at, task_id=task.id)
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    tasks: list[Task]
+    has_next_page: bool
+    total_count: int
+
+    @property
+    def end_cursor(self) -> str | None:
+        return Cursor.of(self.tasks[-1]).encode() if self.tasks else None
+
+    @property
+    def start_cursor(self) -> str | None:
+        return Cursor.of(self.tasks[0]).encode() if self.tasks else None
+
+
+def check_history_query(query: HistoryQuery) -> None:
+    if not 1 <= query.first <= MAX_PAGE:
+        raise InvalidRequest.single(
+            "first", f"first must be between 1 and {MAX_PAGE}.", "OUT_OF_RANGE"
+        )
+    if query.search is not None and len(query.search) > MAX_SEARCH:
+        raise InvalidRequest.single(
+            "search", f"search is limited to {MAX_SEARCH} characters.", "OUT_OF_RANGE"
+        )
+
+
+async def history_page(query: HistoryQuery) -> HistoryPage:
+    check_history_query(query)
+    base = Task.filter(owner=query.owner)
+    if query.statuses:
+        base = base.filter(status__in=list(query.statuses))
+    if query.search:
+        base = base.filter(description__icontains=query.search.strip())
+    total = await base.count()
+    page = base
+    if query.after is not None:
+        cursor = Cursor.decode(query.after)
+        page = page.filter(
+            Q(created_at__lt=cursor.created_at)
+            | Q(created_at=cursor.created_at, id__lt=cursor.task_id)
+        )
+    rows = await page.order_by("-created_at", "-id").limit(query.first + 1)
+    return HistoryPage(
+        tasks=list(rows[: query.first]),
+        has_next_page=len(rows) > query.first,
+        total_count=total,
+    )

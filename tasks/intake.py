@@ -1,0 +1,150 @@
+"""Turns an image source from a request into a normalised image, then into a stored image row."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from storage.blobs import BlobStore, input_key, thumbnail_key
+from storage.errors import ImageRejected
+from storage.images import ImageLimits, NormalizedImage, make_thumbnail, normalize_image
+from storage.sources import decode_base64, fetch_url
+from tasks.clock import utc_now
+from tasks.errors import ImageNotFound, InvalidRequest
+from tasks.models import ImageKind, StoredImage
+from tasks.requests import (
+    Base64Source,
+    ImageSource,
+    StoredImageSource,
+    UploadSource,
+    UrlSource,
+)
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class IntakeSettings:
+    limits: ImageLimits = field(default_factory=ImageLimits)
+    url_timeout: float = 15.0
+    url_max_redirects: int = 3
+    url_allowed_networks: Sequence[IpNetwork] = ()
+
+
+@dataclass(frozen=True)
+class AcquiredImage:
+    """An image ready to be used by a task: already stored, or normalised and waiting to be stored."""
+
+    field: str
+    stored: StoredImage | None = None
+    pending: NormalizedImage | None = None
+
+    @property
+    def sha256(self) -> str:
+        if self.stored is not None:
+            return self.stored.sha256
+        assert self.pending is not None
+        return self.pending.sha256
+
+
+@dataclass
+class PersistResult:
+    image: StoredImage
+    written_keys: list[str]
+
+
+class ImageIntake:
+    def __init__(self, blobs: BlobStore, settings: IntakeSettings) -> None:
+        self._blobs = blobs
+        self._settings = settings
+
+    async def acquire(self, source: ImageSource, *, owner: str, field: str) -> AcquiredImage:
+        """Read and validate an image without writing anything."""
+        if isinstance(source, StoredImageSource):
+            stored = await StoredImage.get_or_none(id=source.image_id, owner=owner)
+            if stored is None:
+                raise ImageNotFound(source.image_id)
+            return AcquiredImage(field=field, stored=stored)
+        try:
+            data = await self._read_bytes(source)
+            normalized = await normalize_image(data, self._settings.limits)
+        except ImageRejected as exc:
+            raise InvalidRequest.single(field, exc.message, exc.code) from exc
+        return AcquiredImage(field=field, pending=normalized)
+
+    async def _read_bytes(self, source: ImageSource) -> bytes:
+        cap = self._settings.limits.max_bytes
+        if isinstance(source, UploadSource):
+            return await read_capped(source, cap)
+        if isinstance(source, Base64Source):
+            return decode_base64(source.text, max_bytes=cap)
+        if isinstance(source, UrlSource):
+            return await fetch_url(
+                source.url,
+                max_bytes=cap,
+                timeout=self._settings.url_timeout,
+                max_redirects=self._settings.url_max_redirects,
+                allowed_networks=self._settings.url_allowed_networks,
+            )
+        raise TypeError(f"not a readable image source: {source!r}")
+
+    async def persist(self, image: AcquiredImage, *, owner: str) -> PersistResult:
+        """Store a pending image (blob, thumbnail, row). Call inside the request's transaction."""
+        if image.stored is not None:
+            return PersistResult(image=image.stored, written_keys=[])
+        normalized = image.pending
+        assert normalized is not None
+        existing = await StoredImage.get_or_none(
+            owner=owner, kind=ImageKind.INPUT, sha256=normalized.sha256
+        )
+        if existing is not None:
+            return PersistResult(image=existing, written_keys=[])
+        written = await self._write_blobs(normalized)
+        try:
+            row = await self._create_row(normalized, owner)
+        except BaseException:
+            await self.discard(written)
+            raise
+        return PersistResult(image=row, written_keys=written)
+
+    async def _create_row(self, normalized: NormalizedImage, owner: str) -> StoredImage:
+        return await StoredImage.create(
+            owner=owner,
+            kind=ImageKind.INPUT,
+            sha256=normalized.sha256,
+            blob_key=input_key(normalized.sha256, normalized.format),
+            thumbnail_key=thumbnail_key(normalized.sha256),
+            content_type=normalized.content_type,
+            width=normalized.width,
+            height=normalized.height,
+            size=normalized.size,
+            created_at=utc_now(),
+        )
+
+    async def _write_blobs(self, normalized: NormalizedImage) -> list[str]:
+        written: list[str] = []
+        key = input_key(normalized.sha256, normalized.format)
+        if not await self._blobs.exists(key):
+            await self._blobs.put(key, normalized.data, normalized.content_type)
+            written.append(key)
+        thumb = thumbnail_key(normalized.sha256)
+        if not await self._blobs.exists(thumb):
+            await self._blobs.put(thumb, await make_thumbnail(normalized.data), "image/webp")
+            written.append(thumb)
+        return written
+
+    async def discard(self, keys: Sequence[str]) -> None:
+        """Remove blobs written for a request that then failed."""
+        for key in keys:
+            await self._blobs.delete(key)
+
+
+async def read_capped(source: UploadSource, cap: int) -> bytes:
+    data = await source.file.read(cap + 1)
+    if len(data) > cap:
+        raise ImageRejected(
+            "IMAGE_TOO_LARGE",
+            f"The file is larger than the {cap // (1024 * 1024)} MB limit.",
+        )
+    return data

@@ -1,0 +1,60 @@
+"""What a caller asks the domain for, free of any transport (GraphQL, HTTP) types."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+from uuid import UUID
+
+from tasks.status import TaskStatus
+
+
+class AsyncReadable(Protocol):
+    """An uploaded file as the web framework hands it over."""
+
+    async def read(self, size: int = -1) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class UploadSource:
+    file: AsyncReadable
+
+
+@dataclass(frozen=True)
+class Base64Source:
+    text: str
+
+
+@dataclass(frozen=True)
+class UrlSource:
+    url: str
+
+
+@dataclass(frozen=True)
+class StoredImageSource:
+    image_id: UUID
+
+
+ImageSource = UploadSource | Base64Source | UrlSource | StoredImageSource
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    owner: str
+    description: str
+    reference_image: ImageSource
+    workflow: str = "flux_kontext_dev_basic"
+    second_image: ImageSource | None = None
+    parameters: Mapping[str, object] = field(default_factory=dict)
+    count: int = 1
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class HistoryQuery:
+    owner: str
+    first: int = 20
+    after: str | None = None
+    statuses: frozenset[TaskStatus] = frozenset()
+    search: str | None = None

@@ -1,0 +1,267 @@
+"""TaskService: submit, look up, cancel and delete tasks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from tasks.clock import utc_now
+from tasks.errors import (
+    IdempotencyConflict,
+    InvalidRequest,
+    InvalidTaskState,
+    Problem,
+    TaskNotFound,
+)
+from tasks.events import EventKind
+from tasks.intake import AcquiredImage, ImageIntake
+from tasks.models import StoredImage, Task
+from tasks.requests import GenerationRequest, ImageSource
+from tasks.status import ACTIVE_STATUSES, TaskStatus
+from tasks.transitions import TaskChanges
+from workflows.parameters import InvalidParameters, ResolvedParameters, resolve_parameters
+from workflows.registry import TemplateRegistry, UnknownWorkflow
+
+SEED_SPACE = 2**64
+MAX_BATCH = 8
+MAX_IDEMPOTENCY_KEY = 128
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    tasks: list[Task]
+    replayed: bool
+
+
+class TaskCanceller:
+    """Stops a task wherever it is. The ComfyUI side is plugged in by the dispatcher."""
+
+    async def cancel_remote(self, task: Task) -> None:
+        return None
+
+
+class TaskService:
+    def __init__(
+        self,
+        *,
+        templates: TemplateRegistry,
+        intake: ImageIntake,
+        changes: TaskChanges,
+        canceller: TaskCanceller | None = None,
+    ) -> None:
+        self._templates = templates
+        self._intake = intake
+        self._changes = changes
+        self._canceller = canceller or TaskCanceller()
+
+    async def get(self, task_id: UUID, *, owner: str) -> Task:
+        task = await Task.get_or_none(id=task_id, owner=owner)
+        if task is None:
+            raise TaskNotFound(task_id)
+        return task
+
+    async def submit(self, request: GenerationRequest) -> SubmitResult:
+        check_batch(request)
+        params = self._resolve(request)
+        images = [
+            await self._intake.acquire(
+                request.reference_image, owner=request.owner, field="input.referenceImage"
+            )
+        ]
+        if request.second_image is not None:
+            images.append(
+                await self._intake.acquire(
+                    request.second_image, owner=request.owner, field="input.secondImage"
+                )
+            )
+        request_hash = fingerprint(request, params, images)
+        replay = await self._replay(request, request_hash)
+        if replay is not None:
+            return SubmitResult(tasks=replay, replayed=True)
+        try:
+            tasks = await self._create(request, params, images, request_hash)
+        except IntegrityError:
+            # A concurrent request with the same idempotency key won the race.
+            replay = await self._replay(request, request_hash)
+            if replay is None:
+                raise
+            return SubmitResult(tasks=replay, replayed=True)
+        for task in tasks:
+            await self._changes.announce(task, EventKind.CREATED)
+        return SubmitResult(tasks=tasks, replayed=False)
+
+    def _resolve(self, request: GenerationRequest) -> ResolvedParameters:
+        try:
+            template = self._templates.get(request.workflow)
+        except UnknownWorkflow as exc:
+            raise InvalidRequest.single("input.workflow", str(exc), "UNKNOWN_WORKFLOW") from exc
+        raw: dict[str, object] = {**request.parameters, "description": request.description}
+        try:
+            return resolve_parameters(template, raw)
+        except InvalidParameters as exc:
+            raise InvalidRequest(
+                [
+                    Problem(field=field_path(p.name), message=p.message, reason=p.reason)
+                    for p in exc.problems
+                ]
+            ) from exc
+
+    async def _replay(self, request: GenerationRequest, request_hash: str) -> list[Task] | None:
+        if request.idempotency_key is None:
+            return None
+        existing = await Task.filter(
+            owner=request.owner, idempotency_key=request.idempotency_key
+        ).order_by("batch_index")
+        if not existing:
+            return None
+        if existing[0].request_hash != request_hash:
+            raise IdempotencyConflict(request.idempotency_key)
+        return list(existing)
+
+    async def _create(
+        self,
+        request: GenerationRequest,
+        params: ResolvedParameters,
+        images: Sequence[AcquiredImage],
+        request_hash: str,
+    ) -> list[Task]:
+        written: list[str] = []
+        try:
+            async with in_transaction():
+                stored: list[StoredImage] = []
+                for image in images:
+                    result = await self._intake.persist(image, owner=request.owner)
+                    written.extend(result.written_keys)
+                    stored.append(result.image)
+                return await create_tasks(request, params, stored, request_hash)
+        except BaseException:
+            await self._intake.discard(written)
+            raise
+
+    async def store_image(self, source: ImageSource, *, owner: str) -> StoredImage:
+        image = await self._intake.acquire(source, owner=owner, field="image")
+        async with in_transaction():
+            result = await self._intake.persist(image, owner=owner)
+        return result.image
+
+    async def cancel(self, task_id: UUID, *, owner: str) -> Task:
+        task = await self.get(task_id, owner=owner)
+        if task.status.is_terminal:
+            raise InvalidTaskState(
+                f"Task {task_id} is already {task.status.value}; only pending or processing "
+                "tasks can be cancelled."
+            )
+        if task.status is TaskStatus.PROCESSING or task.prompt_id is not None:
+            await self._canceller.cancel_remote(task)
+        cancelled = await self._changes.apply(
+            task.id,
+            EventKind.STATUS,
+            expect=ACTIVE_STATUSES,
+            status=TaskStatus.CANCELLED,
+            finished_at=utc_now(),
+            error_code="CANCELLED",
+            error_message="Cancelled on request.",
+        )
+        if cancelled is None:
+            return await self.get(task_id, owner=owner)
+        return cancelled
+
+    async def delete(self, task_id: UUID, *, owner: str) -> UUID:
+        task = await self.get(task_id, owner=owner)
+        if not task.status.is_terminal:
+            raise InvalidTaskState(
+                f"Task {task_id} is {task.status.value}; cancel it before deleting it."
+            )
+        await task.delete()
+        await self._changes.announce(task, EventKind.DELETED)
+        return task.id
+
+
+def check_batch(request: GenerationRequest) -> None:
+    problems: list[Problem] = []
+    if not 1 <= request.count <= MAX_BATCH:
+        problems.append(
+            Problem("input.count", f"count must be between 1 and {MAX_BATCH}.", "OUT_OF_RANGE")
+        )
+    key = request.idempotency_key
+    if key is not None and not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
+        problems.append(
+            Problem(
+                "input.idempotencyKey",
+                f"idempotencyKey must be 1 to {MAX_IDEMPOTENCY_KEY} characters.",
+                "OUT_OF_RANGE",
+            )
+        )
+    if problems:
+        raise InvalidRequest(problems)
+
+
+def field_path(parameter: str) -> str:
+    if parameter == "description":
+        return "input.description"
+    return f"input.parameters.{parameter}"
+
+
+def fingerprint(
+    request: GenerationRequest, params: ResolvedParameters, images: Sequence[AcquiredImage]
+) -> str:
+    """A stable hash of everything that defines the request (for idempotency keys)."""
+    canonical = {
+        "workflow": request.workflow,
+        "parameters": {k: str(v) for k, v in sorted(params.values.items())},
+        "images": [image.sha256 for image in images],
+        "count": request.count,
+    }
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+
+
+def pick_seed(requested: int | None) -> int:
+    return secrets.randbits(64) if requested is None else requested
+
+
+async def create_tasks(
+    request: GenerationRequest,
+    params: ResolvedParameters,
+    images: Sequence[StoredImage],
+    request_hash: str,
+) -> list[Task]:
+    base_seed = pick_seed(params.seed)
+    batch_id = uuid.uuid4() if request.count > 1 else None
+    stored_parameters = public_parameters(params.values)
+    tasks = []
+    for index in range(request.count):
+        now = utc_now()
+        tasks.append(
+            await Task.create(
+                id=uuid.uuid4(),
+                owner=request.owner,
+                status=TaskStatus.PENDING,
+                workflow=request.workflow,
+                description=str(params.values["description"]),
+                parameters=stored_parameters,
+                seed=str((base_seed + index) % SEED_SPACE),
+                reference_image=images[0],
+                second_image=images[1] if len(images) > 1 else None,
+                batch_id=batch_id,
+                batch_index=index,
+                idempotency_key=request.idempotency_key,
+                request_hash=request_hash,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    return tasks
+
+
+def public_parameters(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The resolved parameters kept on the task (seed and description have columns of their own)."""
+    return {k: v for k, v in values.items() if k not in ("seed", "description")}

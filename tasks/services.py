@@ -1,0 +1,18 @@
+"""The domain services an application hands to its API layer, built once per application."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storage.blobs import BlobStore
+from tasks.broker import Broker
+from tasks.service import TaskService
+from workflows.registry import TemplateRegistry
+
+
+@dataclass(frozen=True)
+class Services:
+    tasks: TaskService
+    templates: TemplateRegistry
+    blobs: BlobStore
+    broker: Broker

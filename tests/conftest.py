@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from graphql_api.app import create_app
+from graphql_api.settings import Settings
+from tasks.database import Database
+from tests.support.databases import database_url_for, prepare_database
+from tests.support.server import serve_asgi
+
+DATABASE_FIXTURES = {"database", "database_url", "settings", "app_url", "api"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.database)
+
+
+@pytest.fixture
+async def database_url(tmp_path: Path) -> str:
+    url = database_url_for(tmp_path)
+    await prepare_database(url)
+    return url
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    async with Database(database_url) as db:
+        with db.bound():
+            yield db
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        storage_dir=tmp_path / "files",
+        
+        migrate_on_start=False,
+    )
+
+
+@pytest.fixture
+async def app_url(settings: Settings) -> AsyncIterator[str]:
+    async with serve_asgi(create_app(settings)) as url:
+        yield url
