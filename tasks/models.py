@@ -33,7 +33,7 @@ class StoredImage(Model):
 
     class Meta:
         table = "stored_image"
-        unique_together = (("owner", "kind", "sha256"),)
+        indexes = (Index(fields=("owner", "kind", "sha256"), name="image_owner_kind_sha"),)
 
 
 class Task(Model):
@@ -71,6 +71,9 @@ class Task(Model):
     backend = fields.CharField(max_length=255, null=True)
     prompt_id = fields.CharField(max_length=36, null=True, unique=True)
     attempts = fields.IntField(default=0)
+    node_count = fields.IntField(default=0)
+    dispatched_at = fields.DatetimeField(null=True)
+    queued_at = fields.DatetimeField(null=True)
 
     error_code = fields.CharField(max_length=64, null=True)
     error_message = fields.TextField(null=True)

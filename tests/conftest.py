@@ -3,12 +3,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from graphql_api.app import create_app
 from graphql_api.settings import Settings
 from tasks.database import Database
 from tests.support.databases import database_url_for, prepare_database
+from tests.support.graphql import GraphQLClient
 from tests.support.server import serve_asgi
 
 DATABASE_FIXTURES = {"database", "database_url", "settings", "app_url", "api"}
@@ -48,3 +50,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 async def app_url(settings: Settings) -> AsyncIterator[str]:
     async with serve_asgi(create_app(settings)) as url:
         yield url
+
+
+@pytest.fixture
+async def api(app_url: str, database: Database) -> AsyncIterator[GraphQLClient]:
+    async with httpx.AsyncClient(base_url=app_url, timeout=30) as http:
+        yield GraphQLClient(http)

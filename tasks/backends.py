@@ -1,0 +1,83 @@
+"""The ComfyUI backends this service runs tasks on, and which of them can take work now."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from comfy.client import ComfyClient
+from comfy.errors import ComfyError
+
+logger = logging.getLogger(__name__)
+
+# One prompt running and one queued behind it: the GPU never waits for us, and no task is
+# stranded in one backend's queue while another backend is idle.
+PROMPTS_PER_BACKEND = 2
+
+
+@dataclass
+class Backend:
+    url: str
+    client: ComfyClient
+    emulated: bool = False
+    connected: bool = False
+    checked: bool = False
+    problem: str | None = "not checked yet"
+    version: str | None = None
+    running: list[str] = field(default_factory=list)
+    queued: list[str] = field(default_factory=list)
+    reconnects: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.url
+
+    @property
+    def ready(self) -> bool:
+        return self.connected and self.problem is None
+
+    @property
+    def not_ready_reason(self) -> str | None:
+        if not self.connected:
+            return "websocket not connected"
+        return self.problem
+
+    async def check(self, required_node_types: Iterable[str]) -> None:
+        """Ask the server what it is and whether it has every node type our templates use."""
+        try:
+            stats = await self.client.system_stats()
+            missing = await self.client.missing_node_types(required_node_types)
+        except ComfyError as exc:
+            self.problem = f"unreachable: {exc}"
+            return
+        self.version = stats.comfyui_version
+        self.checked = True
+        self.problem = f"missing node types: {', '.join(sorted(missing))}" if missing else None
+        if missing:
+            logger.error("backend %s lacks node types %s", self.url, sorted(missing))
+
+    async def refresh_queue(self) -> None:
+        snapshot = await self.client.queue()
+        self.running = list(snapshot.running)
+        self.queued = list(snapshot.pending)
+
+
+class BackendPool:
+    def __init__(self, backends: Sequence[Backend]) -> None:
+        self._backends = {backend.name: backend for backend in backends}
+
+    @property
+    def all(self) -> list[Backend]:
+        return list(self._backends.values())
+
+    def get(self, name: str | None) -> Backend | None:
+        return self._backends.get(name) if name else None
+
+    def pick(self, loads: Counter[str]) -> Backend | None:
+        """The least-loaded ready backend with room for another prompt."""
+        candidates = [
+            b for b in self._backends.values() if b.ready and loads[b.name] < PROMPTS_PER_BACKEND
+        ]
+        return min(candidates, key=lambda b: loads[b.name], default=None)

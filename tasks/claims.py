@@ -1,0 +1,58 @@
+"""Claiming the next pending task for a backend, safely across replicas."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+
+from tortoise.expressions import F
+from tortoise.functions import Count
+from tortoise.transactions import in_transaction
+
+from tasks.clock import utc_now
+from tasks.models import Task
+from tasks.status import ACTIVE_STATUSES, TaskStatus
+
+
+class TaskClaimer:
+    """Takes the oldest unsent pending task and gives it a fresh prompt id and a backend.
+
+    On PostgreSQL `FOR UPDATE SKIP LOCKED` lets many replicas claim at once without waiting on
+    each other; SQLite has one writer and this process's lock is enough.
+    """
+
+    def __init__(self, *, skip_locked: bool) -> None:
+        self._skip_locked = skip_locked
+        self._lock = asyncio.Lock()
+
+    async def claim(self, backend: str, node_count: int) -> Task | None:
+        async with self._lock, in_transaction():
+            query = Task.filter(status=TaskStatus.PENDING, prompt_id=None).order_by(
+                "created_at", "id"
+            )
+            if self._skip_locked:
+                query = query.select_for_update(skip_locked=True)
+            task = await query.first()
+            if task is None:
+                return None
+            await Task.filter(id=task.id).update(
+                prompt_id=str(uuid.uuid4()),
+                backend=backend,
+                attempts=F("attempts") + 1,
+                node_count=node_count,
+                dispatched_at=utc_now(),
+                queued_at=None,
+            )
+            return await Task.get(id=task.id)
+
+
+async def backend_loads() -> Counter[str]:
+    """Prompts each backend holds for us (sent and not finished), counted in the database."""
+    rows = (
+        await Task.filter(status__in=list(ACTIVE_STATUSES), backend__isnull=False)
+        .annotate(count=Count("id"))
+        .group_by("backend")
+        .values("backend", "count")
+    )
+    return Counter({str(row["backend"]): int(row["count"]) for row in rows})

@@ -1,0 +1,135 @@
+"""The dispatcher: moves pending tasks onto backends with room, one prompt at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from comfy.errors import ComfyError, ComfyUnavailable, PromptRejected
+from storage.blobs import BlobStore
+from tasks.backends import Backend, BackendPool
+from tasks.claims import TaskClaimer, backend_loads
+from tasks.clock import utc_now
+from tasks.models import StoredImage, Task
+from tasks.outcomes import TaskOutcomes
+from tasks.status import TaskStatus
+from workflows.binder import bind
+from workflows.parameters import ResolvedParameters
+from workflows.registry import TemplateRegistry
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DispatchSettings:
+    models: Mapping[str, str] = field(default_factory=dict)
+    poll_seconds: float = 1.0
+    preview_method: str = "auto"
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        pool: BackendPool,
+        templates: TemplateRegistry,
+        blobs: BlobStore,
+        claimer: TaskClaimer,
+        outcomes: TaskOutcomes,
+        settings: DispatchSettings,
+    ) -> None:
+        self._pool = pool
+        self._templates = templates
+        self._blobs = blobs
+        self._claimer = claimer
+        self._outcomes = outcomes
+        self._settings = settings
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                while await self.dispatch_one():
+                    pass
+            except ComfyError:
+                logger.exception("dispatch round failed; retrying")
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self._settings.poll_seconds)
+            except TimeoutError:
+                pass
+
+    async def dispatch_one(self) -> bool:
+        """Send one task to a backend; False when there is nothing to send or nowhere to send it."""
+        backend = self._pool.pick(await backend_loads())
+        if backend is None:
+            return False
+        template = self._templates.get_default()
+        task = await self._claimer.claim(backend.name, len(template.graph))
+        if task is None:
+            return False
+        await self._send(task, backend)
+        return True
+
+    async def _send(self, task: Task, backend: Backend) -> None:
+        assert task.prompt_id is not None
+        try:
+            prompt = await self._prompt_for(task, backend)
+            await backend.client.queue_prompt(
+                prompt,
+                prompt_id=task.prompt_id,
+                extra_data={"preview_method": self._settings.preview_method},
+            )
+        except PromptRejected as exc:
+            await self._outcomes.failed(
+                task.id, "WORKFLOW_INVALID", str(exc), {"node_errors": exc.node_errors}
+            )
+            return
+        except ComfyUnavailable as exc:
+            logger.warning("backend %s unavailable, task %s stays pending: %s", backend.url, task.id, exc)
+            backend.problem = f"unavailable: {exc}"
+            await self._outcomes.released(task.id, task.prompt_id)
+            return
+        await self._confirm_queued(task, backend)
+
+    async def _confirm_queued(self, task: Task, backend: Backend) -> None:
+        queued = await Task.filter(id=task.id, prompt_id=task.prompt_id).update(queued_at=utc_now())
+        current = await Task.get_or_none(id=task.id)
+        if not queued or current is None or current.status is TaskStatus.CANCELLED:
+            # Cancelled while we were sending: take it back out of the backend.
+            assert task.prompt_id is not None
+            await backend.client.delete_from_queue([task.prompt_id])
+            await backend.client.interrupt(task.prompt_id)
+
+    async def _prompt_for(self, task: Task, backend: Backend) -> dict[str, object]:
+        template = self._templates.get(task.workflow)
+        images = {"image": await self._upload(task.reference_image_id, backend)}  # type: ignore[attr-defined]
+        if task.second_image_id is not None:  # type: ignore[attr-defined]
+            images["image2"] = await self._upload(task.second_image_id, backend)  # type: ignore[attr-defined]
+        params = ResolvedParameters(
+            values={**task.parameters, "description": task.description}, seed=int(task.seed)
+        )
+        return bind(
+            template,
+            params,
+            images=images,
+            models=self._settings.models,
+            filename_prefix=f"kontext/{task.id}",
+        )
+
+    async def _upload(self, image_id: object, backend: Backend) -> str:
+        image = await StoredImage.get(id=image_id)
+        data = await read_blob(self._blobs, image.blob_key)
+        extension = image.content_type.removeprefix("image/").replace("jpeg", "jpg")
+        uploaded = await backend.client.upload_image(data, filename=f"{image.sha256}.{extension}")
+        return uploaded.name
+
+
+async def read_blob(blobs: BlobStore, key: str) -> bytes:
+    chunks = [chunk async for chunk in blobs.open(key)]
+    return b"".join(chunks)

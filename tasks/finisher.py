@@ -1,0 +1,86 @@
+"""Finishing a prompt: read its history, store its image, and end the task accordingly."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+from uuid import UUID
+
+from comfy.errors import ComfyError
+from comfy.models import HistoryEntry
+from tasks.backends import Backend
+from tasks.models import Task
+from tasks.outcomes import TaskOutcomes
+from tasks.outputs import OutputCollector
+from workflows.registry import TemplateRegistry
+
+logger = logging.getLogger(__name__)
+
+# /history/{id} is written just after execution_success; give it a moment.
+HISTORY_DELAYS = (0.0, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
+
+
+class PromptFinisher:
+    def __init__(
+        self, *, outcomes: TaskOutcomes, collector: OutputCollector, templates: TemplateRegistry
+    ) -> None:
+        self._outcomes = outcomes
+        self._collector = collector
+        self._templates = templates
+
+    async def complete(self, task_id: UUID, prompt_id: str, backend: Backend) -> None:
+        entry = await self._history(prompt_id, backend)
+        if entry is None:
+            logger.warning("no history for prompt %s on %s yet; reconciliation will retry",
+                           prompt_id, backend.url)
+            return
+        await self.settle(task_id, entry, backend)
+
+    async def settle(self, task_id: UUID, entry: HistoryEntry, backend: Backend) -> None:
+        """End a task from its prompt's history entry (success, error or interrupt)."""
+        if entry.outcome == "interrupted":
+            await self._outcomes.cancelled(task_id, "Interrupted on the ComfyUI server.")
+            return
+        if entry.outcome == "error":
+            await self.fail_from_error(task_id, entry.error or {})
+            return
+        task = await Task.get_or_none(id=task_id)
+        if task is None or task.status.is_terminal:
+            return
+        template = self._templates.get(task.workflow)
+        images = [image for image in entry.outputs if image.node_id == template.output_node]
+        if not images:
+            await self._outcomes.failed(
+                task_id, "NO_OUTPUT", f"The prompt finished without an image from node {template.output_node}."
+            )
+            return
+        try:
+            stored = await self._collector.collect(task, backend.client, images[0])
+        except ComfyError as exc:
+            logger.warning("could not download the output of task %s: %s", task_id, exc)
+            return
+        if await self._outcomes.completed(task_id, stored) is None:
+            await stored.delete()
+
+    async def fail_from_error(self, task_id: UUID, error: dict[str, Any]) -> None:
+        node_type = error.get("node_type")
+        message = str(error.get("exception_message", "The workflow failed.")).strip()
+        await self._outcomes.failed(
+            task_id,
+            "EXECUTION_FAILED",
+            f"{node_type or 'A node'} failed: {message}",
+            {
+                "node_id": error.get("node_id"),
+                "node_type": node_type,
+                "exception_type": error.get("exception_type"),
+            },
+        )
+
+    async def _history(self, prompt_id: str, backend: Backend) -> HistoryEntry | None:
+        for delay in HISTORY_DELAYS:
+            await asyncio.sleep(delay)
+            entry = await backend.client.history(prompt_id)
+            if entry is not None:
+                return entry
+        return None

@@ -1,0 +1,104 @@
+"""How a task ends (or goes back to the queue): each a single conditional transition."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from tortoise.expressions import F
+
+from tasks.clock import utc_now
+from tasks.events import EventKind
+from tasks.models import StoredImage, Task
+from tasks.status import ACTIVE_STATUSES, TaskStatus
+from tasks.transitions import TaskChanges
+
+RUN_RESET: dict[str, Any] = {
+    "prompt_id": None,
+    "backend": None,
+    "dispatched_at": None,
+    "queued_at": None,
+    "step": 0,
+    "total_steps": 0,
+    "progress": 0.0,
+    "current_node": None,
+    "started_at": None,
+}
+
+
+class TaskOutcomes:
+    def __init__(self, changes: TaskChanges, *, max_attempts: int) -> None:
+        self._changes = changes
+        self.max_attempts = max_attempts
+
+    async def started(self, task_id: UUID) -> Task | None:
+        return await self._changes.apply(
+            task_id,
+            EventKind.STATUS,
+            expect=[TaskStatus.PENDING],
+            status=TaskStatus.PROCESSING,
+            started_at=utc_now(),
+            queue_position=None,
+        )
+
+    async def completed(self, task_id: UUID, image: StoredImage) -> Task | None:
+        return await self._changes.apply(
+            task_id,
+            EventKind.STATUS,
+            expect=ACTIVE_STATUSES,
+            status=TaskStatus.COMPLETED,
+            result_image_id=image.id,
+            progress=100.0,
+            current_node=None,
+            finished_at=utc_now(),
+        )
+
+    async def failed(
+        self, task_id: UUID, code: str, message: str, details: dict[str, Any] | None = None
+    ) -> Task | None:
+        return await self._changes.apply(
+            task_id,
+            EventKind.STATUS,
+            expect=ACTIVE_STATUSES,
+            status=TaskStatus.FAILED,
+            error_code=code,
+            error_message=message,
+            error_details=details,
+            current_node=None,
+            finished_at=utc_now(),
+        )
+
+    async def cancelled(self, task_id: UUID, message: str = "Cancelled on request.") -> Task | None:
+        return await self._changes.apply(
+            task_id,
+            EventKind.STATUS,
+            expect=ACTIVE_STATUSES,
+            status=TaskStatus.CANCELLED,
+            error_code="CANCELLED",
+            error_message=message,
+            current_node=None,
+            finished_at=utc_now(),
+        )
+
+    async def lost(self, task: Task, reason: str) -> Task | None:
+        """The backend no longer knows the prompt: queue the task again, same seed, or give up."""
+        if task.attempts >= self.max_attempts:
+            return await self.failed(
+                task.id,
+                "LOST",
+                f"{reason}; gave up after {task.attempts} attempts.",
+            )
+        return await self._changes.apply(
+            task.id,
+            EventKind.STATUS,
+            expect=ACTIVE_STATUSES,
+            status=TaskStatus.PENDING,
+            **RUN_RESET,
+        )
+
+    async def released(self, task_id: UUID, prompt_id: str) -> bool:
+        """Undo a claim whose prompt never reached the backend; the attempt does not count."""
+        released = await Task.filter(
+            id=task_id, prompt_id=prompt_id, status=TaskStatus.PENDING
+        ).update(attempts=F("attempts") - 1, **RUN_RESET)
+        return bool(released)

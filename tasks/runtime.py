@@ -1,0 +1,157 @@
+"""The ComfyUI side of the service: backends, their event streams and trackers, and the dispatcher.
+
+Built once by the application's lifespan; everything it starts stops when it closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+
+from comfy.client import ComfyClient
+from comfy.stream import ComfyEventStream
+from storage.blobs import BlobStore
+from tasks.background import BackgroundTasks
+from tasks.backends import Backend, BackendPool
+from tasks.broker import Broker
+from tasks.cancelling import RemoteCanceller
+from tasks.claims import TaskClaimer
+from tasks.dispatcher import DispatchSettings, Dispatcher
+from tasks.finisher import PromptFinisher
+from tasks.outcomes import TaskOutcomes
+from tasks.outputs import OutputCollector
+from tasks.previews import PreviewKeeper
+from tasks.reconciler import Reconciler
+from tasks.tracker import BackendTracker
+from tasks.transitions import TaskChanges
+from workflows.registry import TemplateRegistry
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RuntimeSettings:
+    urls: Sequence[str]
+    emulated: bool = False
+    client_id: str = "kontext-graphql"
+    max_attempts: int = 3
+    health_seconds: float = 5.0
+    request_timeout: float = 30.0
+    reconnect_base_delay: float = 0.5
+    reconnect_max_delay: float = 10.0
+    skip_locked: bool = False
+    dispatch: DispatchSettings = field(default_factory=DispatchSettings)
+
+
+def websocket_url(http_url: str) -> str:
+    return http_url.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+
+
+class ComfyRuntime:
+    def __init__(
+        self,
+        settings: RuntimeSettings,
+        *,
+        templates: TemplateRegistry,
+        blobs: BlobStore,
+        changes: TaskChanges,
+        broker: Broker,
+    ) -> None:
+        self.settings = settings
+        self._templates = templates
+        self._blobs = blobs
+        self._changes = changes
+        self._broker = broker
+        self._stack = contextlib.AsyncExitStack()
+        self._background = BackgroundTasks()
+        self._trackers: list[BackendTracker] = []
+        self.pool = BackendPool([])
+        self.outcomes = TaskOutcomes(changes, max_attempts=settings.max_attempts)
+        self.canceller = RemoteCanceller(self.pool)
+        self.dispatcher: Dispatcher | None = None
+
+    async def __aenter__(self) -> ComfyRuntime:
+        backends = [await self._open_backend(url) for url in self.settings.urls]
+        self.pool = BackendPool(backends)
+        self.canceller = RemoteCanceller(self.pool)
+        finisher = PromptFinisher(
+            outcomes=self.outcomes, collector=OutputCollector(self._blobs), templates=self._templates
+        )
+        reconciler = Reconciler(outcomes=self.outcomes, finisher=finisher)
+        self.dispatcher = Dispatcher(
+            pool=self.pool,
+            templates=self._templates,
+            blobs=self._blobs,
+            claimer=TaskClaimer(skip_locked=self.settings.skip_locked),
+            outcomes=self.outcomes,
+            settings=self.settings.dispatch,
+        )
+        for backend in backends:
+            self._track(backend, finisher, reconciler)
+        self._background.start(self.dispatcher.run(), "dispatcher")
+        self._background.start(self._health_loop(), "backend-health")
+        self._background.start(self._wake_on_new_tasks(), "dispatch-wakeup")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._background.aclose()
+        for tracker in self._trackers:
+            await tracker.close()
+        await self._stack.aclose()
+
+    async def _open_backend(self, url: str) -> Backend:
+        client = ComfyClient(
+            url, client_id=self.settings.client_id, timeout=self.settings.request_timeout
+        )
+        await self._stack.enter_async_context(client)
+        backend = Backend(url=url.rstrip("/"), client=client, emulated=self.settings.emulated)
+        await backend.check(self._templates.required_node_types())
+        return backend
+
+    def _track(self, backend: Backend, finisher: PromptFinisher, reconciler: Reconciler) -> None:
+        assert self.dispatcher is not None
+        tracker = BackendTracker(
+            backend=backend,
+            templates=self._templates,
+            changes=self._changes,
+            outcomes=self.outcomes,
+            finisher=finisher,
+            previews=PreviewKeeper(self._blobs, self._changes),
+            reconciler=reconciler,
+            on_idle=self.dispatcher.wake,
+        )
+        self._trackers.append(tracker)
+        stream = ComfyEventStream(
+            websocket_url(backend.url) + "/ws",
+            self.settings.client_id,
+            tracker,
+            base_delay=self.settings.reconnect_base_delay,
+            max_delay=self.settings.reconnect_max_delay,
+        )
+        self._background.start(stream.run(), f"stream {backend.url}")
+
+    async def _health_loop(self) -> None:
+        required = self._templates.required_node_types()
+        while True:
+            await asyncio.sleep(self.settings.health_seconds)
+            for backend in self.pool.all:
+                if backend.problem is not None:
+                    await backend.check(required)
+                    if backend.ready and self.dispatcher is not None:
+                        self.dispatcher.wake()
+
+    async def _wake_on_new_tasks(self) -> None:
+        assert self.dispatcher is not None
+        async with self._broker.subscribe(lambda event: event.kind.value == "CREATED") as events:
+            while True:
+                await events.next()
+                self.dispatcher.wake()

@@ -1,0 +1,182 @@
+"""The tracker: turns one backend's websocket events into task state."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+from comfy.errors import ComfyError
+from comfy.protocol import PreviewFrame, ServerMessage
+from tasks.backends import Backend
+from tasks.events import EventKind
+from tasks.finisher import PromptFinisher
+from tasks.models import Task
+from tasks.outcomes import TaskOutcomes
+from tasks.previews import PreviewKeeper
+from tasks.progress import PromptRun
+from tasks.reconciler import Reconciler
+from tasks.transitions import TaskChanges
+from workflows.registry import TemplateRegistry
+
+logger = logging.getLogger(__name__)
+
+PREVIEW_INTERVAL = 0.5
+
+
+class BackendTracker:
+    """Handles the event stream of one backend (comfy.stream.StreamHandler)."""
+
+    def __init__(
+        self,
+        *,
+        backend: Backend,
+        templates: TemplateRegistry,
+        changes: TaskChanges,
+        outcomes: TaskOutcomes,
+        finisher: PromptFinisher,
+        previews: PreviewKeeper,
+        reconciler: Reconciler,
+        on_idle: Any,
+    ) -> None:
+        self._backend = backend
+        self._templates = templates
+        self._changes = changes
+        self._outcomes = outcomes
+        self._finisher = finisher
+        self._previews = previews
+        self._reconciler = reconciler
+        self._on_idle = on_idle
+        self._runs: dict[str, PromptRun] = {}
+        self._running_prompt: str | None = None
+        self._finishing: set[asyncio.Task[None]] = set()
+
+    async def on_connected(self) -> None:
+        self._backend.connected = True
+        await self._reconciler.reconcile(self._backend)
+        self._on_idle()
+
+    async def on_disconnected(self, reason: str) -> None:
+        self._backend.connected = False
+        self._backend.reconnects += 1
+        logger.warning("backend %s disconnected: %s", self._backend.url, reason)
+
+    async def on_preview(self, frame: PreviewFrame) -> None:
+        prompt_id = frame.prompt_id or self._running_prompt
+        run = await self._run(prompt_id) if prompt_id else None
+        if run is not None and run.preview_due(time.monotonic(), PREVIEW_INTERVAL):
+            await self._previews.keep(run.task_id, frame.image)
+
+    async def on_message(self, message: ServerMessage) -> None:
+        kind = message["type"]
+        data: dict[str, Any] = dict(message["data"])  # type: ignore[typeddict-item]
+        if kind == "status":
+            await self._on_status(data)
+            return
+        prompt_id = data.get("prompt_id")
+        run = await self._run(prompt_id) if prompt_id else None
+        if run is None:
+            return
+        handler = getattr(self, f"_on_{kind}", None)
+        if handler is not None:
+            await handler(run, data)
+
+    async def _on_status(self, data: dict[str, Any]) -> None:
+        remaining = data.get("status", {}).get("exec_info", {}).get("queue_remaining")
+        if remaining == 0:
+            self._running_prompt = None
+            self._on_idle()
+
+    async def _on_execution_start(self, run: PromptRun, data: dict[str, Any]) -> None:
+        self._running_prompt = run.prompt_id
+        run.started = True
+        task = await self._outcomes.started(run.task_id)
+        if task is None:
+            await self._stop_if_unwanted(run)
+
+    async def _on_execution_cached(self, run: PromptRun, data: dict[str, Any]) -> None:
+        run.cached(list(data.get("nodes", [])))
+        await self._record_progress(run)
+
+    async def _on_executing(self, run: PromptRun, data: dict[str, Any]) -> None:
+        node = data.get("node")
+        run.executing(node)
+        if node is None:
+            self._runs.pop(run.prompt_id, None)
+            return
+        await self._record_progress(run)
+
+    async def _on_progress(self, run: PromptRun, data: dict[str, Any]) -> None:
+        if run.sampled(str(data.get("node")), int(data["value"]), int(data["max"])):
+            await self._record_progress(run)
+
+    async def _on_execution_success(self, run: PromptRun, data: dict[str, Any]) -> None:
+        run.finishing = True
+        self._start_finishing(run)
+
+    async def _on_execution_error(self, run: PromptRun, data: dict[str, Any]) -> None:
+        self._runs.pop(run.prompt_id, None)
+        await self._finisher.fail_from_error(run.task_id, data)
+        self._on_idle()
+
+    async def _on_execution_interrupted(self, run: PromptRun, data: dict[str, Any]) -> None:
+        self._runs.pop(run.prompt_id, None)
+        await self._outcomes.cancelled(run.task_id, "Interrupted on the ComfyUI server.")
+        self._on_idle()
+
+    async def _record_progress(self, run: PromptRun) -> None:
+        percent = run.update_percent()
+        await self._changes.apply(
+            run.task_id,
+            EventKind.PROGRESS,
+            expect=None,
+            step=run.step,
+            total_steps=run.total_steps,
+            progress=percent,
+            current_node=run.current_node,
+        )
+
+    async def _stop_if_unwanted(self, run: PromptRun) -> None:
+        task = await Task.get_or_none(id=run.task_id)
+        if task is None or task.status.is_terminal:
+            with contextlib.suppress(ComfyError):
+                await self._backend.client.interrupt(run.prompt_id)
+
+    def _start_finishing(self, run: PromptRun) -> None:
+        job = asyncio.create_task(self._finish(run))
+        self._finishing.add(job)
+        job.add_done_callback(self._finishing.discard)
+
+    async def _finish(self, run: PromptRun) -> None:
+        try:
+            await self._finisher.complete(run.task_id, run.prompt_id, self._backend)
+        finally:
+            self._runs.pop(run.prompt_id, None)
+            self._on_idle()
+
+    async def _run(self, prompt_id: str) -> PromptRun | None:
+        run = self._runs.get(prompt_id)
+        if run is not None:
+            return run
+        task = await Task.get_or_none(prompt_id=prompt_id)
+        if task is None or task.status.is_terminal:
+            return None
+        template = self._templates.get(task.workflow)
+        run = PromptRun(
+            prompt_id=prompt_id,
+            task_id=task.id,
+            node_count=task.node_count,
+            sampler_node=template.sampler_node,
+            step=task.step,
+            total_steps=task.total_steps,
+            percent=task.progress,
+        )
+        self._runs[prompt_id] = run
+        return run
+
+    async def close(self) -> None:
+        for job in list(self._finishing):
+            job.cancel()
+        await asyncio.gather(*self._finishing, return_exceptions=True)
