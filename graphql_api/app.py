@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
@@ -20,8 +20,12 @@ from graphql_api.schema import build_schema
 from graphql_api.settings import Settings
 from graphql_api.view import KontextGraphQL
 from storage.blobs import LocalBlobStore
-from storage.images import ImageLimits
-from tasks.broker import InProcessBroker
+from storage.limits import ImageLimits
+from comfy.emulator import EmulatorConfig, running_emulator
+from tasks.broker import Broker, InProcessBroker
+from tasks.dispatcher import DispatchSettings
+from tasks.pg_broker import PostgresBroker
+from tasks.runtime import ComfyRuntime, RuntimeSettings
 from tasks.database import Database
 from tasks.intake import ImageIntake, IntakeSettings
 from tasks.service import TaskService
@@ -50,27 +54,75 @@ def intake_settings(settings: Settings) -> IntakeSettings:
     )
 
 
-def build_services(settings: Settings) -> Services:
-    blobs = LocalBlobStore(settings.storage_dir)
-    broker = InProcessBroker()
-    templates = load_templates()
-    tasks = TaskService(
-        templates=templates,
-        intake=ImageIntake(blobs, intake_settings(settings)),
-        changes=TaskChanges(broker),
+def choose_broker(database: Database) -> contextlib.AbstractAsyncContextManager[Broker]:
+    if database.is_postgres:
+        return PostgresBroker(database.url)
+    return contextlib.nullcontext(InProcessBroker())
+
+
+def runtime_settings(settings: Settings, urls: Sequence[str], database: Database) -> RuntimeSettings:
+    return RuntimeSettings(
+        urls=urls,
+        emulated=settings.uses_emulator,
+        client_id=settings.comfyui_client_id,
+        max_attempts=settings.max_attempts,
+        skip_locked=database.is_postgres,
+        dispatch=DispatchSettings(models=settings.model_files),
     )
-    return Services(tasks=tasks, templates=templates, blobs=blobs, broker=broker)
+
+
+@contextlib.asynccontextmanager
+async def comfyui_urls(settings: Settings) -> AsyncIterator[tuple[str, ...]]:
+    """The configured ComfyUI servers, or the bundled emulator when none is configured."""
+    if not settings.uses_emulator or not settings.dispatch:
+        yield settings.comfyui_urls if settings.dispatch else ()
+        return
+    config = EmulatorConfig(step_seconds=settings.emulator_step_seconds, preview_method="latent2rgb")
+    async with running_emulator(config) as emulator:
+        logger.warning(EMULATOR_BANNER, emulator.url)
+        yield (emulator.url,)
+
+
+EMULATOR_BANNER = (
+    "\n" + "!" * 78 + "\n"
+    "!! NO COMFYUI CONFIGURED (KONTEXT_COMFYUI_URLS is empty): using the bundled EMULATOR at %s\n"
+    "!! Images are SYNTHETIC stand-ins, not Flux.1 Kontext output. Set KONTEXT_COMFYUI_URLS.\n"
+    + "!" * 78
+)
 
 
 def make_lifespan(settings: Settings) -> Any:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
-        async with Database(settings.database_url) as database:
+        async with contextlib.AsyncExitStack() as stack:
+            database = await stack.enter_async_context(Database(settings.database_url))
             if settings.migrate_on_start:
                 await database.migrate()
-            with database.bound():
-                services = build_services(settings)
-                yield {"services": services, "database": database, "settings": settings}
+            stack.enter_context(database.bound())
+            broker = await stack.enter_async_context(choose_broker(database))
+            urls = await stack.enter_async_context(comfyui_urls(settings))
+            blobs = LocalBlobStore(settings.storage_dir)
+            templates = load_templates()
+            changes = TaskChanges(broker)
+            runtime = await stack.enter_async_context(
+                ComfyRuntime(
+                    runtime_settings(settings, urls, database),
+                    templates=templates,
+                    blobs=blobs,
+                    changes=changes,
+                    broker=broker,
+                )
+            )
+            tasks = TaskService(
+                templates=templates,
+                intake=ImageIntake(blobs, intake_settings(settings)),
+                changes=changes,
+                canceller=runtime.canceller,
+            )
+            services = Services(
+                tasks=tasks, templates=templates, blobs=blobs, broker=broker, backends=runtime.pool
+            )
+            yield {"services": services, "database": database, "settings": settings}
 
     return lifespan
 

@@ -27,7 +27,7 @@ def error_code(error: GraphQLError) -> str:
     original = error.original_error
     if isinstance(original, DomainError):
         return original.code
-    if original is not None:
+    if error.path is not None:
         return "INTERNAL_SERVER_ERROR"
     if error.message.startswith("Syntax Error"):
         return "GRAPHQL_PARSE_FAILED"
@@ -42,7 +42,7 @@ def with_code(error: GraphQLError) -> GraphQLError:
     original = error.original_error
     if isinstance(original, DomainError):
         extensions = {**original.extensions, **extensions}
-    elif original is not None and "code" not in extensions:
+    elif original is not None and error.path is not None and "code" not in extensions:
         logger.error("unexpected error in a resolver", exc_info=original)
         error.message = "Internal server error."
     extensions.setdefault("code", error_code(error))

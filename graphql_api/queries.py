@@ -10,6 +10,7 @@ from strawberry.types import Info
 from graphql_api.context import RequestContext
 from graphql_api.inputs import parse_uuid
 from graphql_api.types import (
+    BackendInfo,
     Image,
     Node,
     PageInfo,
@@ -102,6 +103,23 @@ class Query:
         if image is not None:
             return image
         return await Query.task(self, info, id)
+
+    @strawberry.field(description="The ComfyUI backends, their health and their queues.")
+    def backends(self, info: Ctx) -> list[BackendInfo]:
+        return [
+            BackendInfo(
+                url=backend.url,
+                emulated=backend.emulated,
+                connected=backend.connected,
+                ready=backend.ready,
+                not_ready_reason=backend.not_ready_reason,
+                comfyui_version=backend.version,
+                running_prompt_ids=list(backend.running),
+                queued_prompt_ids=list(backend.queued),
+                reconnects=backend.reconnects,
+            )
+            for backend in info.context.services.backends.all
+        ]
 
     @strawberry.field(description="The workflow templates, with their parameters and ranges.")
     def workflows(self, info: Ctx) -> list[Workflow]:

@@ -26,8 +26,9 @@ def parse_seed(value: object) -> int:
     return seed
 
 
-Seed = strawberry.scalar(
-    NewType("Seed", int),
+Seed = NewType("Seed", int)
+
+SEED_SCALAR = strawberry.scalar(
     name="Seed",
     description=(
         "An unsigned 64-bit integer (0..18446744073709551615). Serialized as a decimal string so "
@@ -36,3 +37,5 @@ Seed = strawberry.scalar(
     serialize=serialize_seed,
     parse_value=parse_seed,
 )
+
+SCALAR_MAP = {Seed: SEED_SCALAR}

@@ -5,9 +5,13 @@ from __future__ import annotations
 import strawberry
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 
+from strawberry.schema.config import StrawberryConfig
+
 from graphql_api.errors import ErrorCodes
+from graphql_api.scalars import SCALAR_MAP
 from graphql_api.mutations import Mutation
 from graphql_api.queries import Query
+from graphql_api.subscriptions import Subscription
 from graphql_api.types import Image, Task
 
 
@@ -17,11 +21,13 @@ def build_schema(
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[Task, Image],
         extensions=[
             ErrorCodes,
-            QueryDepthLimiter(max_depth=max_depth),
-            MaxTokensLimiter(max_token_count=max_tokens),
-            MaxAliasesLimiter(max_alias_count=max_aliases),
+            lambda: QueryDepthLimiter(max_depth=max_depth),
+            lambda: MaxTokensLimiter(max_token_count=max_tokens),
+            lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
         ],
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )

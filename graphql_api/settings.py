@@ -62,6 +62,21 @@ class Settings:
         _csv,
         "Comma-separated ComfyUI base URLs; empty: start the bundled emulator (images are fake)",
     )
+    dispatch: bool = _setting(
+        "KONTEXT_DISPATCH",
+        True,
+        _bool,
+        "Run tasks on ComfyUI from this replica; false: serve the API only",
+    )
+    comfyui_client_id: str = _setting(
+        "KONTEXT_COMFYUI_CLIENT_ID",
+        "kontext-graphql",
+        str,
+        "client_id this service uses on ComfyUI (events go only to this id's socket)",
+    )
+    max_attempts: int = _setting(
+        "KONTEXT_MAX_ATTEMPTS", 3, int, "Runs of a task before a lost prompt fails it"
+    )
     emulator_step_seconds: float = _setting(
         "KONTEXT_EMULATOR_STEP_SECONDS", 0.25, float, "Emulated seconds per sampling step"
     )
@@ -139,6 +154,17 @@ def settings_table() -> list[tuple[str, str, str]]:
     rows = []
     for spec in fields(Settings):
         default = spec.default
-        shown = ",".join(map(str, default)) if isinstance(default, tuple) else str(default)
+        if isinstance(default, bool):
+            shown = str(default).lower()
+        elif isinstance(default, tuple):
+            shown = ",".join(map(str, default))
+        else:
+            shown = str(default)
         rows.append((spec.metadata["env"], shown, spec.metadata["doc"]))
     return rows
+
+
+def settings_markdown() -> str:
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    lines += [f"| `{env}` | `{default}` | {doc} |" for env, default, doc in settings_table()]
+    return "\n".join(lines)

@@ -115,7 +115,7 @@ class Task(Node):
 
     @strawberry.field(description="The newest latent preview while the task runs.")
     def preview_url(self, info: Info[RequestContext, None]) -> str | None:
-        return info.context.file_url(self.preview_path) if self.preview_path else None
+        return preview_link(self, info.context)
 
     @strawberry.field
     async def reference_image(self, info: Info[RequestContext, None]) -> Image | None:
@@ -127,18 +127,7 @@ class Task(Node):
 
     @strawberry.field(description="The edited image, once the task is COMPLETED.")
     async def result(self, info: Info[RequestContext, None]) -> TaskResult | None:
-        image = await _image(info.context, self.result_image_id)
-        if image is None:
-            return None
-        return TaskResult(
-            image=image,
-            image_url=image.url,
-            preview_url=image.thumbnail_url,
-            width=image.width,
-            height=image.height,
-            format=image.content_type.removeprefix("image/").upper(),
-            bytes=image.size,
-        )
+        return await result_of(self, info.context)
 
     @classmethod
     def from_row(cls, row: TaskRow) -> Task:
@@ -166,6 +155,25 @@ class Task(Node):
             second_image_id=row.second_image_id,  # type: ignore[attr-defined]
             result_image_id=row.result_image_id,  # type: ignore[attr-defined]
         )
+
+
+def preview_link(task: Task, context: RequestContext) -> str | None:
+    return context.file_url(task.preview_path) if task.preview_path else None
+
+
+async def result_of(task: Task, context: RequestContext) -> TaskResult | None:
+    image = await _image(context, task.result_image_id)
+    if image is None:
+        return None
+    return TaskResult(
+        image=image,
+        image_url=image.url,
+        preview_url=image.thumbnail_url,
+        width=image.width,
+        height=image.height,
+        format=image.content_type.removeprefix("image/").upper(),
+        bytes=image.size,
+    )
 
 
 def parameters_of(row: TaskRow) -> GenerationParameters:
@@ -255,3 +263,18 @@ class Workflow:
     title: str
     description: str
     parameters: list[WorkflowParameter]
+
+
+@strawberry.type(description="A ComfyUI server this service runs tasks on.")
+class BackendInfo:
+    url: str
+    emulated: bool = strawberry.field(
+        description="True for the bundled emulator: its images are synthetic, not Flux output."
+    )
+    connected: bool
+    ready: bool
+    not_ready_reason: str | None
+    comfyui_version: str | None
+    running_prompt_ids: list[str]
+    queued_prompt_ids: list[str]
+    reconnects: int

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from tasks.status import TaskStatus
 
+if TYPE_CHECKING:
+    from tasks.models import Task
+
 
 class EventKind(str, Enum):
+    SNAPSHOT = "SNAPSHOT"
     CREATED = "CREATED"
     STATUS = "STATUS"
     PROGRESS = "PROGRESS"
@@ -26,6 +31,8 @@ class TaskEvent:
     sequence: int
     kind: EventKind
     status: TaskStatus
+    task: Task | None = field(default=None, compare=False, repr=False)
+    """The row as it was right after the change, when the publisher had it at hand."""
 
     @property
     def is_transition(self) -> bool:

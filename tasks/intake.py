@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 from storage.blobs import BlobStore, input_key, thumbnail_key
 from storage.errors import ImageRejected
-from storage.images import ImageLimits, NormalizedImage, make_thumbnail, normalize_image
+from storage.images import NormalizedImage, make_thumbnail, normalize_image
+from storage.limits import ImageLimits
 from storage.sources import decode_base64, fetch_url
 from tasks.clock import utc_now
 from tasks.errors import ImageNotFound, InvalidRequest

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storage.blobs import BlobStore
+from tasks.backends import BackendPool
 from tasks.broker import Broker
 from tasks.service import TaskService
 from workflows.registry import TemplateRegistry
@@ -16,3 +17,4 @@ class Services:
     templates: TemplateRegistry
     blobs: BlobStore
     broker: Broker
+    backends: BackendPool

@@ -88,6 +88,8 @@ class BackendTracker:
         if remaining == 0:
             self._running_prompt = None
             self._on_idle()
+        with contextlib.suppress(ComfyError):
+            await self._backend.refresh_queue()
 
     async def _on_execution_start(self, run: PromptRun, data: dict[str, Any]) -> None:
         self._running_prompt = run.prompt_id

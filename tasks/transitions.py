@@ -51,5 +51,6 @@ class TaskChanges:
                 sequence=task.sequence,
                 kind=kind,
                 status=task.status,
+                task=task,
             )
         )

@@ -41,6 +41,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         database_url=database_url,
         storage_dir=tmp_path / "files",
+        dispatch=False,
         
         migrate_on_start=False,
     )

@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ('size', fields.BigIntField()),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'stored_image', 'app': 'kontext', 'unique_together': (('owner', 'kind', 'sha256'),), 'pk_attr': 'id', 'table_description': 'An image in blob storage: an uploaded reference image or a generated output.'},
+            options={'table': 'stored_image', 'app': 'kontext', 'indexes': [Index(fields=['owner', 'kind', 'sha256'], name='image_owner_kind_sha')], 'pk_attr': 'id', 'table_description': 'An image in blob storage: an uploaded reference image or a generated output.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -57,6 +57,9 @@ class Migration(migrations.Migration):
                 ('backend', fields.CharField(null=True, max_length=255)),
                 ('prompt_id', fields.CharField(null=True, unique=True, max_length=36)),
                 ('attempts', fields.IntField(default=0)),
+                ('node_count', fields.IntField(default=0)),
+                ('dispatched_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('queued_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('error_code', fields.CharField(null=True, max_length=64)),
                 ('error_message', fields.TextField(null=True, unique=False)),
                 ('error_details', fields.JSONField(null=True, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),

@@ -1,6 +1,14 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
+
+import httpx
+
+from graphql_api.app import create_app
+from graphql_api.settings import Settings
+from tasks.database import Database
+from tests.support.server import serve_asgi
 
 from tasks.models import Task
 from tests.support.graphql import GraphQLClient
@@ -91,9 +99,13 @@ async def test_unknown_and_malformed_task_ids_are_typed_errors(api: GraphQLClien
     assert (await api.execute(query, id="nope")).codes == ["BAD_USER_INPUT"]
 
 
-async def test_query_depth_limit_is_enforced(api: GraphQLClient) -> None:
-    deep = "{ history { edges { node { referenceImage { id } } } } }"
-    assert (await api.execute(deep)).errors == []
-    too_deep = "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } }"
-    response = await api.execute(too_deep)
-    assert response.codes and response.codes[0] == "GRAPHQL_VALIDATION_FAILED"
+async def test_query_depth_and_alias_limits_are_enforced(settings: Settings, database: Database) -> None:
+    limited = dataclasses.replace(settings, max_query_depth=3, max_query_aliases=3)
+    async with serve_asgi(create_app(limited)) as url, httpx.AsyncClient(base_url=url) as http:
+        api = GraphQLClient(http)
+        shallow = "{ history { edges { cursor } } }"
+        assert (await api.execute(shallow)).errors == []
+        deep = "{ history { edges { node { referenceImage { id } } } } }"
+        assert (await api.execute(deep)).codes == ["GRAPHQL_VALIDATION_FAILED"]
+        aliases = "{ a: workflows { name } b: workflows { name } c: workflows { name } d: workflows { name } }"
+        assert (await api.execute(aliases)).codes == ["GRAPHQL_VALIDATION_FAILED"]

@@ -1,0 +1,26 @@
+# Kontext GraphQL: the same install as the README (pip install of this project), run as a non-root user.
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY graphql_api ./graphql_api
+COPY tasks ./tasks
+COPY comfy ./comfy
+COPY storage ./storage
+COPY workflows ./workflows
+RUN python -m venv /opt/kontext && /opt/kontext/bin/pip install --no-cache-dir .
+
+FROM python:3.11-slim
+RUN useradd --create-home --uid 10001 kontext
+COPY --from=build /opt/kontext /opt/kontext
+ENV PATH="/opt/kontext/bin:$PATH" \
+    KONTEXT_HOST=0.0.0.0 \
+    KONTEXT_PORT=8000 \
+    KONTEXT_DATABASE_URL=sqlite:///data/kontext.sqlite3 \
+    KONTEXT_STORAGE_DIR=/data/files
+RUN mkdir /data && chown kontext /data
+USER kontext
+WORKDIR /home/kontext
+VOLUME ["/data"]
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"
+CMD ["kontext", "serve"]

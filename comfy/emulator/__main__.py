@@ -1,0 +1,3 @@
+from comfy.emulator.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,102 @@
+"""Subscriptions: live task progress for progress bars and live history lists."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+from strawberry.types import Info
+
+from graphql_api.context import RequestContext
+from graphql_api.inputs import parse_uuid
+from graphql_api.types import (
+    Task,
+    TaskError,
+    TaskResult,
+    TaskStatus,
+    preview_link,
+    result_of,
+)
+from tasks.events import EventKind, TaskEvent
+from tasks.status import TaskStatus as DomainStatus
+from tasks.watch import watch_owner, watch_task
+
+Ctx = Info[RequestContext, None]
+
+TaskEventKind = strawberry.enum(EventKind, name="TaskEventKind", description="What changed.")
+
+
+@strawberry.type(description="A change of a task, with its state right after the change.")
+class TaskUpdate:
+    sequence: int = strawberry.field(description="Strictly increasing per task.")
+    kind: TaskEventKind
+    task: Task
+
+    @strawberry.field
+    def status(self) -> TaskStatus:
+        return self.task.status
+
+    @strawberry.field
+    def step(self) -> int:
+        return self.task.step
+
+    @strawberry.field
+    def total_steps(self) -> int:
+        return self.task.total_steps
+
+    @strawberry.field(description="0 to 100.")
+    def progress(self) -> float:
+        return self.task.progress
+
+    @strawberry.field
+    def current_node(self) -> str | None:
+        return self.task.current_node
+
+    @strawberry.field
+    def queue_position(self) -> int | None:
+        return self.task.queue_position
+
+    @strawberry.field(description="The newest preview image, if any.")
+    def preview_url(self, info: Ctx) -> str | None:
+        return preview_link(self.task, info.context)
+
+    @strawberry.field(description="Set on the COMPLETED event.")
+    async def result(self, info: Ctx) -> TaskResult | None:
+        return await result_of(self.task, info.context)
+
+    @strawberry.field(description="Set on the FAILED and CANCELLED events.")
+    def error(self) -> TaskError | None:
+        return self.task.error
+
+
+def update_of(event: TaskEvent) -> TaskUpdate:
+    assert event.task is not None
+    return TaskUpdate(sequence=event.sequence, kind=event.kind, task=Task.from_row(event.task))
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description=(
+            "A task's current state at once, then every change until it ends (the stream "
+            "completes after the COMPLETED, FAILED or CANCELLED event)."
+        )
+    )
+    async def task_progress(
+        self, info: Ctx, id: strawberry.ID
+    ) -> AsyncGenerator[TaskUpdate, None]:
+        context = info.context
+        task_id = parse_uuid(id, "id")
+        async for event in watch_task(context.services.broker, task_id, context.owner):
+            if event.task is not None:
+                yield update_of(event)
+
+    @strawberry.subscription(description="Every change of the caller's tasks (for live lists).")
+    async def task_updates(
+        self, info: Ctx, status: list[TaskStatus] | None = None
+    ) -> AsyncGenerator[TaskUpdate, None]:
+        context = info.context
+        statuses = frozenset(DomainStatus(s.value) for s in status or ())
+        async for event in watch_owner(context.services.broker, context.owner, statuses):
+            if event.task is not None:
+                yield update_of(event)

@@ -1,0 +1,28 @@
+"""Blob storage: the BlobStore contract, the local folder implementation and key helpers."""
+
+from __future__ import annotations
+
+from storage.keys import (
+    content_type_for,
+    input_key,
+    output_key,
+    output_thumbnail_key,
+    preview_key,
+    thumbnail_key,
+    validate_key,
+)
+from storage.local import LocalBlobStore
+from storage.store import BlobInfo, BlobStore
+
+__all__ = [
+    "BlobInfo",
+    "BlobStore",
+    "LocalBlobStore",
+    "content_type_for",
+    "input_key",
+    "output_key",
+    "output_thumbnail_key",
+    "preview_key",
+    "thumbnail_key",
+    "validate_key",
+]

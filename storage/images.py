@@ -1,0 +1,170 @@
+"""Image intake and derived images: normalise what people send, describe stored images, make
+thumbnails and previews. The Pillow work runs in a worker thread; these functions never block the
+event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass
+
+from PIL import ExifTags, Image
+
+from storage.decoding import (
+    encode,
+    guarded,
+    is_animated,
+    keeps_color_profile,
+    load_pixels,
+    open_checked,
+    standard_mode,
+    upright,
+    verify_structure,
+)
+from storage.formats import CONTENT_TYPES, ImageFormat, png_bit_depth, require_format
+from storage.limits import ImageLimits, check_byte_size
+
+__all__ = [
+    "ImageDescription",
+    "ImageFormat",
+    "ImageLimits",
+    "NormalizedImage",
+    "describe_image",
+    "make_preview",
+    "make_thumbnail",
+    "normalize_image",
+]
+
+SIDEWAYS_ORIENTATIONS = (5, 6, 7, 8)
+MAX_WEBP_SIDE = 16_383
+
+
+@dataclass(frozen=True)
+class NormalizedImage:
+    """An accepted image: upright, first frame only, 8-bit RGB or RGBA, in its original format.
+
+    `data` is the sender's own bytes when nothing had to change, a re-encoding otherwise.
+    """
+
+    data: bytes
+    format: ImageFormat
+    content_type: str
+    width: int
+    height: int
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class ImageDescription:
+    """Facts about an image read from its header (its pixels are not decoded)."""
+
+    format: ImageFormat
+    content_type: str
+    width: int
+    height: int
+    sha256: str
+    size: int
+
+
+async def normalize_image(data: bytes, limits: ImageLimits | None = None) -> NormalizedImage:
+    """Validate and normalise an uploaded image; raises ImageRejected with the reason."""
+    limits = limits or ImageLimits()
+    require_format(data)
+    check_byte_size(len(data), limits)
+    return await asyncio.to_thread(normalize_now, data, limits)
+
+
+async def describe_image(data: bytes, limits: ImageLimits | None = None) -> ImageDescription:
+    """Format, upright dimensions and hash of an image (only the pixel limits apply)."""
+    return await asyncio.to_thread(describe_now, data, limits or ImageLimits())
+
+
+async def make_thumbnail(
+    data: bytes, max_side: int = 256, *, limits: ImageLimits | None = None
+) -> bytes:
+    """A small WebP (quality 80) no larger than `max_side` on either side."""
+    return await make_preview(data, max_side, quality=80, limits=limits)
+
+
+async def make_preview(
+    data: bytes, max_side: int = 512, quality: int = 85, *, limits: ImageLimits | None = None
+) -> bytes:
+    """A WebP scaled down to fit `max_side` (never up), upright, first frame only."""
+    if not 1 <= max_side <= MAX_WEBP_SIDE:
+        raise ValueError(f"max_side must be between 1 and {MAX_WEBP_SIDE}")
+    return await asyncio.to_thread(scaled_webp, data, max_side, quality, limits or ImageLimits())
+
+
+def normalize_now(data: bytes, limits: ImageLimits) -> NormalizedImage:
+    fmt = require_format(data)
+    verify_structure(data, fmt, limits)
+    with open_checked(data, fmt, limits) as image:
+        load_pixels(image, limits)
+        data, (width, height) = guarded(lambda: standardized(image, fmt, data), limits)
+    return NormalizedImage(
+        data=data,
+        format=fmt,
+        content_type=CONTENT_TYPES[fmt],
+        width=width,
+        height=height,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+    )
+
+
+def standardized(
+    image: Image.Image, fmt: ImageFormat, data: bytes
+) -> tuple[bytes, tuple[int, int]]:
+    """The bytes to store and the upright size: the original bytes when nothing had to change."""
+    reworked = rework(image, data)
+    if reworked is None:
+        return data, image.size
+    profile = image.info.get("icc_profile") if keeps_color_profile(image.mode) else None
+    return encode(reworked, fmt, icc_profile=profile), reworked.size
+
+
+def rework(image: Image.Image, data: bytes) -> Image.Image | None:
+    """The image to re-encode (turned upright, first frame, 8-bit RGB/RGBA), or None when the
+    original bytes can be kept as they are."""
+    result = standard_mode(upright(image))
+    unchanged = result is image and not is_animated(image) and png_bit_depth(data) != 16
+    return None if unchanged else result
+
+
+def describe_now(data: bytes, limits: ImageLimits) -> ImageDescription:
+    fmt = require_format(data)
+    with open_checked(data, fmt, limits) as image:
+        width, height = guarded(lambda: upright_size(image), limits)
+    return ImageDescription(
+        format=fmt,
+        content_type=CONTENT_TYPES[fmt],
+        width=width,
+        height=height,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+    )
+
+
+def upright_size(image: Image.Image) -> tuple[int, int]:
+    width, height = image.size
+    if image.getexif().get(ExifTags.Base.Orientation, 1) in SIDEWAYS_ORIENTATIONS:
+        return height, width
+    return width, height
+
+
+def scaled_webp(data: bytes, max_side: int, quality: int, limits: ImageLimits) -> bytes:
+    fmt = require_format(data)
+    with open_checked(data, fmt, limits) as image:
+        if fmt == "JPEG":
+            image.draft(None, (max_side, max_side))
+        load_pixels(image, limits)
+        return guarded(lambda: shrunk_webp(image, max_side, quality), limits)
+
+
+def shrunk_webp(image: Image.Image, max_side: int, quality: int) -> bytes:
+    profile = image.info.get("icc_profile") if keeps_color_profile(image.mode) else None
+    small = standard_mode(upright(image))
+    small.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    return encode(small, "WEBP", icc_profile=profile, quality=quality)

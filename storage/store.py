@@ -1,0 +1,55 @@
+"""The blob store contract that every backend (a local folder now, S3-compatible later) keeps."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    key: str
+    size: int
+    content_type: str
+    etag: str
+    """A strong ETag, quoted, derived from the content's SHA-256: '"<hex>"'."""
+    modified: datetime
+    """When the blob was written (UTC)."""
+
+
+class BlobStore(Protocol):
+    """Keys follow storage.keys.validate_key (InvalidBlobKey otherwise). A blob's content type is
+    the one its key's extension stands for (storage.keys.content_type_for); writes whose declared
+    content type disagrees are refused with ContentTypeMismatch. Writes are atomic: a reader sees
+    the old blob or the new one, never part of one."""
+
+    async def put(self, key: str, data: bytes, content_type: str) -> BlobInfo:
+        """Store `data` under `key`, replacing any blob there."""
+        ...
+
+    async def put_stream(
+        self,
+        key: str,
+        chunks: AsyncIterable[bytes],
+        content_type: str,
+        max_bytes: int | None = None,
+    ) -> BlobInfo:
+        """Store the chunks under `key`; on any failure (BlobTooLarge past `max_bytes`, an error
+        from `chunks`, cancellation) nothing is stored and the exception propagates."""
+        ...
+
+    async def stat(self, key: str) -> BlobInfo | None:
+        """The blob's facts, or None when there is no blob under `key`."""
+        ...
+
+    def open(self, key: str) -> AsyncIterator[bytes]:
+        """The blob's content in chunks; BlobNotFound (on first iteration) when missing."""
+        ...
+
+    async def delete(self, key: str) -> None:
+        """Remove the blob; nothing happens when there is none."""
+        ...
+
+    async def exists(self, key: str) -> bool: ...

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from tasks.broker import InProcessBroker
+from tasks.events import EventKind, TaskEvent
+from tasks.status import TaskStatus
+
+TASK = uuid.uuid4()
+
+
+def event(sequence: int, kind: EventKind, status: TaskStatus = TaskStatus.PROCESSING) -> TaskEvent:
+    return TaskEvent(task_id=TASK, owner="o", sequence=sequence, kind=kind, status=status)
+
+
+async def drain(subscription, count: int) -> list[int]:
+    return [(await subscription.next()).sequence for _ in range(count)]
+
+
+async def test_slow_subscriber_gets_newest_progress_and_every_transition_in_order() -> None:
+    broker = InProcessBroker()
+    async with broker.subscribe(lambda e: True) as slow:
+        await broker.publish(event(1, EventKind.STATUS))
+        for sequence in range(2, 50):
+            await broker.publish(event(sequence, EventKind.PROGRESS))
+        await broker.publish(event(50, EventKind.STATUS, TaskStatus.COMPLETED))
+        assert slow.pending == 3
+        assert await drain(slow, 3) == [1, 49, 50]
+        assert slow.conflated == 47
+
+
+async def test_progress_after_a_transition_is_not_merged_into_progress_before_it() -> None:
+    broker = InProcessBroker()
+    async with broker.subscribe(lambda e: True) as subscription:
+        await broker.publish(event(1, EventKind.PROGRESS))
+        await broker.publish(event(2, EventKind.PREVIEW))
+        await broker.publish(event(3, EventKind.STATUS))
+        await broker.publish(event(4, EventKind.PROGRESS))
+        assert await drain(subscription, 3) == [2, 3, 4]
+
+
+async def test_publisher_is_never_blocked_by_a_subscriber_that_does_not_read() -> None:
+    broker = InProcessBroker()
+    async with broker.subscribe(lambda e: True), broker.subscribe(lambda e: True) as reader:
+        for sequence in range(1, 10_001):
+            await asyncio.wait_for(broker.publish(event(sequence, EventKind.PROGRESS)), 1)
+        assert await drain(reader, 1) == [10_000]
+
+
+async def test_filter_and_unsubscribe() -> None:
+    broker = InProcessBroker()
+    other = TaskEvent(uuid.uuid4(), "o", 1, EventKind.STATUS, TaskStatus.PENDING)
+    async with broker.subscribe(lambda e: e.task_id == TASK) as subscription:
+        await broker.publish(other)
+        await broker.publish(event(7, EventKind.STATUS))
+        assert await drain(subscription, 1) == [7]
+        assert broker.subscriber_count == 1
+    assert broker.subscriber_count == 0
