@@ -7,7 +7,10 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 
 from strawberry.schema.config import StrawberryConfig
 
-from graphql_api.errors import ErrorCodes
+from graphql import GraphQLError
+from strawberry.types import ExecutionContext
+
+from graphql_api.errors import ErrorCodes, error_code
 from graphql_api.scalars import SCALAR_MAP
 from graphql_api.mutations import Mutation
 from graphql_api.queries import Query
@@ -15,10 +18,21 @@ from graphql_api.subscriptions import Subscription
 from graphql_api.types import Image, Task
 
 
+class KontextSchema(strawberry.Schema):
+    """Logs unexpected errors only: a refused request is the caller's news, not the operator's."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        unexpected = [e for e in errors if error_code(e) == "INTERNAL_SERVER_ERROR"]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
 def build_schema(
     *, max_depth: int = 12, max_tokens: int = 4000, max_aliases: int = 30
-) -> strawberry.Schema:
-    return strawberry.Schema(
+) -> KontextSchema:
+    return KontextSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

@@ -21,6 +21,9 @@ from workflows.registry import TemplateRegistry
 
 logger = logging.getLogger(__name__)
 
+# The same for every task, so that an identical request is an identical prompt (fully cached).
+OUTPUT_PREFIX = "kontext"
+
 
 @dataclass(frozen=True)
 class DispatchSettings:
@@ -119,7 +122,7 @@ class Dispatcher:
             params,
             images=images,
             models=self._settings.models,
-            filename_prefix=f"kontext/{task.id}",
+            filename_prefix=OUTPUT_PREFIX,
         )
 
     async def _upload(self, image_id: object, backend: Backend) -> str:

@@ -55,6 +55,8 @@ class BackendTracker:
 
     async def on_connected(self) -> None:
         self._backend.connected = True
+        # A restarted server may have lost its input folder: upload images again from now on.
+        self._backend.client.forget_uploads()
         await self._reconciler.reconcile(self._backend)
         self._on_idle()
 

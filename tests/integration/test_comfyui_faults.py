@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections import Counter
+
+import httpx
+
+from comfy.emulator.config import EmulatorConfig
+from comfy.emulator.server import RunningEmulator, running_emulator
+from graphql_api.app import create_app
+from graphql_api.settings import Settings
+from tasks.database import Database
+from tasks.models import Task
+from tests.integration.test_comfyui_outcomes import wait_status
+from tests.integration.test_runs_on_comfyui import submit, wait_terminal
+from tests.support.graphql import GraphQLClient
+from tests.support.server import serve_asgi
+
+
+async def test_task_completes_although_the_websocket_dropped_mid_run(
+    live: GraphQLClient, emulator: RunningEmulator
+) -> None:
+    task_id = await submit(live, steps=60)
+    await wait_status(task_id, "PROCESSING")
+    await asyncio.sleep(0.3)
+    assert emulator.drop_websockets() == 1
+    task = await wait_terminal(live, task_id)
+    assert task["status"] == "COMPLETED"
+    assert task["result"]["imageUrl"]
+
+
+async def test_task_is_requeued_and_completed_after_the_backend_crashed(
+    live: GraphQLClient, emulator: RunningEmulator
+) -> None:
+    task_id = await submit(live, steps=60)
+    first = await wait_status(task_id, "PROCESSING")
+    await asyncio.sleep(0.2)
+    await emulator.crash()
+    task = await wait_terminal(live, task_id)
+    assert task["status"] == "COMPLETED"
+    row = await Task.get(id=task_id)
+    assert row.attempts == 2
+    assert row.prompt_id != first.prompt_id
+    assert row.seed == first.seed
+
+
+async def test_two_backends_share_twenty_tasks(settings: Settings, database: Database) -> None:
+    config = EmulatorConfig(step_seconds=0.01)
+    async with running_emulator(config) as one, running_emulator(config) as two:
+        both = dataclasses.replace(settings, dispatch=True, comfyui_urls=(one.url, two.url))
+        async with serve_asgi(create_app(both)) as url, httpx.AsyncClient(base_url=url) as http:
+            api = GraphQLClient(http)
+            ids = [await submit(api, steps=5, seed=str(n)) for n in range(20)]
+            tasks = [await wait_terminal(api, task_id, timeout=60) for task_id in ids]
+    assert {t["status"] for t in tasks} == {"COMPLETED"}
+    per_backend = Counter(t.backend for t in await Task.filter(id__in=ids))
+    assert set(per_backend) == {one.url, two.url}
+    assert min(per_backend.values()) >= 5
