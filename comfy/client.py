@@ -101,7 +101,11 @@ class ComfyClient:
     async def queue_prompt(
         self, prompt: dict[str, Any], *, prompt_id: str, extra_data: dict[str, Any] | None = None
     ) -> QueuedPrompt:
-        payload: dict[str, Any] = {"prompt": prompt, "client_id": self.client_id, "prompt_id": prompt_id}
+        payload: dict[str, Any] = {
+            "prompt": prompt,
+            "client_id": self.client_id,
+            "prompt_id": prompt_id,
+        }
         if extra_data:
             payload["extra_data"] = extra_data
         response = await self._request("POST", "/prompt", json=payload)
@@ -150,7 +154,9 @@ class ComfyClient:
             raise ComfyUnavailable(f"GET /view: {exc!r}") from exc
         try:
             if response.status_code != 200:
-                raise ComfyProtocolError(f"GET /view {image.filename} answered {response.status_code}")
+                raise ComfyProtocolError(
+                    f"GET /view {image.filename} answered {response.status_code}"
+                )
             yield self._chunks(response)
         finally:
             await response.aclose()

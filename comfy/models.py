@@ -49,7 +49,7 @@ class HistoryEntry:
     def error(self) -> dict[str, Any] | None:
         for kind, data in reversed(self.messages):
             if kind == "execution_error":
-                return data
+                return dict(data)
         return None
 
 

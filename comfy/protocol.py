@@ -238,7 +238,9 @@ def parse_preview(data: bytes) -> PreviewFrame:
         raise ProtocolError("binary frame shorter than its header")
     event, second = struct.unpack(">II", data[:8])
     if event == PREVIEW_IMAGE:
-        return PreviewFrame(event=event, mime=IMAGE_FORMATS.get(second, "image/jpeg"), image=data[8:])
+        return PreviewFrame(
+            event=event, mime=IMAGE_FORMATS.get(second, "image/jpeg"), image=data[8:]
+        )
     if event == PREVIEW_IMAGE_WITH_METADATA:
         try:
             metadata = json.loads(data[8 : 8 + second])

@@ -114,4 +114,3 @@ class ComfyEventStream:
             self.connected = True
             await self._handler.on_connected()
         await self._handler.on_message(message)
-

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
+from comfy.emulator import EmulatorConfig, running_emulator
 from graphql_api.files import serve_file
 from graphql_api.middleware import DatabaseBinding, MultipartPreflightGuard
 from graphql_api.schema import build_schema
@@ -21,13 +22,12 @@ from graphql_api.settings import Settings
 from graphql_api.view import KontextGraphQL
 from storage.blobs import LocalBlobStore
 from storage.limits import ImageLimits
-from comfy.emulator import EmulatorConfig, running_emulator
 from tasks.broker import Broker, InProcessBroker
+from tasks.database import Database
 from tasks.dispatcher import DispatchSettings
+from tasks.intake import ImageIntake, IntakeSettings
 from tasks.pg_broker import PostgresBroker
 from tasks.runtime import ComfyRuntime, RuntimeSettings
-from tasks.database import Database
-from tasks.intake import ImageIntake, IntakeSettings
 from tasks.service import TaskService
 from tasks.services import Services
 from tasks.transitions import TaskChanges
@@ -60,7 +60,9 @@ def choose_broker(database: Database) -> contextlib.AbstractAsyncContextManager[
     return contextlib.nullcontext(InProcessBroker())
 
 
-def runtime_settings(settings: Settings, urls: Sequence[str], database: Database) -> RuntimeSettings:
+def runtime_settings(
+    settings: Settings, urls: Sequence[str], database: Database
+) -> RuntimeSettings:
     return RuntimeSettings(
         urls=urls,
         emulated=settings.uses_emulator,
@@ -77,7 +79,9 @@ async def comfyui_urls(settings: Settings) -> AsyncIterator[tuple[str, ...]]:
     if not settings.uses_emulator or not settings.dispatch:
         yield settings.comfyui_urls if settings.dispatch else ()
         return
-    config = EmulatorConfig(step_seconds=settings.emulator_step_seconds, preview_method="latent2rgb")
+    config = EmulatorConfig(
+        step_seconds=settings.emulator_step_seconds, preview_method="latent2rgb"
+    )
     async with running_emulator(config) as emulator:
         logger.warning(EMULATOR_BANNER, emulator.url)
         yield (emulator.url,)
@@ -87,7 +91,8 @@ EMULATOR_BANNER = (
     "\n" + "!" * 78 + "\n"
     "!! NO COMFYUI CONFIGURED (KONTEXT_COMFYUI_URLS is empty): using the bundled EMULATOR at %s\n"
     "!! Images are SYNTHETIC stand-ins, not Flux.1 Kontext output. Set KONTEXT_COMFYUI_URLS.\n"
-    + "!" * 78
+    + "!"
+    * 78
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import strawberry
@@ -11,6 +11,7 @@ from strawberry.file_uploads import Upload
 from graphql_api.scalars import Seed
 from tasks.errors import InvalidRequest
 from tasks.requests import (
+    AsyncReadable,
     Base64Source,
     GenerationRequest,
     ImageSource,
@@ -76,7 +77,8 @@ def parse_uuid(value: str, field: str) -> UUID:
 
 def image_source(image: ImageInput, field: str) -> ImageSource:
     if image.upload:
-        return UploadSource(file=image.upload)
+        # Strawberry declares Upload as bytes; on Starlette the value is an UploadFile.
+        return UploadSource(file=cast(AsyncReadable, image.upload))
     if image.base64:
         return Base64Source(text=image.base64)
     if image.url:

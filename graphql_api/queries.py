@@ -18,14 +18,13 @@ from graphql_api.types import (
     Task,
     TaskConnection,
     TaskEdge,
-    TaskStatus,
     Workflow,
     WorkflowParameter,
 )
 from tasks.history import Cursor, history_page
 from tasks.models import StoredImage
 from tasks.requests import HistoryQuery
-from tasks.status import TaskStatus as DomainStatus
+from tasks.status import TaskStatus
 from workflows.manifest import ParameterSpec, WorkflowTemplate
 
 Ctx = Info[RequestContext, None]
@@ -74,7 +73,7 @@ class Query:
             owner=info.context.owner,
             first=first,
             after=after,
-            statuses=frozenset(DomainStatus(s.value) for s in status or ()),
+            statuses=frozenset(status or ()),
             search=search or None,
         )
         page = await history_page(query)
@@ -99,10 +98,12 @@ class Query:
 
     @strawberry.field(description="Any task or image by id.")
     async def node(self, info: Ctx, id: strawberry.ID) -> Node | None:
-        image = await Query.image(self, info, id)
-        if image is not None:
-            return image
-        return await Query.task(self, info, id)
+        context = info.context
+        key = parse_uuid(id, "id")
+        row = await StoredImage.get_or_none(id=key, owner=context.owner)
+        if row is not None:
+            return Image.from_row(row, context)
+        return Task.from_row(await context.services.tasks.get(key, owner=context.owner))
 
     @strawberry.field(description="The ComfyUI backends, their health and their queues.")
     def backends(self, info: Ctx) -> list[BackendInfo]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import NewType
 
 import strawberry
+from strawberry.types.scalar import ScalarDefinition
 
 SEED_MAX = 2**64 - 1
 
@@ -38,4 +39,4 @@ SEED_SCALAR = strawberry.scalar(
     parse_value=parse_seed,
 )
 
-SCALAR_MAP = {Seed: SEED_SCALAR}
+SCALAR_MAP: dict[object, ScalarDefinition] = {Seed: SEED_SCALAR}

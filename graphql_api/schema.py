@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
-
-from strawberry.schema.config import StrawberryConfig
-
 from graphql import GraphQLError
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from graphql_api.errors import ErrorCodes, error_code
-from graphql_api.scalars import SCALAR_MAP
 from graphql_api.mutations import Mutation
 from graphql_api.queries import Query
+from graphql_api.scalars import SCALAR_MAP
 from graphql_api.subscriptions import Subscription
 from graphql_api.types import Image, Task
 
@@ -43,5 +41,5 @@ def build_schema(
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
             lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
         ],
-        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        config=StrawberryConfig(scalar_map=dict(SCALAR_MAP)),
     )

@@ -6,9 +6,8 @@ import ipaddress
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-T = TypeVar("T")
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -33,7 +32,7 @@ def _bool(text: str) -> bool:
     raise ValueError(f"expected true or false, got {text!r}")
 
 
-def _setting(env: str, default: T, parse: Callable[[str], T], doc: str) -> Any:
+def _setting(env: str, default: Any, parse: Callable[[str], Any], doc: str) -> Any:
     return field(default=default, metadata={"env": env, "parse": parse, "doc": doc})
 
 
@@ -87,7 +86,7 @@ class Settings:
         "KONTEXT_MAX_IMAGE_BYTES", 20 * 1024 * 1024, int, "Largest accepted image file, bytes"
     )
     max_image_pixels: int = _setting(
-        "KONTEXT_MAX_IMAGE_PIXELS", 50_000_000, int, "Largest accepted image, width × height"
+        "KONTEXT_MAX_IMAGE_PIXELS", 50_000_000, int, "Largest accepted image, width x height"
     )
     url_fetch_timeout: float = _setting(
         "KONTEXT_URL_FETCH_TIMEOUT", 15.0, float, "Seconds allowed to fetch an image by URL"

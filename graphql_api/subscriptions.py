@@ -13,23 +13,22 @@ from graphql_api.types import (
     Task,
     TaskError,
     TaskResult,
-    TaskStatus,
     preview_link,
     result_of,
 )
 from tasks.events import EventKind, TaskEvent
-from tasks.status import TaskStatus as DomainStatus
+from tasks.status import TaskStatus
 from tasks.watch import watch_owner, watch_task
 
 Ctx = Info[RequestContext, None]
 
-TaskEventKind = strawberry.enum(EventKind, name="TaskEventKind", description="What changed.")
+strawberry.enum(EventKind, name="TaskEventKind", description="What changed.")
 
 
 @strawberry.type(description="A change of a task, with its state right after the change.")
 class TaskUpdate:
     sequence: int = strawberry.field(description="Strictly increasing per task.")
-    kind: TaskEventKind
+    kind: EventKind
     task: Task
 
     @strawberry.field
@@ -82,9 +81,7 @@ class Subscription:
             "completes after the COMPLETED, FAILED or CANCELLED event)."
         )
     )
-    async def task_progress(
-        self, info: Ctx, id: strawberry.ID
-    ) -> AsyncGenerator[TaskUpdate, None]:
+    async def task_progress(self, info: Ctx, id: strawberry.ID) -> AsyncGenerator[TaskUpdate, None]:
         context = info.context
         task_id = parse_uuid(id, "id")
         async for event in watch_task(context.services.broker, task_id, context.owner):
@@ -96,7 +93,7 @@ class Subscription:
         self, info: Ctx, status: list[TaskStatus] | None = None
     ) -> AsyncGenerator[TaskUpdate, None]:
         context = info.context
-        statuses = frozenset(DomainStatus(s.value) for s in status or ())
+        statuses = frozenset(status or ())
         async for event in watch_owner(context.services.broker, context.owner, statuses):
             if event.task is not None:
                 yield update_of(event)

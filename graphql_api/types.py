@@ -12,10 +12,11 @@ from strawberry.types import Info
 
 from graphql_api.context import RequestContext
 from graphql_api.scalars import Seed
-from tasks.models import StoredImage, Task as TaskRow
-from tasks.status import TaskStatus as DomainStatus
+from tasks.models import StoredImage
+from tasks.models import Task as TaskRow
+from tasks.status import TaskStatus
 
-TaskStatus = strawberry.enum(DomainStatus, description="Where a task is in its life.")
+strawberry.enum(TaskStatus, description="Where a task is in its life.")
 
 
 @strawberry.interface(description="An object with a globally unique id.")
@@ -233,6 +234,7 @@ class GenerateImagePayload:
     )
 
 
+@strawberry.enum(name="ParameterType", description="The kind of value a parameter takes.")
 class ParameterKind(Enum):
     STRING = "string"
     INT = "int"
@@ -242,13 +244,10 @@ class ParameterKind(Enum):
     IMAGE = "image"
 
 
-ParameterType = strawberry.enum(ParameterKind, name="ParameterType")
-
-
 @strawberry.type(description="One public parameter of a workflow template.")
 class WorkflowParameter:
     name: str
-    type: ParameterType
+    type: ParameterKind
     description: str
     required: bool
     default: Annotated[str | None, strawberry.field(description="The default, as JSON text.")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -62,10 +63,8 @@ class Dispatcher:
             except ComfyError:
                 logger.exception("dispatch round failed; retrying")
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._settings.poll_seconds)
-            except TimeoutError:
-                pass
 
     async def dispatch_one(self) -> bool:
         """Send one task to a backend; False when there is nothing to send or nowhere to send it."""
@@ -94,7 +93,9 @@ class Dispatcher:
             )
             return
         except ComfyUnavailable as exc:
-            logger.warning("backend %s unavailable, task %s stays pending: %s", backend.url, task.id, exc)
+            logger.warning(
+                "backend %s unavailable, task %s stays pending: %s", backend.url, task.id, exc
+            )
             backend.problem = f"unavailable: {exc}"
             await self._outcomes.released(task.id, task.prompt_id)
             return

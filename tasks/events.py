@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from tasks.models import Task
 
 
-class EventKind(str, Enum):
+class EventKind(StrEnum):
     SNAPSHOT = "SNAPSHOT"
     CREATED = "CREATED"
     STATUS = "STATUS"

@@ -32,8 +32,11 @@ class PromptFinisher:
     async def complete(self, task_id: UUID, prompt_id: str, backend: Backend) -> None:
         entry = await self._history(prompt_id, backend)
         if entry is None:
-            logger.warning("no history for prompt %s on %s yet; reconciliation will retry",
-                           prompt_id, backend.url)
+            logger.warning(
+                "no history for prompt %s on %s yet; reconciliation will retry",
+                prompt_id,
+                backend.url,
+            )
             return
         await self.settle(task_id, entry, backend)
 
@@ -52,7 +55,9 @@ class PromptFinisher:
         images = [image for image in entry.outputs if image.node_id == template.output_node]
         if not images:
             await self._outcomes.failed(
-                task_id, "NO_OUTPUT", f"The prompt finished without an image from node {template.output_node}."
+                task_id,
+                "NO_OUTPUT",
+                f"The prompt finished without an image from node {template.output_node}.",
             )
             return
         try:

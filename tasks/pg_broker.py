@@ -82,7 +82,9 @@ class PostgresBroker:
     def subscriber_count(self) -> int:
         return self._local.subscriber_count
 
-    def subscribe(self, matches: EventFilter) -> contextlib.AbstractAsyncContextManager[Subscription]:
+    def subscribe(
+        self, matches: EventFilter
+    ) -> contextlib.AbstractAsyncContextManager[Subscription]:
         return self._local.subscribe(matches)
 
     async def publish(self, event: TaskEvent) -> None:

@@ -25,7 +25,9 @@ class PreviewKeeper:
             return
         key = f"previews/{task_id}/{secrets.token_hex(12)}.webp"
         await self._blobs.put(key, await make_thumbnail(image, max_side=PREVIEW_SIDE), "image/webp")
-        updated = await self._changes.apply(task_id, EventKind.PREVIEW, expect=None, preview_key=key)
+        updated = await self._changes.apply(
+            task_id, EventKind.PREVIEW, expect=None, preview_key=key
+        )
         if updated is None:
             await self._blobs.delete(key)
         elif task.preview_key:

@@ -49,8 +49,8 @@ class Reconciler:
             return
         if prompt_id in backend.queued or await backend.client.job(prompt_id) is not None:
             return
-        if task.queued_at is None and task.dispatched_at is not None:
-            if utc_now() - task.dispatched_at < IN_FLIGHT_GRACE:
-                return
+        in_flight = task.queued_at is None and task.dispatched_at is not None
+        if in_flight and utc_now() - task.dispatched_at < IN_FLIGHT_GRACE:  # type: ignore[operator]
+            return
         logger.warning("backend %s forgot prompt %s of task %s", backend.url, prompt_id, task.id)
         await self._outcomes.lost(task, f"ComfyUI at {backend.url} no longer knows the prompt")

@@ -15,12 +15,12 @@ from types import TracebackType
 from comfy.client import ComfyClient
 from comfy.stream import ComfyEventStream
 from storage.blobs import BlobStore
-from tasks.background import BackgroundTasks
 from tasks.backends import Backend, BackendPool
+from tasks.background import BackgroundTasks
 from tasks.broker import Broker
 from tasks.cancelling import RemoteCanceller
 from tasks.claims import TaskClaimer
-from tasks.dispatcher import DispatchSettings, Dispatcher
+from tasks.dispatcher import Dispatcher, DispatchSettings
 from tasks.finisher import PromptFinisher
 from tasks.outcomes import TaskOutcomes
 from tasks.outputs import OutputCollector
@@ -79,7 +79,9 @@ class ComfyRuntime:
         self.pool = BackendPool(backends)
         self.canceller = RemoteCanceller(self.pool)
         finisher = PromptFinisher(
-            outcomes=self.outcomes, collector=OutputCollector(self._blobs), templates=self._templates
+            outcomes=self.outcomes,
+            collector=OutputCollector(self._blobs),
+            templates=self._templates,
         )
         reconciler = Reconciler(outcomes=self.outcomes, finisher=finisher)
         self.dispatcher = Dispatcher(

@@ -8,7 +8,7 @@ import secrets
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from tortoise.exceptions import IntegrityError
@@ -42,9 +42,13 @@ class SubmitResult:
     replayed: bool
 
 
-class TaskCanceller:
-    """Stops a task wherever it is. The ComfyUI side is plugged in by the dispatcher."""
+class TaskCanceller(Protocol):
+    """Stops a task's prompt on its backend (the ComfyUI runtime provides one)."""
 
+    async def cancel_remote(self, task: Task) -> None: ...
+
+
+class NoRemote:
     async def cancel_remote(self, task: Task) -> None:
         return None
 
@@ -61,7 +65,7 @@ class TaskService:
         self._templates = templates
         self._intake = intake
         self._changes = changes
-        self._canceller = canceller or TaskCanceller()
+        self._canceller: TaskCanceller = canceller or NoRemote()
 
     async def get(self, task_id: UUID, *, owner: str) -> Task:
         task = await Task.get_or_none(id=task_id, owner=owner)

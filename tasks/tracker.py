@@ -73,7 +73,7 @@ class BackendTracker:
 
     async def on_message(self, message: ServerMessage) -> None:
         kind = message["type"]
-        data: dict[str, Any] = dict(message["data"])  # type: ignore[typeddict-item]
+        data: dict[str, Any] = dict(message["data"])
         if kind == "status":
             await self._on_status(data)
             return

@@ -34,9 +34,7 @@ class TaskChanges:
         query = Task.filter(id=task_id)
         if expect is not None:
             query = query.filter(status__in=list(expect))
-        updated = await query.update(
-            sequence=F("sequence") + 1, updated_at=utc_now(), **changes
-        )
+        updated = await query.update(sequence=F("sequence") + 1, updated_at=utc_now(), **changes)
         if not updated:
             return None
         task = await Task.get(id=task_id)

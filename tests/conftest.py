@@ -42,7 +42,6 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         storage_dir=tmp_path / "files",
         dispatch=False,
-        
         migrate_on_start=False,
     )
 

@@ -59,9 +59,7 @@ def _text(spec: ParameterSpec, value: object) -> str:
     if spec.required and not value.strip():
         raise _Problem("must not be empty.", "EMPTY")
     if spec.max_length is not None and len(value) > spec.max_length:
-        raise _Problem(
-            f"is limited to {spec.max_length} characters, got {len(value)}.", "TOO_LONG"
-        )
+        raise _Problem(f"is limited to {spec.max_length} characters, got {len(value)}.", "TOO_LONG")
     return value.strip()
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,7 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def request(image: dict[str, object], **extra: object) -> dict[str, object]:
+def request(image: Mapping[str, object], **extra: object) -> dict[str, object]:
     return {"referenceImage": image, "description": "change the car to red", **extra}
 
 

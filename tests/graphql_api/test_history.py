@@ -8,11 +8,10 @@ import httpx
 from graphql_api.app import create_app
 from graphql_api.settings import Settings
 from tasks.database import Database
-from tests.support.server import serve_asgi
-
 from tasks.models import Task
 from tests.support.graphql import GraphQLClient
 from tests.support.images import encoded
+from tests.support.server import serve_asgi
 
 GENERATE = """mutation($input: GenerateImageInput!) {
   generateImage(input: $input) { tasks { id } } }"""
@@ -73,7 +72,9 @@ async def test_bad_cursor_and_page_size_are_typed_errors(api: GraphQLClient) -> 
     assert (await api.execute(HISTORY, first=1000)).codes == ["BAD_USER_INPUT"]
 
 
-async def test_cancel_pending_task_then_cancel_again_is_an_invalid_state(api: GraphQLClient) -> None:
+async def test_cancel_pending_task_then_cancel_again_is_an_invalid_state(
+    api: GraphQLClient,
+) -> None:
     [task_id] = await submit(api, "make it night")
     cancel = "mutation($id: ID!) { cancelTask(id: $id) { id status error { code } } }"
     first = (await api.execute(cancel, id=task_id)).ok()["cancelTask"]
@@ -99,7 +100,9 @@ async def test_unknown_and_malformed_task_ids_are_typed_errors(api: GraphQLClien
     assert (await api.execute(query, id="nope")).codes == ["BAD_USER_INPUT"]
 
 
-async def test_query_depth_and_alias_limits_are_enforced(settings: Settings, database: Database) -> None:
+async def test_query_depth_and_alias_limits_are_enforced(
+    settings: Settings, database: Database
+) -> None:
     limited = dataclasses.replace(settings, max_query_depth=3, max_query_aliases=3)
     async with serve_asgi(create_app(limited)) as url, httpx.AsyncClient(base_url=url) as http:
         api = GraphQLClient(http)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import httpx
 
@@ -18,7 +19,7 @@ async def fault(emulator: RunningEmulator, **faults: object) -> None:
         response.raise_for_status()
 
 
-async def comfy_get(emulator: RunningEmulator, path: str) -> dict:
+async def comfy_get(emulator: RunningEmulator, path: str) -> Any:
     async with httpx.AsyncClient() as http:
         return (await http.get(f"{emulator.url}{path}")).json()
 
@@ -98,7 +99,9 @@ async def test_cancel_in_each_state(live: GraphQLClient, emulator: RunningEmulat
             await asyncio.sleep(0.05)
     messages = history[running.prompt_id]["status"]["messages"]
     assert messages[-1][0] == "execution_interrupted"
-    statuses = {t.status.value for t in await Task.filter(id__in=[running_id, queued_id, waiting_id])}
+    statuses = {
+        t.status.value for t in await Task.filter(id__in=[running_id, queued_id, waiting_id])
+    }
     assert statuses == {"CANCELLED"}
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from typing import Any
 
 from tests.support.graphql import GraphQLClient
 from tests.support.images import encoded
@@ -14,15 +15,19 @@ TASK = """query($id: ID!) { task(id: $id) { id status step totalSteps progress
 
 async def submit(api: GraphQLClient, **parameters: object) -> str:
     image = base64.b64encode(encoded(96, 64)).decode()
-    data = {"referenceImage": {"base64": image}, "description": "make it red", "parameters": parameters}
+    data = {
+        "referenceImage": {"base64": image},
+        "description": "make it red",
+        "parameters": parameters,
+    }
     payload = (await api.execute(GENERATE, input=data)).ok()
     return str(payload["generateImage"]["task"]["id"])
 
 
-async def wait_terminal(api: GraphQLClient, task_id: str, timeout: float = 20) -> dict:
+async def wait_terminal(api: GraphQLClient, task_id: str, timeout: float = 20) -> dict[str, Any]:
     async with asyncio.timeout(timeout):
         while True:
-            task = (await api.execute(TASK, id=task_id)).ok()["task"]
+            task: dict[str, Any] = (await api.execute(TASK, id=task_id)).ok()["task"]
             if task["status"] in ("COMPLETED", "FAILED", "CANCELLED"):
                 return task
             await asyncio.sleep(0.05)

@@ -52,7 +52,9 @@ def png_rgb16(width: int, height: int, rgb16: tuple[int, int, int]) -> bytes:
     )
 
 
-def animated(fmt: str, colors: list[tuple[int, int, int]], size: tuple[int, int] = (32, 24)) -> bytes:
+def animated(
+    fmt: str, colors: list[tuple[int, int, int]], size: tuple[int, int] = (32, 24)
+) -> bytes:
     frames = [Image.new("RGB", size, color) for color in colors]
     return save(frames[0], fmt, save_all=True, append_images=frames[1:], duration=100, loop=0)
 

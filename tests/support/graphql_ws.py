@@ -32,7 +32,11 @@ class GraphQLWebSocket:
         """Yield each `next` payload until the server completes the operation."""
         operation = str(uuid.uuid4())
         await self.send(
-            {"id": operation, "type": "subscribe", "payload": {"query": query, "variables": variables}}
+            {
+                "id": operation,
+                "type": "subscribe",
+                "payload": {"query": query, "variables": variables},
+            }
         )
         while True:
             message = await self.receive()

@@ -32,7 +32,9 @@ def test_progress_counts_nodes_and_sampler_steps_and_never_goes_back() -> None:
 
 def test_a_fully_cached_run_jumps_to_the_end_without_steps() -> None:
     prompt = run()
-    prompt.cached(["39", "142", "146", "124", "38", "6", "135", "177", "35", "37", "31", "8", "136"])
+    prompt.cached(
+        ["39", "142", "146", "124", "38", "6", "135", "177", "35", "37", "31", "8", "136"]
+    )
     assert prompt.update_percent() == 99.0
 
 
