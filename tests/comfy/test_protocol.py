@@ -99,7 +99,7 @@ def test_recorded_preview_frames_are_rebuilt_and_parsed(record: dict[str, Any]) 
 
 
 def test_every_recorded_binary_header_is_a_known_preview_event() -> None:
-    assert {tuple(r["u32_be"])[0] for r in BINARY} == {PREVIEW_IMAGE, PREVIEW_IMAGE_WITH_METADATA}
+    assert {r["u32_be"][0] for r in BINARY} == {PREVIEW_IMAGE, PREVIEW_IMAGE_WITH_METADATA}
     for record in BINARY:
         header_and_payload = record["len"] - record["payload_len"]
         expected = 8 if record["u32_be"][0] == PREVIEW_IMAGE else 8 + record["u32_be"][1]
