@@ -1,26 +1,31 @@
-"""Encoding of outgoing websocket frames: JSON text frames `{"type": T, "data": {...}}` and the
-binary preview frames (event 1 `[u32 1][u32 1=JPEG][image]`, event 4 `[u32 4][u32 metadata
-length][metadata JSON][image]`)."""
+"""Outgoing websocket frames, built with the protocol definitions the client parses with."""
 
 from __future__ import annotations
 
-import json
-import struct
 from typing import Any
 
-PREVIEW_IMAGE = 1
-PREVIEW_IMAGE_WITH_METADATA = 4
-JPEG = 1
+from comfy.protocol import (
+    PREVIEW_IMAGE,
+    PREVIEW_IMAGE_WITH_METADATA,
+    PreviewFrame,
+    encode_message,
+    encode_preview,
+)
 
 
 def text(kind: str, data: dict[str, Any]) -> str:
-    return json.dumps({"type": kind, "data": data})
+    return encode_message({"type": kind, "data": data})
 
 
 def legacy_preview(jpeg: bytes) -> bytes:
-    return struct.pack(">II", PREVIEW_IMAGE, JPEG) + jpeg
+    return encode_preview(PreviewFrame(event=PREVIEW_IMAGE, mime="image/jpeg", image=jpeg))
 
 
 def metadata_preview(metadata: dict[str, Any], jpeg: bytes) -> bytes:
-    encoded = json.dumps(metadata).encode()
-    return struct.pack(">II", PREVIEW_IMAGE_WITH_METADATA, len(encoded)) + encoded + jpeg
+    frame = PreviewFrame(
+        event=PREVIEW_IMAGE_WITH_METADATA,
+        mime=str(metadata.get("image_type", "image/jpeg")),
+        image=jpeg,
+        metadata=metadata,
+    )
+    return encode_preview(frame)
