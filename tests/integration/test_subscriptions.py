@@ -37,6 +37,10 @@ async def test_subscriber_sees_every_step_and_ends_on_the_result(
     assert progress == sorted(progress)
     assert [e["status"] for e in events if e["kind"] == "STATUS"] == ["PROCESSING", "COMPLETED"]
     assert events[-1]["result"]["imageUrl"]
+    previews = [e["previewUrl"] for e in events if e["kind"] == "PREVIEW"]
+    assert previews, "latent previews are relayed while sampling"
+    preview = await live.http.get(previews[-1])
+    assert preview.headers["content-type"] == "image/webp"
 
 
 async def test_late_subscriber_gets_the_snapshot_and_the_end(
