@@ -15,6 +15,7 @@ from graphql_api.types import (
     TaskResult,
     preview_link,
     result_of,
+    waiting_position,
 )
 from tasks.events import EventKind, TaskEvent
 from tasks.status import TaskStatus
@@ -52,8 +53,8 @@ class TaskUpdate:
         return self.task.current_node
 
     @strawberry.field
-    def queue_position(self) -> int | None:
-        return self.task.queue_position
+    async def queue_position(self) -> int | None:
+        return await waiting_position(self.task)
 
     @strawberry.field(description="The newest preview image, if any.")
     def preview_url(self, info: Ctx) -> str | None:

@@ -14,6 +14,7 @@ from graphql_api.context import RequestContext
 from graphql_api.scalars import Seed
 from tasks.models import StoredImage
 from tasks.models import Task as TaskRow
+from tasks.queueing import queue_position
 from tasks.status import TaskStatus
 
 strawberry.enum(TaskStatus, description="Where a task is in its life.")
@@ -98,9 +99,6 @@ class Task(Node):
     step: int = strawberry.field(description="Sampling steps done so far.")
     total_steps: int = strawberry.field(description="Sampling steps in this run.")
     current_node: str | None = strawberry.field(description="The ComfyUI node running now.")
-    queue_position: int | None = strawberry.field(
-        description="Tasks ahead of this one while it waits; null once it runs."
-    )
     attempts: int
     batch_id: strawberry.ID | None
     batch_index: int
@@ -109,10 +107,17 @@ class Task(Node):
     updated_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    sent: strawberry.Private[bool]
     preview_path: strawberry.Private[str | None]
     reference_image_id: strawberry.Private[UUID]
     second_image_id: strawberry.Private[UUID | None]
     result_image_id: strawberry.Private[UUID | None]
+
+    @strawberry.field(
+        description="While PENDING: how many tasks start before this one (0: next); else null."
+    )
+    async def queue_position(self) -> int | None:
+        return await waiting_position(self)
 
     @strawberry.field(description="The newest latent preview while the task runs.")
     def preview_url(self, info: Info[RequestContext, None]) -> str | None:
@@ -142,7 +147,7 @@ class Task(Node):
             step=row.step,
             total_steps=row.total_steps,
             current_node=row.current_node,
-            queue_position=row.queue_position,
+            sent=row.prompt_id is not None,
             attempts=row.attempts,
             batch_id=strawberry.ID(str(row.batch_id)) if row.batch_id else None,
             batch_index=row.batch_index,
@@ -156,6 +161,12 @@ class Task(Node):
             second_image_id=row.second_image_id,  # type: ignore[attr-defined]
             result_image_id=row.result_image_id,  # type: ignore[attr-defined]
         )
+
+
+async def waiting_position(task: Task) -> int | None:
+    if task.status is not TaskStatus.PENDING:
+        return None
+    return await queue_position(UUID(task.id), task.created_at, task.sent)
 
 
 def preview_link(task: Task, context: RequestContext) -> str | None:

@@ -64,7 +64,6 @@ class Task(Model):
     total_steps = fields.IntField(default=0)
     progress = fields.FloatField(default=0.0)
     current_node = fields.CharField(max_length=64, null=True)
-    queue_position = fields.IntField(null=True)
     preview_key = fields.CharField(max_length=255, null=True)
     sequence = fields.BigIntField(default=0)
 

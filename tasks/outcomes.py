@@ -38,7 +38,6 @@ class TaskOutcomes:
             expect=[TaskStatus.PENDING],
             status=TaskStatus.PROCESSING,
             started_at=utc_now(),
-            queue_position=None,
         )
 
     async def completed(self, task_id: UUID, image: StoredImage) -> Task | None:

@@ -51,7 +51,6 @@ class Migration(migrations.Migration):
                 ('total_steps', fields.IntField(default=0)),
                 ('progress', fields.FloatField(default=0.0)),
                 ('current_node', fields.CharField(null=True, max_length=64)),
-                ('queue_position', fields.IntField(null=True)),
                 ('preview_key', fields.CharField(null=True, max_length=255)),
                 ('sequence', fields.BigIntField(default=0)),
                 ('backend', fields.CharField(null=True, max_length=255)),

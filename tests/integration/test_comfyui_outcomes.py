@@ -82,6 +82,12 @@ async def test_cancel_in_each_state(live: GraphQLClient, emulator: RunningEmulat
     assert running.prompt_id and queued.prompt_id
     waiting = await Task.get(id=waiting_id)
     assert waiting.prompt_id is None, "a backend holds at most one prompt behind the running one"
+    positions = "query($id: ID!) { task(id: $id) { queuePosition } }"
+    lines = [
+        (await live.execute(positions, id=i)).ok()["task"]["queuePosition"]
+        for i in (running_id, queued_id, waiting_id)
+    ]
+    assert lines == [None, 0, 1]
 
     cancelled = (await live.execute(CANCEL, id=waiting_id)).ok()["cancelTask"]
     assert cancelled["status"] == "CANCELLED"
