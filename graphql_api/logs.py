@@ -12,3 +12,5 @@ def configure_logging(level: int = logging.INFO) -> None:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # One line per request to ComfyUI would drown the lines that matter.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
