@@ -50,6 +50,9 @@ def serve(settings: Settings) -> int:
         port=settings.port,
         log_config=None,
         ws_max_size=16 * 1024 * 1024,
+        # Protocol-level pings keep idle subscription sockets alive through proxies, whatever
+        # the GraphQL websocket protocol (Strawberry pings only on the legacy one).
+        ws_ping_interval=settings.ws_keepalive_seconds or None,
     )
     return 0
 

@@ -232,3 +232,13 @@ async def assert_nothing_written(storage_dir: Path) -> None:
     assert await StoredImage.all().count() == 0
     files = [p for p in storage_dir.rglob("*") if p.is_file()] if storage_dir.exists() else []
     assert files == []
+
+
+async def test_files_route_refuses_traversal_and_unknown_keys(api: GraphQLClient) -> None:
+    for path in [
+        "/files/../../etc/passwd",
+        "/files/%2e%2e/%2e%2e/etc/passwd",
+        "/files/inputs/nope.png",
+    ]:
+        response = await api.http.get(path)
+        assert response.status_code == 404, path

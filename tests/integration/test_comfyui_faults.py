@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import dataclasses
 from collections import Counter
 
@@ -57,3 +58,39 @@ async def test_two_backends_share_twenty_tasks(settings: Settings, database: Dat
     per_backend = Counter(t.backend for t in await Task.filter(id__in=ids))
     assert set(per_backend) == {one.url, two.url}
     assert min(per_backend.values()) >= 5
+
+
+async def test_a_task_lost_more_often_than_allowed_fails_as_lost(
+    settings: Settings, database: Database, emulator: RunningEmulator
+) -> None:
+    once = dataclasses.replace(
+        settings, dispatch=True, comfyui_urls=(emulator.url,), max_attempts=1
+    )
+    async with serve_asgi(create_app(once)) as url, httpx.AsyncClient(base_url=url) as http:
+        api = GraphQLClient(http)
+        task_id = await submit(api, steps=60)
+        await wait_status(task_id, "PROCESSING")
+        await emulator.crash()
+        task = await wait_terminal(api, task_id)
+    assert task["status"] == "FAILED"
+    assert task["error"]["code"] == "LOST"
+
+
+async def test_an_unreachable_backend_is_not_ready_and_gets_no_work(
+    settings: Settings, database: Database, emulator: RunningEmulator
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    both = dataclasses.replace(settings, dispatch=True, comfyui_urls=(dead, emulator.url))
+    async with serve_asgi(create_app(both)) as url, httpx.AsyncClient(base_url=url) as http:
+        api = GraphQLClient(http)
+        tasks = [
+            await wait_terminal(api, await submit(api, steps=2, seed=str(n))) for n in range(3)
+        ]
+        backends = (await api.execute("{ backends { url ready notReadyReason } }")).ok()["backends"]
+    assert {t["status"] for t in tasks} == {"COMPLETED"}
+    down = next(b for b in backends if b["url"] == dead)
+    assert down["ready"] is False
+    assert down["notReadyReason"]
+    assert {t.backend for t in await Task.all()} == {emulator.url}

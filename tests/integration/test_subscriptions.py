@@ -1,7 +1,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
+
+from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
 from tests.integration.test_runs_on_comfyui import submit, wait_terminal
 from tests.support.graphql import GraphQLClient
@@ -89,3 +93,30 @@ async def test_task_updates_streams_changes_of_the_callers_tasks(
             seen.append((await asyncio.wait_for(anext(stream), 10))["data"]["taskUpdates"])
     assert seen[0]["kind"] == "CREATED"
     assert {e["task"]["id"] for e in seen} == {task_id}
+
+
+async def test_legacy_graphql_ws_protocol_is_served_too(live: GraphQLClient, live_url: str) -> None:
+    task_id = await submit(live, steps=2)
+    url = live_url.replace("http://", "ws://") + "/graphql"
+    async with connect(url, subprotocols=[Subprotocol("graphql-ws")]) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        await ws.send(
+            json.dumps(
+                {
+                    "id": "1",
+                    "type": "start",
+                    "payload": {"query": PROGRESS, "variables": {"id": task_id}},
+                }
+            )
+        )
+        statuses = []
+        async with asyncio.timeout(10):
+            while True:
+                message = json.loads(await ws.recv())
+                if message["type"] == "ka":
+                    continue
+                if message["type"] == "complete":
+                    break
+                statuses.append(message["payload"]["data"]["taskProgress"]["status"])
+    assert statuses[-1] == "COMPLETED"
