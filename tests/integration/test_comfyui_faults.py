@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import dataclasses
+import socket
 from collections import Counter
 
 import httpx
