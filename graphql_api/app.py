@@ -10,18 +10,19 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
 from comfy.emulator import EmulatorConfig, running_emulator
 from graphql_api.files import serve_file
+from graphql_api.health import healthz, readyz
+from graphql_api.metrics import TaskMetrics, serve_metrics
 from graphql_api.middleware import DatabaseBinding, MultipartPreflightGuard
 from graphql_api.schema import build_schema
 from graphql_api.settings import Settings
 from graphql_api.view import KontextGraphQL
 from storage.blobs import LocalBlobStore
 from storage.limits import ImageLimits
+from tasks.background import BackgroundTasks
 from tasks.broker import Broker, InProcessBroker
 from tasks.database import Database
 from tasks.dispatcher import DispatchSettings
@@ -127,13 +128,18 @@ def make_lifespan(settings: Settings) -> Any:
             services = Services(
                 tasks=tasks, templates=templates, blobs=blobs, broker=broker, backends=runtime.pool
             )
-            yield {"services": services, "database": database, "settings": settings}
+            metrics = TaskMetrics()
+            background = BackgroundTasks()
+            stack.push_async_callback(background.aclose)
+            background.start(metrics.follow(broker), "metrics")
+            yield {
+                "services": services,
+                "database": database,
+                "settings": settings,
+                "metrics": metrics,
+            }
 
     return lifespan
-
-
-async def healthz(request: Request) -> JSONResponse:
-    return JSONResponse({"status": "ok"})
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -160,6 +166,8 @@ def create_app(settings: Settings) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/files/{key:path}", serve_file, methods=["GET", "HEAD"]),
             Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", serve_metrics),
         ],
         middleware=middleware,
         lifespan=make_lifespan(settings),

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from strawberry.dataloader import DataLoader
 
+from graphql_api.metrics import TaskMetrics
 from tasks.models import StoredImage
 from tasks.services import Services
 
@@ -25,6 +26,7 @@ class RequestContext:
     images: DataLoader[UUID, StoredImage | None] = field(
         default_factory=lambda: DataLoader(load_fn=load_images)
     )
+    metrics: TaskMetrics | None = None
     connection_params: dict[str, Any] | None = None
 
     def file_url(self, blob_key: str) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+import contextlib
+from collections.abc import AsyncGenerator, Iterator
 
 import strawberry
 from strawberry.types import Info
@@ -69,6 +70,19 @@ class TaskUpdate:
         return self.task.error
 
 
+@contextlib.contextmanager
+def counted(context: RequestContext) -> Iterator[None]:
+    """Keeps the active-subscriptions gauge right, however the stream ends."""
+    gauge = context.metrics.subscriptions if context.metrics else None
+    if gauge is not None:
+        gauge.inc()
+    try:
+        yield
+    finally:
+        if gauge is not None:
+            gauge.dec()
+
+
 def update_of(event: TaskEvent) -> TaskUpdate:
     assert event.task is not None
     return TaskUpdate(sequence=event.sequence, kind=event.kind, task=Task.from_row(event.task))
@@ -85,9 +99,10 @@ class Subscription:
     async def task_progress(self, info: Ctx, id: strawberry.ID) -> AsyncGenerator[TaskUpdate, None]:
         context = info.context
         task_id = parse_uuid(id, "id")
-        async for event in watch_task(context.services.broker, task_id, context.owner):
-            if event.task is not None:
-                yield update_of(event)
+        with counted(context):
+            async for event in watch_task(context.services.broker, task_id, context.owner):
+                if event.task is not None:
+                    yield update_of(event)
 
     @strawberry.subscription(description="Every change of the caller's tasks (for live lists).")
     async def task_updates(
@@ -95,6 +110,7 @@ class Subscription:
     ) -> AsyncGenerator[TaskUpdate, None]:
         context = info.context
         statuses = frozenset(status or ())
-        async for event in watch_owner(context.services.broker, context.owner, statuses):
-            if event.task is not None:
-                yield update_of(event)
+        with counted(context):
+            async for event in watch_owner(context.services.broker, context.owner, statuses):
+                if event.task is not None:
+                    yield update_of(event)

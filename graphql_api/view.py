@@ -37,7 +37,10 @@ class KontextGraphQL(GraphQL[RequestContext, None]):
     ) -> RequestContext:
         state: Any = request.state
         return RequestContext(
-            services=state.services, owner=LOCAL_OWNER, public_url=self.base_url(request)
+            services=state.services,
+            owner=LOCAL_OWNER,
+            public_url=self.base_url(request),
+            metrics=state.metrics,
         )
 
     def base_url(self, request: Request | WebSocket) -> str:

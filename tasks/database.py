@@ -112,6 +112,16 @@ class Database:
             logger.info("applied migration %s", name)
         return applied
 
+    async def pending_migrations(self) -> list[str]:
+        with self.bound():
+            executor = MigrationExecutor(self._context.db(), tortoise_config(self.url)["apps"])
+            plan = await executor.plan()
+        return [step.migration.name for step in plan]
+
+    async def ping(self) -> None:
+        with self.bound():
+            await self._context.db().execute_query("SELECT 1")
+
     @contextlib.asynccontextmanager
     async def _migration_lock(self) -> AsyncIterator[None]:
         if not self.is_postgres:

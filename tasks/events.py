@@ -33,6 +33,8 @@ class TaskEvent:
     status: TaskStatus
     task: Task | None = field(default=None, compare=False, repr=False)
     """The row as it was right after the change, when the publisher had it at hand."""
+    local: bool = field(default=True, compare=False)
+    """False for a change made by another replica (relayed through the database)."""
 
     @property
     def is_transition(self) -> bool:

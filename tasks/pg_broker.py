@@ -145,5 +145,6 @@ class PostgresBroker:
                     kind=event.kind,
                     status=event.status,
                     task=row,
+                    local=False,
                 )
             )
