@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any, Protocol
 from uuid import UUID
@@ -13,9 +14,30 @@ from tasks.events import EventKind, TaskEvent
 from tasks.models import Task
 from tasks.status import TaskStatus
 
+logger = logging.getLogger(__name__)
+
 
 class EventPublisher(Protocol):
     async def publish(self, event: TaskEvent) -> None: ...
+
+
+def log_state_change(task: Task, kind: EventKind) -> None:
+    """One line per state change, with what an operator needs to follow a task."""
+    logger.info(
+        "task %s %s",
+        task.id,
+        task.status.value if kind is not EventKind.DELETED else "DELETED",
+        extra={
+            "task_id": str(task.id),
+            "status": task.status.value,
+            "event": kind.value,
+            "backend": task.backend,
+            "prompt_id": task.prompt_id,
+            "attempt": task.attempts,
+            "error_code": task.error_code,
+            "seconds_since_created": round((utc_now() - task.created_at).total_seconds(), 3),
+        },
+    )
 
 
 class TaskChanges:
@@ -42,6 +64,8 @@ class TaskChanges:
         return task
 
     async def announce(self, task: Task, kind: EventKind) -> None:
+        if kind not in (EventKind.PROGRESS, EventKind.PREVIEW):
+            log_state_change(task, kind)
         await self._publisher.publish(
             TaskEvent(
                 task_id=task.id,

@@ -15,7 +15,9 @@ from tests.support.server import serve_asgi
 
 def metric(text: str, name: str) -> float:
     """The value of one sample (`name` with its labels, as Prometheus prints them)."""
-    values = [line.rsplit(" ", 1)[1] for line in text.splitlines() if line.rsplit(" ", 1)[0] == name]
+    values = [
+        line.rsplit(" ", 1)[1] for line in text.splitlines() if line.rsplit(" ", 1)[0] == name
+    ]
     assert len(values) == 1, name
     return float(values[0])
 
