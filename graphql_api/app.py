@@ -13,10 +13,11 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
 from comfy.emulator import EmulatorConfig, running_emulator
+from graphql_api.auth import ApiKeyGate
 from graphql_api.files import serve_file
 from graphql_api.health import healthz, readyz
 from graphql_api.metrics import TaskMetrics, serve_metrics
-from graphql_api.middleware import DatabaseBinding, MultipartPreflightGuard
+from graphql_api.middleware import BodySizeLimit, DatabaseBinding, MultipartPreflightGuard
 from graphql_api.schema import build_schema
 from graphql_api.settings import Settings
 from graphql_api.view import KontextGraphQL
@@ -27,6 +28,7 @@ from tasks.broker import Broker, InProcessBroker
 from tasks.database import Database
 from tasks.dispatcher import DispatchSettings
 from tasks.intake import ImageIntake, IntakeSettings
+from tasks.limits import Admission, SubmissionLimits
 from tasks.pg_broker import PostgresBroker
 from tasks.runtime import ComfyRuntime, RuntimeSettings
 from tasks.service import TaskService
@@ -52,6 +54,15 @@ def intake_settings(settings: Settings) -> IntakeSettings:
         ),
         url_timeout=settings.url_fetch_timeout,
         url_allowed_networks=settings.url_allowed_networks,
+    )
+
+
+def submission_limits(settings: Settings) -> SubmissionLimits:
+    return SubmissionLimits(
+        rate_per_minute=settings.submit_rate_per_minute,
+        burst=settings.submit_burst,
+        max_unfinished_per_owner=settings.max_unfinished_per_owner,
+        max_queue_depth=settings.max_queue_depth,
     )
 
 
@@ -124,6 +135,7 @@ def make_lifespan(settings: Settings) -> Any:
                 intake=ImageIntake(blobs, intake_settings(settings)),
                 changes=changes,
                 canceller=runtime.canceller,
+                admission=Admission(submission_limits(settings)),
             )
             services = Services(
                 tasks=tasks, templates=templates, blobs=blobs, broker=broker, backends=runtime.pool
@@ -147,9 +159,15 @@ def create_app(settings: Settings) -> Starlette:
         max_depth=settings.max_query_depth,
         max_tokens=settings.max_query_tokens,
         max_aliases=settings.max_query_aliases,
+        introspection=settings.introspection,
     )
     graphql = KontextGraphQL(schema, settings)
-    middleware = [Middleware(DatabaseBinding), Middleware(MultipartPreflightGuard)]
+    middleware = [
+        Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes),
+        Middleware(DatabaseBinding),
+        Middleware(ApiKeyGate, required=settings.auth_required),
+        Middleware(MultipartPreflightGuard),
+    ]
     if settings.cors_origins:
         middleware.insert(
             0,

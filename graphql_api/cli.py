@@ -37,6 +37,29 @@ async def migrate(settings: Settings) -> int:
     return 0
 
 
+async def create_key(settings: Settings, owner: str, name: str) -> int:
+    from tasks.api_keys import create_key as create
+    from tasks.database import Database
+
+    async with Database(settings.database_url) as database:
+        await database.migrate()
+        with database.bound():
+            key = await create(owner, name)
+    print(f"API key {key.id} for {key.owner} (shown once, keep it secret):\n{key.token}")
+    return 0
+
+
+async def revoke_key(settings: Settings, key_id: str) -> int:
+    from tasks.api_keys import revoke_key as revoke
+    from tasks.database import Database
+
+    async with Database(settings.database_url) as database:
+        with database.bound():
+            revoked = await revoke(key_id)
+    print(f"revoked {key_id}" if revoked else f"no live key {key_id}")
+    return 0 if revoked else 1
+
+
 def serve(settings: Settings) -> int:
     import uvicorn
 
@@ -65,6 +88,11 @@ def parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export-schema", help="write schema.graphql from the code")
     export.add_argument("--check", action="store_true", help="fail if schema.graphql drifted")
     export.add_argument("--path", type=Path, default=SCHEMA_FILE)
+    create = commands.add_parser("create-key", help="create an API key (printed once)")
+    create.add_argument("owner", help="whose tasks the key reaches (e.g. a user or app id)")
+    create.add_argument("--name", default="", help="a note to tell keys apart")
+    revoke = commands.add_parser("revoke-key", help="revoke an API key by its id")
+    revoke.add_argument("key_id")
     commands.add_parser("emulator", help="run the ComfyUI emulator", add_help=False)
     return root
 
@@ -86,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "migrate":
         return asyncio.run(migrate(settings))
+    if args.command == "create-key":
+        return asyncio.run(create_key(settings, args.owner, args.name))
+    if args.command == "revoke-key":
+        return asyncio.run(revoke_key(settings, args.key_id))
     return serve(settings)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tasks.database import Database
 
@@ -52,27 +52,79 @@ def is_unguarded_multipart(scope: Scope) -> bool:
 
 
 async def refuse_without_preflight(send: Send) -> None:
-    body = json.dumps(
-        {
-            "errors": [
-                {
-                    "message": (
-                        "Multipart requests need a non-empty Apollo-Require-Preflight header "
-                        "(CSRF protection)."
-                    ),
-                    "extensions": {"code": "CSRF_PREFLIGHT_REQUIRED"},
-                }
-            ]
-        }
-    ).encode()
+    await refuse(
+        send,
+        400,
+        "CSRF_PREFLIGHT_REQUIRED",
+        "Multipart requests need a non-empty Apollo-Require-Preflight header (CSRF protection).",
+    )
+
+
+async def refuse(
+    send: Send,
+    status: int,
+    code: str,
+    message: str,
+    headers: tuple[tuple[bytes, bytes], ...] = (),
+) -> None:
+    """Answer with a GraphQL-shaped error body, before the request reaches the app."""
+    body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 400,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
+                *headers,
             ],
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class BodySizeLimit:
+    """Refuses request bodies over `max_bytes` with 413, whether declared or streamed."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await refuse(send, 413, "PAYLOAD_TOO_LARGE", self.too_large)
+            return
+        await self.app(scope, *self._guarded(receive, send))
+
+    @property
+    def too_large(self) -> str:
+        return f"The request body is larger than the {self.max_bytes // (1024 * 1024)} MB limit."
+
+    def _guarded(self, receive: Receive, send: Send) -> tuple[Receive, Send]:
+        received = 0
+        started = False
+        refused = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, refused
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes and not refused:
+                refused = True
+                if not started:
+                    await refuse(send, 413, "PAYLOAD_TOO_LARGE", self.too_large)
+                return {"type": "http.disconnect"}
+            return message
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        return limited_receive, tracked_send

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -28,7 +33,11 @@ class KontextSchema(strawberry.Schema):
 
 
 def build_schema(
-    *, max_depth: int = 12, max_tokens: int = 4000, max_aliases: int = 30
+    *,
+    max_depth: int = 12,
+    max_tokens: int = 4000,
+    max_aliases: int = 30,
+    introspection: bool = True,
 ) -> KontextSchema:
     return KontextSchema(
         query=Query,
@@ -40,6 +49,7 @@ def build_schema(
             lambda: QueryDepthLimiter(max_depth=max_depth),
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
             lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+            *([] if introspection else [DisableIntrospection]),
         ],
         config=StrawberryConfig(scalar_map=dict(SCALAR_MAP)),
     )

@@ -32,6 +32,16 @@ def _bool(text: str) -> bool:
     raise ValueError(f"expected true or false, got {text!r}")
 
 
+def _auth_mode(text: str) -> str:
+    mode = text.strip().lower()
+    if mode not in ("on", "off", "auto"):
+        raise ValueError("expected on, off or auto")
+    return mode
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
 def _setting(env: str, default: Any, parse: Callable[[str], Any], doc: str) -> Any:
     return field(default=default, metadata={"env": env, "parse": parse, "doc": doc})
 
@@ -100,6 +110,30 @@ class Settings:
     cors_origins: tuple[str, ...] = _setting(
         "KONTEXT_CORS_ORIGINS", (), _csv, "Comma-separated origins allowed to call the API"
     )
+    auth: str = _setting(
+        "KONTEXT_AUTH",
+        "auto",
+        _auth_mode,
+        "API keys: on, off, or auto (required unless KONTEXT_HOST is a loopback address)",
+    )
+    introspection: bool = _setting(
+        "KONTEXT_INTROSPECTION", True, _bool, "Answer GraphQL introspection queries"
+    )
+    max_request_bytes: int = _setting(
+        "KONTEXT_MAX_REQUEST_BYTES", 64 * 1024 * 1024, int, "Largest accepted HTTP request body"
+    )
+    submit_rate_per_minute: float = _setting(
+        "KONTEXT_SUBMIT_RATE_PER_MINUTE", 60.0, float, "generateImage calls per key per minute"
+    )
+    submit_burst: int = _setting(
+        "KONTEXT_SUBMIT_BURST", 20, int, "generateImage calls a key may make at once"
+    )
+    max_unfinished_per_owner: int = _setting(
+        "KONTEXT_MAX_UNFINISHED_PER_OWNER", 100, int, "Unfinished tasks one key may have"
+    )
+    max_queue_depth: int = _setting(
+        "KONTEXT_MAX_QUEUE_DEPTH", 10_000, int, "Pending tasks in all; beyond it requests wait"
+    )
     graphiql: bool = _setting("KONTEXT_GRAPHIQL", True, _bool, "Serve GraphiQL at /graphql")
     max_query_depth: int = _setting(
         "KONTEXT_MAX_QUERY_DEPTH", 12, int, "Deepest GraphQL selection accepted"
@@ -132,6 +166,12 @@ class Settings:
             except ValueError as exc:
                 raise SettingsError(f"{spec.metadata['env']}={raw!r}: {exc}") from exc
         return cls(**values)
+
+    @property
+    def auth_required(self) -> bool:
+        if self.auth == "auto":
+            return self.host not in LOOPBACK_HOSTS
+        return self.auth == "on"
 
     @property
     def uses_emulator(self) -> bool:

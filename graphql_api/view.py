@@ -10,12 +10,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
+from graphql_api.auth import LOCAL_OWNER, owner_for, token_in_params
 from graphql_api.context import RequestContext
 from graphql_api.settings import Settings
 
-LOCAL_OWNER = "local"
+NO_ACK_PAYLOAD: UnsetType = UNSET
 
 
 class KontextGraphQL(GraphQL[RequestContext, None]):
@@ -31,17 +34,29 @@ class KontextGraphQL(GraphQL[RequestContext, None]):
             multipart_uploads_enabled=True,
         )
         self._public_url = settings.public_url.rstrip("/")
+        self._auth_required = settings.auth_required
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> RequestContext:
         state: Any = request.state
+        # HTTP requests were authenticated by ApiKeyGate; websockets authenticate in on_ws_connect.
+        owner = getattr(state, "owner", "" if self._auth_required else LOCAL_OWNER)
         return RequestContext(
             services=state.services,
-            owner=LOCAL_OWNER,
+            owner=owner,
             public_url=self.base_url(request),
             metrics=state.metrics,
         )
+
+    async def on_ws_connect(self, context: RequestContext) -> UnsetType | dict[str, object] | None:
+        owner = await owner_for(
+            token_in_params(context.connection_params), required=self._auth_required
+        )
+        if owner is None:
+            raise ConnectionRejectionError({"message": "A valid API key is required."})
+        context.owner = owner
+        return NO_ACK_PAYLOAD
 
     def base_url(self, request: Request | WebSocket) -> str:
         if self._public_url:

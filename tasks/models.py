@@ -23,7 +23,7 @@ class StoredImage(Model):
     owner = fields.CharField(max_length=64, db_index=True)
     kind = fields.CharField(max_length=8)
     sha256 = fields.CharField(max_length=64)
-    blob_key = fields.CharField(max_length=255, unique=True)
+    blob_key = fields.CharField(max_length=255)  # inputs are content-addressed, shared by owners
     thumbnail_key = fields.CharField(max_length=255, null=True)
     content_type = fields.CharField(max_length=32)
     width = fields.IntField()
@@ -34,6 +34,20 @@ class StoredImage(Model):
     class Meta:
         table = "stored_image"
         indexes = (Index(fields=("owner", "kind", "sha256"), name="image_owner_kind_sha"),)
+
+
+class ApiKey(Model):
+    """An API key. Only a hash of its secret is kept, the key itself is shown once."""
+
+    id = fields.CharField(primary_key=True, max_length=16)
+    owner = fields.CharField(max_length=64, db_index=True)
+    name = fields.CharField(max_length=100, default="")
+    secret_hash = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField()
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_key"
 
 
 class Task(Model):

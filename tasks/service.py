@@ -24,6 +24,7 @@ from tasks.errors import (
 )
 from tasks.events import EventKind
 from tasks.intake import AcquiredImage, ImageIntake
+from tasks.limits import Admission, SubmissionLimits
 from tasks.models import StoredImage, Task
 from tasks.requests import GenerationRequest, ImageSource
 from tasks.status import ACTIVE_STATUSES, TaskStatus
@@ -61,11 +62,13 @@ class TaskService:
         intake: ImageIntake,
         changes: TaskChanges,
         canceller: TaskCanceller | None = None,
+        admission: Admission | None = None,
     ) -> None:
         self._templates = templates
         self._intake = intake
         self._changes = changes
         self._canceller: TaskCanceller = canceller or NoRemote()
+        self._admission = admission or Admission(SubmissionLimits())
 
     async def get(self, task_id: UUID, *, owner: str) -> Task:
         task = await Task.get_or_none(id=task_id, owner=owner)
@@ -75,6 +78,8 @@ class TaskService:
 
     async def submit(self, request: GenerationRequest) -> SubmitResult:
         check_batch(request)
+        # A cheap look at the rate first: refused callers cost no image decoding.
+        self._admission.check_rate(request.owner, request.count)
         params = self._resolve(request)
         images = [
             await self._intake.acquire(
@@ -91,6 +96,7 @@ class TaskService:
         replay = await self._replay(request, request_hash)
         if replay is not None:
             return SubmitResult(tasks=replay, replayed=True)
+        await self._admission.admit(request.owner, request.count)
         try:
             tasks = await self._create(request, params, images, request_hash)
         except IntegrityError:

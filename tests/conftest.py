@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -9,7 +10,12 @@ import pytest
 from graphql_api.app import create_app
 from graphql_api.settings import Settings
 from tasks.database import Database
-from tests.support.databases import database_url_for, prepare_database
+from tests.support.databases import (
+    chosen_database,
+    database_url_for,
+    prepare_database,
+    reset_postgres,
+)
 from tests.support.graphql import GraphQLClient
 from tests.support.server import serve_asgi
 
@@ -20,6 +26,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.database)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fresh_postgres_schema() -> None:
+    chosen = chosen_database()
+    if chosen != "sqlite":
+        asyncio.run(reset_postgres(chosen))
 
 
 @pytest.fixture
@@ -42,6 +55,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         storage_dir=tmp_path / "files",
         dispatch=False,
+        submit_rate_per_minute=100_000,
+        submit_burst=1_000,
+        max_unfinished_per_owner=1_000,
         migrate_on_start=False,
     )
 

@@ -13,13 +13,26 @@ class Migration(migrations.Migration):
 
     operations = [
         ops.CreateModel(
+            name='ApiKey',
+            fields=[
+                ('id', fields.CharField(primary_key=True, unique=True, db_index=True, max_length=16)),
+                ('owner', fields.CharField(db_index=True, max_length=64)),
+                ('name', fields.CharField(default='', max_length=100)),
+                ('secret_hash', fields.CharField(max_length=64)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('revoked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'api_key', 'app': 'kontext', 'pk_attr': 'id', 'table_description': 'An API key. Only a hash of its secret is kept, the key itself is shown once.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='StoredImage',
             fields=[
                 ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
                 ('owner', fields.CharField(db_index=True, max_length=64)),
                 ('kind', fields.CharField(max_length=8)),
                 ('sha256', fields.CharField(max_length=64)),
-                ('blob_key', fields.CharField(unique=True, max_length=255)),
+                ('blob_key', fields.CharField(max_length=255)),
                 ('thumbnail_key', fields.CharField(null=True, max_length=255)),
                 ('content_type', fields.CharField(max_length=32)),
                 ('width', fields.IntField()),

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import asyncpg
 from tortoise.contrib.test import truncate_all_models
 
-from tasks.database import Database
+from tasks.database import Database, postgres_dsn
 
 POSTGRES_DEFAULT = "postgres://postgres@127.0.0.1:5432/test"
 
@@ -22,6 +23,15 @@ def database_url_for(tmp_path: Path) -> str:
     if chosen == "sqlite":
         return f"sqlite://{tmp_path / 'kontext.sqlite3'}"
     return chosen
+
+
+async def reset_postgres(url: str) -> None:
+    """Start the run from an empty schema, so migrations are applied from the first one."""
+    connection = await asyncpg.connect(postgres_dsn(url), timeout=10)
+    try:
+        await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    finally:
+        await connection.close()
 
 
 async def prepare_database(url: str) -> None:
