@@ -28,6 +28,7 @@ from tasks.broker import Broker, InProcessBroker
 from tasks.database import Database
 from tasks.dispatcher import DispatchSettings
 from tasks.intake import ImageIntake, IntakeSettings
+from tasks.leases import PostgresLeases
 from tasks.limits import Admission, SubmissionLimits
 from tasks.pg_broker import PostgresBroker
 from tasks.runtime import ComfyRuntime, RuntimeSettings
@@ -128,6 +129,7 @@ def make_lifespan(settings: Settings) -> Any:
                     blobs=blobs,
                     changes=changes,
                     broker=broker,
+                    leases=PostgresLeases(database.url) if database.is_postgres else None,
                 )
             )
             tasks = TaskService(

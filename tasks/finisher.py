@@ -66,7 +66,8 @@ class PromptFinisher:
             logger.warning("could not download the output of task %s: %s", task_id, exc)
             return
         if await self._outcomes.completed(task_id, stored) is None:
-            await stored.delete()
+            # Finished meanwhile (cancelled, or settled by another path): keep nothing of ours.
+            await self._collector.discard(stored)
 
     async def fail_from_error(self, task_id: UUID, error: dict[str, Any]) -> None:
         node_type = error.get("node_type")

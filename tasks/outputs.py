@@ -52,6 +52,12 @@ class OutputCollector:
                 await self._blobs.delete(key)
             raise
 
+    async def discard(self, image: StoredImage) -> None:
+        for key in (image.blob_key, image.thumbnail_key):
+            if key:
+                await self._blobs.delete(key)
+        await image.delete()
+
 
 async def tee(chunks: AsyncIterator[bytes], sink: io.BytesIO) -> AsyncIterator[bytes]:
     async for chunk in chunks:

@@ -22,6 +22,7 @@ from tasks.cancelling import RemoteCanceller
 from tasks.claims import TaskClaimer
 from tasks.dispatcher import Dispatcher, DispatchSettings
 from tasks.finisher import PromptFinisher
+from tasks.leases import Leases, SoleReplica
 from tasks.outcomes import TaskOutcomes
 from tasks.outputs import OutputCollector
 from tasks.previews import PreviewKeeper
@@ -60,8 +61,10 @@ class ComfyRuntime:
         blobs: BlobStore,
         changes: TaskChanges,
         broker: Broker,
+        leases: Leases | None = None,
     ) -> None:
         self.settings = settings
+        self._leases: Leases = leases or SoleReplica()
         self._templates = templates
         self._blobs = blobs
         self._changes = changes
@@ -139,7 +142,22 @@ class ComfyRuntime:
             base_delay=self.settings.reconnect_base_delay,
             max_delay=self.settings.reconnect_max_delay,
         )
-        self._background.start(stream.run(), f"stream {backend.url}")
+        self._background.start(self._track_while_leased(backend, stream), f"stream {backend.url}")
+
+    async def _track_while_leased(self, backend: Backend, stream: ComfyEventStream) -> None:
+        """Follow the backend's events only while this replica holds its lease."""
+        while True:
+            async with self._leases.hold(backend.name) as lost:
+                following = asyncio.create_task(stream.run())
+                waiting = asyncio.create_task(lost.wait())
+                try:
+                    await asyncio.wait({following, waiting}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for task in (following, waiting):
+                        task.cancel()
+                    await asyncio.gather(following, waiting, return_exceptions=True)
+                    backend.connected = False
+            logger.warning("lost the lease on backend %s; waiting to get it back", backend.url)
 
     async def _health_loop(self) -> None:
         required = self._templates.required_node_types()
