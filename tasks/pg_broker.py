@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import uuid
@@ -137,14 +138,4 @@ class PostgresBroker:
             if sender == self._sender or not self._local.subscriber_count:
                 continue
             row = await Task.get_or_none(id=event.task_id)
-            self._local.deliver(
-                TaskEvent(
-                    task_id=event.task_id,
-                    owner=event.owner,
-                    sequence=event.sequence,
-                    kind=event.kind,
-                    status=event.status,
-                    task=row,
-                    local=False,
-                )
-            )
+            self._local.deliver(dataclasses.replace(event, task=row, local=False))

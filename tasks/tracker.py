@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from comfy.errors import ComfyError
@@ -39,7 +40,7 @@ class BackendTracker:
         finisher: PromptFinisher,
         previews: PreviewKeeper,
         reconciler: Reconciler,
-        on_idle: Any,
+        on_idle: Callable[[], None],
     ) -> None:
         self._backend = backend
         self._templates = templates

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from uuid import UUID
 
@@ -28,16 +29,7 @@ async def with_row(event: TaskEvent) -> TaskEvent | None:
     if event.task is not None or event.kind is EventKind.DELETED:
         return event
     row = await Task.get_or_none(id=event.task_id)
-    if row is None:
-        return None
-    return TaskEvent(
-        task_id=event.task_id,
-        owner=event.owner,
-        sequence=event.sequence,
-        kind=event.kind,
-        status=event.status,
-        task=row,
-    )
+    return None if row is None else dataclasses.replace(event, task=row)
 
 
 async def watch_task(broker: Broker, task_id: UUID, owner: str) -> AsyncIterator[TaskEvent]:
