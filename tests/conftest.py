@@ -23,9 +23,15 @@ DATABASE_FIXTURES = {"database", "database_url", "settings", "app_url", "api"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    on_sqlite = chosen_database() == "sqlite"
+    needs_postgres = pytest.mark.skip(
+        reason="needs PostgreSQL: set KONTEXT_TEST_DATABASE_URL (scripts/test runs it that way)"
+    )
     for item in items:
         if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.database)
+        if on_sqlite and item.get_closest_marker("postgres_only"):
+            item.add_marker(needs_postgres)
 
 
 @pytest.fixture(scope="session", autouse=True)
