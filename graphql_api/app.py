@@ -35,6 +35,7 @@ from tasks.runtime import ComfyRuntime, RuntimeSettings
 from tasks.service import TaskService
 from tasks.services import Services
 from tasks.transitions import TaskChanges
+from tasks.watchdog import WatchdogSettings
 from workflows.registry import load_templates
 
 logger = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ def runtime_settings(
         max_attempts=settings.max_attempts,
         skip_locked=database.is_postgres,
         dispatch=DispatchSettings(models=settings.model_files),
+        watchdog=WatchdogSettings(silence_seconds=settings.silence_seconds),
     )
 
 
@@ -138,6 +140,7 @@ def make_lifespan(settings: Settings) -> Any:
                 changes=changes,
                 canceller=runtime.canceller,
                 admission=Admission(submission_limits(settings)),
+                default_timeout=settings.task_timeout_seconds,
             )
             services = Services(
                 tasks=tasks, templates=templates, blobs=blobs, broker=broker, backends=runtime.pool

@@ -66,6 +66,13 @@ class GenerateImageInput:
         default=None,
         description="Retrying with the same key returns the same task(s) instead of new ones.",
     )
+    timeout_seconds: int | None = strawberry.field(
+        default=None,
+        description=(
+            "Seconds from acceptance after which the task is stopped and fails as TIMED_OUT "
+            "(1 to 86400; default from the server's settings)."
+        ),
+    )
 
 
 def parse_uuid(value: str, field: str) -> UUID:
@@ -109,4 +116,5 @@ def generation_request(data: GenerateImageInput, owner: str) -> GenerationReques
         parameters=given_parameters(data.parameters),
         count=data.count,
         idempotency_key=data.idempotency_key,
+        timeout_seconds=data.timeout_seconds,
     )

@@ -86,6 +86,18 @@ class Settings:
     max_attempts: int = _setting(
         "KONTEXT_MAX_ATTEMPTS", 3, int, "Runs of a task before a lost prompt fails it"
     )
+    task_timeout_seconds: int = _setting(
+        "KONTEXT_TASK_TIMEOUT_SECONDS",
+        1800,
+        int,
+        "Default deadline of a task from acceptance; past it the task fails as TIMED_OUT",
+    )
+    silence_seconds: float = _setting(
+        "KONTEXT_SILENCE_SECONDS",
+        120.0,
+        float,
+        "A running task with no event for this long is checked by polling ComfyUI",
+    )
     emulator_step_seconds: float = _setting(
         "KONTEXT_EMULATOR_STEP_SECONDS", 0.25, float, "Emulated seconds per sampling step"
     )

@@ -105,6 +105,9 @@ class Task(Node):
     error: TaskError | None
     created_at: datetime
     updated_at: datetime
+    deadline_at: datetime | None = strawberry.field(
+        description="When the task is stopped if it has not finished (TIMED_OUT)."
+    )
     started_at: datetime | None
     finished_at: datetime | None
     sent: strawberry.Private[bool]
@@ -154,6 +157,7 @@ class Task(Node):
             error=error_of(row),
             created_at=row.created_at,
             updated_at=row.updated_at,
+            deadline_at=row.deadline_at,
             started_at=row.started_at,
             finished_at=row.finished_at,
             preview_path=row.preview_key,

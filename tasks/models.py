@@ -94,6 +94,7 @@ class Task(Model):
 
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
+    deadline_at = fields.DatetimeField(null=True)
     started_at = fields.DatetimeField(null=True)
     finished_at = fields.DatetimeField(null=True)
 

@@ -49,6 +49,7 @@ class GenerationRequest:
     parameters: Mapping[str, object] = field(default_factory=dict)
     count: int = 1
     idempotency_key: str | None = None
+    timeout_seconds: int | None = None
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from tasks.previews import PreviewKeeper
 from tasks.reconciler import Reconciler
 from tasks.tracker import BackendTracker
 from tasks.transitions import TaskChanges
+from tasks.watchdog import Watchdog, WatchdogSettings
 from workflows.registry import TemplateRegistry
 
 logger = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class RuntimeSettings:
     reconnect_max_delay: float = 10.0
     skip_locked: bool = False
     dispatch: DispatchSettings = field(default_factory=DispatchSettings)
+    watchdog: WatchdogSettings = field(default_factory=WatchdogSettings)
 
 
 def websocket_url(http_url: str) -> str:
@@ -97,6 +99,14 @@ class ComfyRuntime:
         )
         for backend in backends:
             self._track(backend, finisher, reconciler)
+        watchdog = Watchdog(
+            pool=self.pool,
+            outcomes=self.outcomes,
+            canceller=self.canceller,
+            reconciler=reconciler,
+            settings=self.settings.watchdog,
+        )
+        self._background.start(watchdog.run(), "watchdog")
         self._background.start(self.dispatcher.run(), "dispatcher")
         self._background.start(self._health_loop(), "backend-health")
         self._background.start(self._wake_on_new_tasks(), "dispatch-wakeup")

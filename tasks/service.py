@@ -8,6 +8,7 @@ import secrets
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -35,6 +36,8 @@ from workflows.registry import TemplateRegistry, UnknownWorkflow
 SEED_SPACE = 2**64
 MAX_BATCH = 8
 MAX_IDEMPOTENCY_KEY = 128
+DEFAULT_TIMEOUT = 1800
+TIMEOUT_RANGE = (1, 86_400)
 
 
 @dataclass(frozen=True)
@@ -63,12 +66,14 @@ class TaskService:
         changes: TaskChanges,
         canceller: TaskCanceller | None = None,
         admission: Admission | None = None,
+        default_timeout: int = DEFAULT_TIMEOUT,
     ) -> None:
         self._templates = templates
         self._intake = intake
         self._changes = changes
         self._canceller: TaskCanceller = canceller or NoRemote()
         self._admission = admission or Admission(SubmissionLimits())
+        self._default_timeout = default_timeout
 
     async def get(self, task_id: UUID, *, owner: str) -> Task:
         task = await Task.get_or_none(id=task_id, owner=owner)
@@ -152,7 +157,8 @@ class TaskService:
                     result = await self._intake.persist(image, owner=request.owner)
                     written.extend(result.written_keys)
                     stored.append(result.image)
-                return await create_tasks(request, params, stored, request_hash)
+                timeout = request.timeout_seconds or self._default_timeout
+                return await create_tasks(request, params, stored, request_hash, timeout)
         except BaseException:
             await self._intake.discard(written)
             raise
@@ -211,6 +217,15 @@ def check_batch(request: GenerationRequest) -> None:
                 "OUT_OF_RANGE",
             )
         )
+    low, high = TIMEOUT_RANGE
+    if request.timeout_seconds is not None and not low <= request.timeout_seconds <= high:
+        problems.append(
+            Problem(
+                "input.timeoutSeconds",
+                f"timeoutSeconds must be between {low} and {high}.",
+                "OUT_OF_RANGE",
+            )
+        )
     if problems:
         raise InvalidRequest(problems)
 
@@ -243,6 +258,7 @@ async def create_tasks(
     params: ResolvedParameters,
     images: Sequence[StoredImage],
     request_hash: str,
+    timeout_seconds: int,
 ) -> list[Task]:
     base_seed = pick_seed(params.seed)
     batch_id = uuid.uuid4() if request.count > 1 else None
@@ -267,6 +283,7 @@ async def create_tasks(
                 request_hash=request_hash,
                 created_at=now,
                 updated_at=now,
+                deadline_at=now + timedelta(seconds=timeout_seconds),
             )
         )
     return tasks

@@ -1,15 +1,18 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from typing import Any
 
 import httpx
 
 from comfy.emulator.server import RunningEmulator
 from tasks.models import Task
-from tests.integration.test_runs_on_comfyui import submit, wait_terminal
+from tests.integration.test_runs_on_comfyui import GENERATE, submit, wait_terminal
 from tests.support.graphql import GraphQLClient
+from tests.support.images import encoded
 
+IMAGE = base64.b64encode(encoded(96, 64)).decode()
 CANCEL = "mutation($id: ID!) { cancelTask(id: $id) { id status error { code } } }"
 
 
@@ -115,3 +118,23 @@ async def test_cancelling_a_finished_task_is_a_clear_error(live: GraphQLClient) 
     task = await wait_terminal(live, await submit(live, steps=2))
     response = await live.execute(CANCEL, id=task["id"])
     assert response.codes == ["INVALID_STATE"]
+
+
+async def test_a_task_past_its_deadline_is_stopped_and_fails_as_timed_out(
+    live: GraphQLClient, emulator: RunningEmulator
+) -> None:
+    data = {
+        "referenceImage": {"base64": IMAGE},
+        "description": "slow",
+        "parameters": {"steps": 150},
+        "timeoutSeconds": 1,
+    }
+    task_id = (await live.execute(GENERATE, input=data)).ok()["generateImage"]["task"]["id"]
+    task = await wait_terminal(live, task_id, timeout=10)
+    assert task["status"] == "FAILED"
+    assert task["error"]["code"] == "TIMED_OUT"
+    row = await Task.get(id=task_id)
+    async with asyncio.timeout(10):
+        while not (history := await comfy_get(emulator, f"/history/{row.prompt_id}")):
+            await asyncio.sleep(0.05)
+    assert history[row.prompt_id]["status"]["messages"][-1][0] == "execution_interrupted"
