@@ -1,4 +1,6 @@
-# Kontext GraphQL: the same install as the README (pip install of this project), run as a non-root user.
+# Kontext GraphQL: the same install as the README (pip install of this project) in a build stage;
+# the final stage has no compilers and runs as a non-root user.
+# Migrations run at start-up unless KONTEXT_MIGRATE_ON_START=false (then: `kontext migrate`).
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
@@ -10,17 +12,16 @@ COPY workflows ./workflows
 RUN python -m venv /opt/kontext && /opt/kontext/bin/pip install --no-cache-dir .
 
 FROM python:3.11-slim
-RUN useradd --create-home --uid 10001 kontext
+RUN useradd --create-home --uid 10001 kontext && mkdir /data && chown 10001 /data
 COPY --from=build /opt/kontext /opt/kontext
 ENV PATH="/opt/kontext/bin:$PATH" \
     KONTEXT_HOST=0.0.0.0 \
     KONTEXT_PORT=8000 \
     KONTEXT_DATABASE_URL=sqlite:///data/kontext.sqlite3 \
     KONTEXT_STORAGE_DIR=/data/files
-RUN mkdir /data && chown kontext /data
-USER kontext
+USER 10001
 WORKDIR /home/kontext
 VOLUME ["/data"]
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"
+HEALTHCHECK --interval=30s --timeout=5s CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 CMD ["kontext", "serve"]

@@ -1,0 +1,76 @@
+"""Static checks of the Dockerfile and compose.yaml (no container engine runs here)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import yaml
+from dockerfile_parse import DockerfileParser
+
+from graphql_api.settings import Settings, settings_table
+
+ROOT = Path(__file__).parent.parent
+SETTINGS = {env for env, _, _ in settings_table()}
+
+
+def dockerfile() -> DockerfileParser:
+    parser = DockerfileParser()
+    parser.content = (ROOT / "Dockerfile").read_text()
+    return parser
+
+
+def test_dockerfile_copies_only_paths_that_exist_and_installs_like_the_readme() -> None:
+    instructions = dockerfile().structure
+    copies = [i["value"].split() for i in instructions if i["instruction"] == "COPY"]
+    from_context = [c for c in copies if not c[0].startswith("--from")]
+    assert len(from_context) >= 6
+    for *sources, _target in from_context:
+        for source in sources:
+            assert (ROOT / source).exists(), source
+    runs = " ".join(i["value"] for i in instructions if i["instruction"] == "RUN")
+    assert "pip install --no-cache-dir ." in runs
+
+
+def test_final_stage_runs_as_a_non_root_user_with_a_healthcheck() -> None:
+    instructions = dockerfile().structure
+    last_from = max(i for i, ins in enumerate(instructions) if ins["instruction"] == "FROM")
+    final = instructions[last_from:]
+    users = [i["value"] for i in final if i["instruction"] == "USER"]
+    assert users and users[-1] not in ("root", "0")
+    assert any(i["instruction"] == "HEALTHCHECK" and "/healthz" in i["value"] for i in final)
+    assert not any("gcc" in i["value"] or "build-essential" in i["value"] for i in final)
+    env = {k for i in final if i["instruction"] == "ENV" for k in dockerfile().envs}
+    assert env <= SETTINGS | {"PATH"}
+
+
+def test_hadolint_finds_nothing() -> None:
+    hadolint = shutil.which("hadolint") or str(ROOT / ".venv" / "bin" / "hadolint")
+    result = subprocess.run(
+        [hadolint, str(ROOT / "Dockerfile")], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_compose_has_both_profiles_with_two_api_replicas_each() -> None:
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    services = compose["services"]
+    by_profile: dict[str, list[str]] = {}
+    for name, service in services.items():
+        for profile in service.get("profiles", []):
+            by_profile.setdefault(profile, []).append(name)
+    assert sorted(by_profile) == ["emulator", "gpu"]
+    for profile, names in by_profile.items():
+        apis = [n for n in names if services[n].get("build") == "." and n.startswith("api")]
+        assert len(apis) == 2, profile
+        for name in apis:
+            env = services[name]["environment"]
+            assert set(env) <= SETTINGS, set(env) - SETTINGS
+            assert env["KONTEXT_DATABASE_URL"].startswith("postgres://")
+            backend = env["KONTEXT_COMFYUI_URLS"].split("//", 1)[1].split(":", 1)[0]
+            assert backend in services and profile in services[backend]["profiles"]
+    gpu = services["comfyui"]["deploy"]["resources"]["reservations"]["devices"][0]
+    assert gpu["capabilities"] == ["gpu"]
+    assert "emulator" in services["emulator"]["command"]
+    assert Settings().port == 8000
