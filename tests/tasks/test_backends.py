@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from collections import Counter
+
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from comfy.client import ComfyClient
+from tasks.backends import Backend, BackendPool
+from tests.comfy.emulator.recorded import http
+from tests.comfy.test_client import Replay
+from tests.support.server import serve_asgi
+from workflows.registry import load_templates
+
+
+async def test_a_backend_missing_a_node_type_is_not_ready_and_says_which() -> None:
+    required = load_templates().required_node_types()
+    server = Replay()
+    server.answer("GET", "/object_info", 200, {name: {} for name in required - {"ImageStitch"}})
+    stats = next(r["body"] for r in http("a_success", "GET", "/system_stats"))
+    server.answer("GET", "/system_stats", 200, stats)
+    app = Starlette(routes=[Route("/{path:path}", server.handle, methods=["GET", "POST"])])
+    async with serve_asgi(app) as url, ComfyClient(url, client_id="t") as client:
+        backend = Backend(url=url, client=client, connected=True)
+        await backend.check(required)
+    assert not backend.ready
+    assert backend.not_ready_reason == "missing node types: ImageStitch"
+    assert backend.version == "0.8.0"
+
+
+def test_pool_picks_the_least_loaded_ready_backend_with_room() -> None:
+    def backend(url: str, ready: bool = True) -> Backend:
+        return Backend(url=url, client=None, connected=ready, problem=None)  # type: ignore[arg-type]
+
+    pool = BackendPool([backend("a"), backend("b"), backend("c", ready=False)])
+    assert pool.pick(Counter({"a": 1, "b": 0})).name == "b"  # type: ignore[union-attr]
+    assert pool.pick(Counter({"a": 2, "b": 1})).name == "b"  # type: ignore[union-attr]
+    assert pool.pick(Counter({"a": 2, "b": 2})) is None
