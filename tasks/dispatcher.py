@@ -8,8 +8,9 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from comfy.errors import ComfyError, ComfyUnavailable, PromptRejected
+from comfy.errors import ComfyUnavailable, PromptRejected
 from storage.blobs import BlobStore
+from storage.errors import StorageError
 from tasks.backends import Backend, BackendPool
 from tasks.claims import TaskClaimer, backend_loads
 from tasks.clock import utc_now
@@ -60,7 +61,7 @@ class Dispatcher:
             try:
                 while await self.dispatch_one():
                     pass
-            except ComfyError:
+            except Exception:  # the loop must outlive any one round; the next round retries
                 logger.exception("dispatch round failed; retrying")
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
@@ -90,6 +91,11 @@ class Dispatcher:
         except PromptRejected as exc:
             await self._outcomes.failed(
                 task.id, "WORKFLOW_INVALID", str(exc), {"node_errors": exc.node_errors}
+            )
+            return
+        except StorageError as exc:
+            await self._outcomes.failed(
+                task.id, "INPUT_MISSING", f"The reference image cannot be read: {exc}"
             )
             return
         except ComfyUnavailable as exc:

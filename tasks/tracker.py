@@ -152,7 +152,13 @@ class BackendTracker:
     def _start_finishing(self, run: PromptRun) -> None:
         job = asyncio.create_task(self._finish(run))
         self._finishing.add(job)
-        job.add_done_callback(self._finishing.discard)
+        job.add_done_callback(self._finished)
+
+    def _finished(self, job: asyncio.Task[None]) -> None:
+        self._finishing.discard(job)
+        if not job.cancelled() and job.exception() is not None:
+            # The task stays PROCESSING; the watchdog's silence check reconciles it.
+            logger.error("finishing a prompt failed", exc_info=job.exception())
 
     async def _finish(self, run: PromptRun) -> None:
         try:
