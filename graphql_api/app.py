@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
@@ -122,7 +123,7 @@ def make_lifespan(settings: Settings) -> Any:
             broker = await stack.enter_async_context(choose_broker(database))
             urls = await stack.enter_async_context(comfyui_urls(settings))
             blobs = LocalBlobStore(settings.storage_dir)
-            templates = load_templates()
+            templates = await asyncio.to_thread(load_templates)
             changes = TaskChanges(broker)
             runtime = await stack.enter_async_context(
                 ComfyRuntime(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator
@@ -69,7 +70,7 @@ class Database:
         return self.url.startswith(("postgres://", "postgresql://", "asyncpg://"))
 
     async def __aenter__(self) -> Database:
-        ensure_sqlite_directory(self.url)
+        await asyncio.to_thread(ensure_sqlite_directory, self.url)
         with self.bound():
             await self._context.init(config=tortoise_config(self.url))
         return self
