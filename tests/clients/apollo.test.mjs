@@ -2,7 +2,7 @@
 // (KONTEXT_URL), the way a web app talks to it: upload a reference image, follow the task's
 // progress over a websocket, download the result.
 import assert from "node:assert/strict";
-import { randomUUID } from "node:crypto";
+import { randomInt, randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 
 import { CombinedGraphQLErrors } from "@apollo/client/errors";
@@ -19,14 +19,18 @@ const STEPS = 16;
 const LARGEST_SEED = "18446744073709551615";
 const STREAM_TIMEOUT_MS = 30_000;
 
+// ComfyUI (and the emulator) caches node outputs: a prompt it has run before completes at once,
+// with no sampling steps. Each run sends an image and a description of its own.
+const RUN = { blue: randomInt(256), tag: randomUUID().slice(0, 8) };
+
 function referenceFile() {
-  return new File([makePng(64, 48)], "reference.png", { type: "image/png" });
+  return new File([makePng(64, 48, RUN.blue)], "reference.png", { type: "image/png" });
 }
 
 function generateInput(idempotencyKey) {
   return {
     referenceImage: { upload: referenceFile() },
-    description: "turn the gradient into a sunset over the sea",
+    description: `turn the gradient into a sunset over the sea (run ${RUN.tag})`,
     parameters: { steps: STEPS, seed: LARGEST_SEED },
     idempotencyKey,
   };

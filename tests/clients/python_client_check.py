@@ -11,6 +11,7 @@ import asyncio
 import io
 import struct
 import sys
+import uuid
 import zlib
 from typing import Any
 
@@ -26,9 +27,9 @@ def png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
 
 
-def make_png(width: int, height: int) -> bytes:
+def make_png(width: int, height: int, shift: int) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    row = b"\x00" + bytes((x * 4) % 256 for x in range(width * 3))
+    row = b"\x00" + bytes((x * 4 + shift) % 256 for x in range(width * 3))
     return b"".join(
         (
             b"\x89PNG\r\n\x1a\n",
@@ -48,12 +49,15 @@ def client_for(base_url: str) -> kontext_client.Client:
 
 
 def generate_input() -> kontext_client.GenerateImageInput:
+    # A prompt ComfyUI has run before completes from its cache with no steps: make this one new.
+    run = uuid.uuid4()
+    image = make_png(32, 24, shift=run.int % 256)
     upload = kontext_client.Upload(
-        filename="reference.png", content=io.BytesIO(make_png(32, 24)), content_type="image/png"
+        filename="reference.png", content=io.BytesIO(image), content_type="image/png"
     )
     return kontext_client.GenerateImageInput(
         referenceImage=kontext_client.ImageInput(upload=upload),
-        description="make it look like an oil painting",
+        description=f"make it look like an oil painting (run {run.hex[:8]})",
         parameters=kontext_client.GenerationParametersInput(steps=STEPS, seed=LARGEST_SEED),
     )
 

@@ -38,7 +38,7 @@ function header(width, height) {
   return data; // compression, filter and interlace methods stay 0
 }
 
-function gradientRows(width, height) {
+function gradientRows(width, height, blue) {
   const rowLength = 1 + width * 3;
   const pixels = Buffer.alloc(rowLength * height);
   for (let y = 0; y < height; y += 1) {
@@ -46,18 +46,18 @@ function gradientRows(width, height) {
       const at = y * rowLength + 1 + x * 3; // each row starts with filter type 0
       pixels[at] = Math.round((255 * x) / (width - 1));
       pixels[at + 1] = Math.round((255 * y) / (height - 1));
-      pixels[at + 2] = 128;
+      pixels[at + 2] = blue;
     }
   }
   return pixels;
 }
 
-/** An RGB gradient image of the given size, as PNG file bytes. */
-export function makePng(width, height) {
+/** An RGB gradient image of the given size and blue level (0-255), as PNG file bytes. */
+export function makePng(width, height, blue = 128) {
   return Buffer.concat([
     PNG_SIGNATURE,
     chunk("IHDR", header(width, height)),
-    chunk("IDAT", deflateSync(gradientRows(width, height))),
+    chunk("IDAT", deflateSync(gradientRows(width, height, blue))),
     chunk("IEND", Buffer.alloc(0)),
   ]);
 }
