@@ -1,9 +1,12 @@
 """Errors of the ComfyUI client, translated once at the boundary (httpx, websockets, JSON).
 
 ComfyError
- ├── ComfyUnavailable    the server cannot be reached: refused, timed out, 5xx
- ├── ComfyProtocolError  an answer whose shape we do not understand
- └── PromptRejected      400 from POST /prompt, with ComfyUI's node_errors
+ ├── ComfyUnavailable        the server cannot be reached: refused, timed out, broken off
+ │    └── ComfyServerError   it answered 5xx (status_code, body)
+ ├── ComfyProtocolError      an answer whose status or shape we do not understand
+ │    └── ProtocolError      a websocket frame that breaks the protocol
+ ├── ComfyNotFound           the thing asked for does not exist there (e.g. /view 404)
+ └── PromptRejected         400 from POST /prompt: ComfyUI's `error` and `node_errors`
 """
 
 from __future__ import annotations
@@ -12,32 +15,64 @@ from typing import Any
 
 
 class ComfyError(Exception):
-    pass
+    """Anything that went wrong talking to a ComfyUI server."""
 
 
 class ComfyUnavailable(ComfyError):
-    pass
+    """The server cannot serve us now; trying again later (or elsewhere) may work."""
+
+
+class ComfyServerError(ComfyUnavailable):
+    """The server answered with a 5xx status."""
+
+    def __init__(self, message: str, *, status_code: int, body: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.body = body
 
 
 class ComfyProtocolError(ComfyError):
-    pass
+    """An answer we do not understand: an unexpected status or body."""
+
+
+class ProtocolError(ComfyProtocolError):
+    """A websocket frame that is not valid ComfyUI protocol."""
+
+
+class ComfyNotFound(ComfyError):
+    """The server does not have what was asked for."""
 
 
 class PromptRejected(ComfyError):
+    """POST /prompt answered 400: the prompt failed validation and was not queued."""
+
     def __init__(self, error: dict[str, Any], node_errors: dict[str, Any]) -> None:
         self.error = error
         self.node_errors = node_errors
         super().__init__(summarize_rejection(error, node_errors))
 
+    @property
+    def error_type(self) -> str:
+        return str(self.error.get("type", ""))
+
 
 def summarize_rejection(error: dict[str, Any], node_errors: dict[str, Any]) -> str:
-    """One readable line: the prompt error and each node's first problem."""
-    parts = [str(error.get("message") or error.get("type") or "Prompt rejected")]
-    details = error.get("details")
-    if details:
-        parts[0] += f": {details}"
+    """One readable line: the prompt's error, then every problem of every failing node."""
+    parts = [_describe(error) or "Prompt rejected"]
     for node_id, node in node_errors.items():
-        for problem in node.get("errors", [])[:1]:
-            what = problem.get("details") or problem.get("message")
-            parts.append(f"node {node_id} ({node.get('class_type')}): {what}")
+        if not isinstance(node, dict):
+            continue
+        problems = [_describe(problem) for problem in node.get("errors", [])]
+        where = f"node {node_id} ({node.get('class_type', '?')})"
+        parts.extend(f"{where}: {problem}" for problem in problems if problem)
     return "; ".join(parts)
+
+
+def _describe(problem: Any) -> str:
+    if not isinstance(problem, dict):
+        return ""
+    message = str(problem.get("message") or problem.get("type") or "")
+    details = str(problem.get("details") or "")
+    if details and details not in message:
+        return f"{message} ({details})" if message else details
+    return message

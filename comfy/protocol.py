@@ -1,265 +1,219 @@
-"""ComfyUI's websocket protocol as types: one TypedDict per text message, and the binary previews.
+"""ComfyUI's websocket protocol, shared by the client and the emulator: one import for both.
 
-Text frames are `{"type": T, "data": {...}}`. Binary frames start with a big-endian u32 event:
-1 PREVIEW_IMAGE `[1][format: 1=JPEG, 2=PNG][image]` for plain clients, and
-4 PREVIEW_IMAGE_WITH_METADATA `[4][metadata length][metadata JSON][image]` for clients whose first
-frame was the feature_flags hello (the metadata names the prompt).
+Text frames are `{"type": T, "data": {...}}` (the TypedDicts of `comfy.messages`); ComfyUI
+writes them with `json.dumps`: default separators `", "` and `": "`, keys in insertion order.
+Binary frames are the previews of `comfy.previews`. Both are re-exported here.
+
+A client's first frame may be the feature_flags hello (`feature_flags_hello()`); ComfyUI then
+answers with its own feature_flags and sends previews as event 4, which names the prompt.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import struct
-from dataclasses import dataclass
-from typing import Any, Literal, NotRequired, TypedDict
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, Final, TypeAlias
+
+from comfy.errors import ProtocolError
+from comfy.messages import (
+    ClientFeatureFlags,
+    ClientFeatureFlagsMessage,
+    ClientMessage,
+    ExecInfo,
+    ExecutedData,
+    ExecutedMessage,
+    ExecutingData,
+    ExecutingMessage,
+    ExecutionCachedData,
+    ExecutionCachedMessage,
+    ExecutionErrorData,
+    ExecutionErrorMessage,
+    ExecutionInterruptedData,
+    ExecutionInterruptedMessage,
+    ExecutionStartData,
+    ExecutionStartMessage,
+    ExecutionSuccessData,
+    ExecutionSuccessMessage,
+    FeatureFlagsMessage,
+    MessageType,
+    NodeProgress,
+    NodeState,
+    ProgressData,
+    ProgressMessage,
+    ProgressStateData,
+    ProgressStateMessage,
+    ServerFeatureFlags,
+    ServerMessage,
+    StatusData,
+    StatusMessage,
+    StatusPayload,
+)
+from comfy.previews import (
+    IMAGE_FORMATS,
+    PREVIEW_IMAGE,
+    PREVIEW_IMAGE_WITH_METADATA,
+    BinaryEvent,
+    PreviewFrame,
+    PreviewMetadata,
+    encode_preview,
+    parse_preview,
+    preview_event,
+    preview_metadata,
+)
+
+__all__ = [
+    "IMAGE_FORMATS",
+    "MESSAGE_TYPES",
+    "PREVIEW_IMAGE",
+    "PREVIEW_IMAGE_WITH_METADATA",
+    "BinaryEvent",
+    "ClientFeatureFlags",
+    "ClientFeatureFlagsMessage",
+    "ClientMessage",
+    "ExecInfo",
+    "ExecutedData",
+    "ExecutedMessage",
+    "ExecutingData",
+    "ExecutingMessage",
+    "ExecutionCachedData",
+    "ExecutionCachedMessage",
+    "ExecutionErrorData",
+    "ExecutionErrorMessage",
+    "ExecutionInterruptedData",
+    "ExecutionInterruptedMessage",
+    "ExecutionStartData",
+    "ExecutionStartMessage",
+    "ExecutionSuccessData",
+    "ExecutionSuccessMessage",
+    "FeatureFlagsMessage",
+    "MessageType",
+    "NodeProgress",
+    "NodeState",
+    "PreviewFrame",
+    "PreviewMetadata",
+    "ProgressData",
+    "ProgressMessage",
+    "ProgressStateData",
+    "ProgressStateMessage",
+    "ProtocolError",
+    "ServerFeatureFlags",
+    "ServerMessage",
+    "StatusData",
+    "StatusMessage",
+    "StatusPayload",
+    "encode_message",
+    "encode_preview",
+    "feature_flags_hello",
+    "parse_client_message",
+    "parse_message",
+    "parse_preview",
+    "preview_event",
+    "preview_metadata",
+]
 
 logger = logging.getLogger(__name__)
 
-
-class ProtocolError(ValueError):
-    """A frame that is not valid ComfyUI protocol."""
-
-
-class ExecInfo(TypedDict):
-    queue_remaining: int
-
-
-class StatusPayload(TypedDict):
-    exec_info: ExecInfo
-
-
-class StatusData(TypedDict):
-    status: StatusPayload
-    sid: NotRequired[str]
-
-
-class StatusMessage(TypedDict):
-    type: Literal["status"]
-    data: StatusData
-
-
-class FeatureFlagsMessage(TypedDict):
-    type: Literal["feature_flags"]
-    data: dict[str, Any]
-
-
-class ExecutionStartData(TypedDict):
-    prompt_id: str
-    timestamp: int
-
-
-class ExecutionStartMessage(TypedDict):
-    type: Literal["execution_start"]
-    data: ExecutionStartData
-
-
-class ExecutionCachedData(TypedDict):
-    nodes: list[str]
-    prompt_id: str
-    timestamp: int
-
-
-class ExecutionCachedMessage(TypedDict):
-    type: Literal["execution_cached"]
-    data: ExecutionCachedData
-
-
-class ExecutingData(TypedDict):
-    node: str | None
-    display_node: NotRequired[str]
-    prompt_id: NotRequired[str]
-
-
-class ExecutingMessage(TypedDict):
-    type: Literal["executing"]
-    data: ExecutingData
-
-
-class NodeProgress(TypedDict):
-    value: float
-    max: float
-    state: str
-    node_id: str
-    prompt_id: str
-    display_node_id: str
-    parent_node_id: str | None
-    real_node_id: str
-
-
-class ProgressStateData(TypedDict):
-    prompt_id: str
-    nodes: dict[str, NodeProgress]
-
-
-class ProgressStateMessage(TypedDict):
-    type: Literal["progress_state"]
-    data: ProgressStateData
-
-
-class ProgressData(TypedDict):
-    value: int
-    max: int
-    prompt_id: str
-    node: str
-
-
-class ProgressMessage(TypedDict):
-    type: Literal["progress"]
-    data: ProgressData
-
-
-class ExecutedData(TypedDict):
-    node: str
-    display_node: str
-    output: dict[str, Any]
-    prompt_id: str
-
-
-class ExecutedMessage(TypedDict):
-    type: Literal["executed"]
-    data: ExecutedData
-
-
-class ExecutionSuccessData(TypedDict):
-    prompt_id: str
-    timestamp: int
-
-
-class ExecutionSuccessMessage(TypedDict):
-    type: Literal["execution_success"]
-    data: ExecutionSuccessData
-
-
-class ExecutionErrorData(TypedDict):
-    prompt_id: str
-    node_id: str
-    node_type: str
-    executed: list[str]
-    exception_message: str
-    exception_type: str
-    traceback: list[str]
-    current_inputs: Any
-    current_outputs: Any
-    timestamp: int
-
-
-class ExecutionErrorMessage(TypedDict):
-    type: Literal["execution_error"]
-    data: ExecutionErrorData
-
-
-class ExecutionInterruptedData(TypedDict):
-    prompt_id: str
-    node_id: str
-    node_type: str
-    executed: list[str]
-    timestamp: int
-
-
-class ExecutionInterruptedMessage(TypedDict):
-    type: Literal["execution_interrupted"]
-    data: ExecutionInterruptedData
-
-
-ServerMessage = (
-    StatusMessage
-    | FeatureFlagsMessage
-    | ExecutionStartMessage
-    | ExecutionCachedMessage
-    | ExecutingMessage
-    | ProgressStateMessage
-    | ProgressMessage
-    | ExecutedMessage
-    | ExecutionSuccessMessage
-    | ExecutionErrorMessage
-    | ExecutionInterruptedMessage
+# What each message's data must hold, and of which JSON types: a tuple of Python types, or a
+# nested mapping for an object. Keys not listed are optional and not checked.
+_Shape: TypeAlias = Mapping[str, "tuple[type, ...] | _Shape"]
+_STR = (str,)
+_INT = (int,)
+_NUMBER = (int, float)
+_LIST = (list,)
+_OBJECT = (dict,)
+_NULLABLE_STR = (str, type(None))
+_SHAPES: Final[Mapping[str, _Shape]] = MappingProxyType(
+    {
+        "status": {"status": {"exec_info": {"queue_remaining": _INT}}},
+        "feature_flags": {},
+        "execution_start": {"prompt_id": _STR},
+        "execution_cached": {"nodes": _LIST, "prompt_id": _STR},
+        "executing": {"node": _NULLABLE_STR},
+        "progress": {"value": _NUMBER, "max": _NUMBER, "prompt_id": _STR, "node": _STR},
+        "progress_state": {"prompt_id": _STR, "nodes": _OBJECT},
+        "executed": {"node": _STR, "output": _OBJECT, "prompt_id": _STR},
+        "execution_success": {"prompt_id": _STR},
+        "execution_error": {
+            "prompt_id": _STR,
+            "node_id": _STR,
+            "node_type": _STR,
+            "exception_message": _STR,
+            "exception_type": _STR,
+        },
+        "execution_interrupted": {"prompt_id": _STR, "node_id": _STR, "node_type": _STR},
+    }
 )
-
-# The keys each message's data must have (the rest are optional or informational).
-REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
-    "status": ("status",),
-    "feature_flags": (),
-    "execution_start": ("prompt_id",),
-    "execution_cached": ("nodes", "prompt_id"),
-    "executing": ("node",),
-    "progress_state": ("prompt_id", "nodes"),
-    "progress": ("value", "max", "prompt_id", "node"),
-    "executed": ("node", "output", "prompt_id"),
-    "execution_success": ("prompt_id",),
-    "execution_error": ("prompt_id", "node_id", "node_type", "exception_message"),
-    "execution_interrupted": ("prompt_id", "node_id", "node_type"),
-}
-
-FEATURE_FLAGS_HELLO = {"type": "feature_flags", "data": {"supports_preview_metadata": True}}
+MESSAGE_TYPES: Final[frozenset[str]] = frozenset(_SHAPES)
 
 
-def encode_message(message: ServerMessage | dict[str, Any]) -> str:
-    """A text frame as ComfyUI writes it (json.dumps with default separators)."""
+def encode_message(message: Mapping[str, Any]) -> str:
+    """A text frame exactly as ComfyUI writes it."""
     return json.dumps(message)
 
 
-def parse_message(raw: str) -> ServerMessage | None:
-    """A typed message; None (logged) for a type this client does not know."""
+def parse_message(raw: str | bytes) -> ServerMessage | None:
+    """The typed message in a text frame, or None (logged) for a type this module does not know.
+
+    Raises ProtocolError when the frame is not JSON, not a message, or a known type lacks a field.
+    """
+    message = _load_envelope(raw)
+    kind = message["type"]
+    shape = _SHAPES.get(kind)
+    if shape is None:
+        logger.debug("ignoring ComfyUI message of unknown type %r", kind)
+        return None
+    _check(message["data"], shape, kind)
+    return message  # type: ignore[return-value]  # its shape was checked just above
+
+
+def feature_flags_hello() -> ClientFeatureFlagsMessage:
+    """The first frame a client sends to get previews with metadata (event 4)."""
+    return {"type": "feature_flags", "data": {"supports_preview_metadata": True}}
+
+
+def parse_client_message(raw: str | bytes) -> ClientMessage | None:
+    """A frame a client sent, as the server reads it; None for anything ComfyUI ignores."""
+    try:
+        message = _load_envelope(raw)
+    except ProtocolError:
+        return None
+    data = message["data"]
+    if message["type"] != "feature_flags" or not isinstance(
+        data.get("supports_preview_metadata", False), bool
+    ):
+        return None
+    return {
+        "type": "feature_flags",
+        "data": {"supports_preview_metadata": bool(data.get("supports_preview_metadata"))},
+    }
+
+
+def _load_envelope(raw: str | bytes) -> dict[str, Any]:
     try:
         message = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ProtocolError(f"not JSON: {raw[:80]!r}") from exc
-    if not isinstance(message, dict) or not isinstance(message.get("data"), dict):
-        raise ProtocolError(f"not a ComfyUI message: {raw[:80]!r}")
-    kind = message.get("type")
-    required = REQUIRED_KEYS.get(str(kind))
-    if required is None:
-        logger.info("ignoring unknown ComfyUI message type %r", kind)
-        return None
-    missing = [key for key in required if key not in message["data"]]
-    if missing:
-        raise ProtocolError(f"{kind} message lacks {missing}")
-    return message  # type: ignore[return-value]
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ProtocolError(f"frame is not JSON: {_excerpt(raw)}") from exc
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        raise ProtocolError(f"frame has no message type: {_excerpt(raw)}")
+    if not isinstance(message.get("data"), dict):
+        raise ProtocolError(f"{message['type']} frame has no data object: {_excerpt(raw)}")
+    return message
 
 
-PREVIEW_IMAGE = 1
-PREVIEW_IMAGE_WITH_METADATA = 4
-IMAGE_FORMATS = {1: "image/jpeg", 2: "image/png"}
+def _check(data: Mapping[str, Any], shape: _Shape, where: str) -> None:
+    for key, expected in shape.items():
+        if key not in data:
+            raise ProtocolError(f"{where} lacks {key!r}")
+        value = data[key]
+        if isinstance(expected, Mapping):
+            if not isinstance(value, dict):
+                raise ProtocolError(f"{where}.{key} is not an object")
+            _check(value, expected, f"{where}.{key}")
+        elif not isinstance(value, expected):
+            raise ProtocolError(f"{where}.{key} has the wrong type: {value!r:.80}")
 
 
-@dataclass(frozen=True)
-class PreviewFrame:
-    event: int
-    mime: str
-    image: bytes
-    prompt_id: str | None = None
-    node_id: str | None = None
-    metadata: dict[str, Any] | None = None
-
-
-def parse_preview(data: bytes) -> PreviewFrame:
-    if len(data) < 8:
-        raise ProtocolError("binary frame shorter than its header")
-    event, second = struct.unpack(">II", data[:8])
-    if event == PREVIEW_IMAGE:
-        return PreviewFrame(
-            event=event, mime=IMAGE_FORMATS.get(second, "image/jpeg"), image=data[8:]
-        )
-    if event == PREVIEW_IMAGE_WITH_METADATA:
-        try:
-            metadata = json.loads(data[8 : 8 + second])
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ProtocolError("preview metadata is not JSON") from exc
-        return PreviewFrame(
-            event=event,
-            mime=str(metadata.get("image_type", "image/jpeg")),
-            image=data[8 + second :],
-            prompt_id=metadata.get("prompt_id"),
-            node_id=metadata.get("node_id"),
-            metadata=metadata,
-        )
-    raise ProtocolError(f"unknown binary event {event}")
-
-
-def encode_preview(frame: PreviewFrame) -> bytes:
-    if frame.event == PREVIEW_IMAGE_WITH_METADATA:
-        metadata = json.dumps(frame.metadata or {}).encode()
-        return struct.pack(">II", frame.event, len(metadata)) + metadata + frame.image
-    image_format = 2 if frame.mime == "image/png" else 1
-    return struct.pack(">II", frame.event, image_format) + frame.image
+def _excerpt(raw: str | bytes) -> str:
+    return repr(raw[:80])
