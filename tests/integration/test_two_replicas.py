@@ -7,7 +7,8 @@ import dataclasses
 import httpx
 import pytest
 
-from comfy.emulator.server import RunningEmulator
+from comfy.emulator.config import EmulatorConfig
+from comfy.emulator.server import RunningEmulator, running_emulator
 from graphql_api.app import create_app
 from graphql_api.settings import Settings
 from tests.integration.test_runs_on_comfyui import submit, wait_terminal
@@ -19,9 +20,16 @@ pytestmark = pytest.mark.postgres_only
 
 
 async def test_subscriber_on_one_replica_sees_every_step_dispatched_by_another(
-    settings: Settings, emulator: RunningEmulator
+    settings: Settings,
 ) -> None:
     assert settings.database_url.startswith("postgres")
+    # Steps at a GPU-like pace: a subscriber keeping up sees each one (a lagging one would get
+    # merged progress events, by design).
+    async with running_emulator(EmulatorConfig(step_seconds=0.2)) as emulator:
+        await watch_through_another_replica(settings, emulator)
+
+
+async def watch_through_another_replica(settings: Settings, emulator: RunningEmulator) -> None:
     worker = dataclasses.replace(settings, dispatch=True, comfyui_urls=(emulator.url,))
     api_only = dataclasses.replace(settings, dispatch=False)
     async with (
