@@ -96,8 +96,11 @@ class ImageIntake:
             return PersistResult(image=image.stored, written_keys=[])
         normalized = image.pending
         assert normalized is not None
-        existing = await StoredImage.get_or_none(
-            owner=owner, kind=ImageKind.INPUT, sha256=normalized.sha256
+        # Concurrent first uploads of the same image may each have inserted a row; any serves.
+        existing = (
+            await StoredImage.filter(owner=owner, kind=ImageKind.INPUT, sha256=normalized.sha256)
+            .order_by("created_at", "id")
+            .first()
         )
         if existing is not None:
             return PersistResult(image=existing, written_keys=[])

@@ -44,7 +44,10 @@ class Watchdog:
     async def run(self) -> None:
         while True:
             await asyncio.sleep(self._settings.interval_seconds)
-            await self.sweep()
+            try:
+                await self.sweep()
+            except Exception:  # the watchdog must outlive any one sweep; the next one retries
+                logger.exception("watchdog sweep failed; retrying")
 
     def _ours(self, task: Task) -> bool:
         """A task this replica may act on: not sent yet, or on a backend it tracks."""
