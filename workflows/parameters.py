@@ -1,103 +1,86 @@
-"""Checking a request's parameters against a template's manifest, all problems at once."""
+"""Resolving a request's raw parameters against a template: defaults applied, every rule checked."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 
-from workflows.manifest import ParameterSpec, WorkflowTemplate
+from workflows.checking import ValueRejected, check_value
+from workflows.errors import InvalidParameters, ParameterProblem, ProblemReason
+from workflows.template import ParameterSpec, ParameterType, ParameterValue, WorkflowTemplate
 
-
-@dataclass(frozen=True)
-class ParameterProblem:
-    name: str
-    message: str
-    reason: str = "INVALID"
-
-
-class InvalidParameters(ValueError):
-    def __init__(self, problems: list[ParameterProblem]) -> None:
-        super().__init__("; ".join(f"{p.name}: {p.message}" for p in problems))
-        self.problems = problems
+__all__ = [
+    "InvalidParameters",
+    "ParameterProblem",
+    "ProblemReason",
+    "ResolvedParameters",
+    "resolve_parameters",
+]
 
 
 @dataclass(frozen=True)
 class ResolvedParameters:
-    """Every non-image parameter with defaults applied. `seed` None means: pick a random one."""
+    """Checked values by parameter name (images excluded), and the seed apart from them.
 
-    values: Mapping[str, Any] = field(default_factory=dict)
+    `seed` None means the caller has yet to choose one (at random, 0..2^64-1); `bind` needs
+    it concrete. `values` leaves out optional parameters that have no value.
+    """
+
+    values: Mapping[str, ParameterValue] = field(default_factory=dict)
     seed: int | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "values", MappingProxyType(dict(self.values)))
+
     def with_seed(self, seed: int) -> ResolvedParameters:
-        return ResolvedParameters(values=self.values, seed=seed)
+        return replace(self, seed=seed)
 
 
-class _Problem(Exception):
-    def __init__(self, message: str, reason: str = "INVALID") -> None:
-        super().__init__(message)
-        self.message = message
-        self.reason = reason
+def _unknown(template: WorkflowTemplate, raw: Mapping[str, object]) -> list[ParameterProblem]:
+    problems = []
+    for name in raw:
+        spec = template.parameter(name)
+        if spec is None:
+            message = "is not a parameter of this workflow."
+        elif spec.type is ParameterType.IMAGE:
+            message = "is an image: it is uploaded, not given as a value."
+        else:
+            continue
+        problems.append(ParameterProblem(name, message, ProblemReason.UNKNOWN_PARAMETER))
+    return problems
 
 
-def _number(spec: ParameterSpec, value: object) -> int | float:
-    integral = spec.type in ("int", "seed")
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _Problem(f"must be {'a whole number' if integral else 'a number'}.", "WRONG_TYPE")
-    if integral and not isinstance(value, int):
-        raise _Problem("must be a whole number.", "WRONG_TYPE")
-    if spec.minimum is not None and value < spec.minimum:
-        raise _Problem(f"must be at least {spec.minimum}, got {value}.", "OUT_OF_RANGE")
-    if spec.maximum is not None and value > spec.maximum:
-        raise _Problem(f"must be at most {spec.maximum}, got {value}.", "OUT_OF_RANGE")
-    return float(value) if spec.type == "float" else value
-
-
-def _text(spec: ParameterSpec, value: object) -> str:
-    if not isinstance(value, str):
-        raise _Problem("must be text.", "WRONG_TYPE")
-    if spec.required and not value.strip():
-        raise _Problem("must not be empty.", "EMPTY")
-    if spec.max_length is not None and len(value) > spec.max_length:
-        raise _Problem(f"is limited to {spec.max_length} characters, got {len(value)}.", "TOO_LONG")
-    return value.strip()
-
-
-def _choice(spec: ParameterSpec, value: object) -> str:
-    if not isinstance(value, str) or value not in spec.choices:
-        shown = ", ".join(spec.choices[:12]) + (", …" if len(spec.choices) > 12 else "")
-        raise _Problem(f"{value!r} is not one of: {shown}.", "NOT_A_CHOICE")
-    return value
-
-
-def _check(spec: ParameterSpec, value: object) -> Any:
-    if spec.type in ("int", "float", "seed"):
-        return _number(spec, value)
-    if spec.type == "enum":
-        return _choice(spec, value)
-    return _text(spec, value)
+def _resolve_one(spec: ParameterSpec, given: object) -> ParameterValue | None:
+    value = spec.default if given is None else given
+    if value is None:
+        if spec.required:
+            raise ValueRejected(ProblemReason.MISSING, "is required.")
+        return None
+    return check_value(spec, value)
 
 
 def resolve_parameters(template: WorkflowTemplate, raw: Mapping[str, object]) -> ResolvedParameters:
-    specs = {p.name: p for p in template.parameters if p.type != "image"}
-    problems = [
-        ParameterProblem(name, "is not a parameter of this workflow.", "UNKNOWN_PARAMETER")
-        for name in raw
-        if name not in specs
-    ]
-    values: dict[str, Any] = {}
-    for name, spec in specs.items():
-        value = raw.get(name, spec.default)
-        if value is None:
-            if spec.required:
-                problems.append(ParameterProblem(name, "is required.", "MISSING"))
-            values[name] = None
+    """Apply defaults and check every value; raise InvalidParameters listing all problems.
+
+    A value of None counts as not given. Bools are not numbers; whole-number parameters take
+    ints only; float parameters take ints or floats and resolve to float; strings are stripped.
+    """
+    problems = _unknown(template, raw)
+    values: dict[str, ParameterValue] = {}
+    seed: int | None = None
+    for spec in template.parameters:
+        if spec.type is ParameterType.IMAGE:
             continue
         try:
-            values[name] = _check(spec, value)
-        except _Problem as problem:
-            problems.append(ParameterProblem(name, problem.message, problem.reason))
+            value = _resolve_one(spec, raw.get(spec.name))
+        except ValueRejected as rejected:
+            problems.append(ParameterProblem(spec.name, rejected.message, rejected.reason))
+            continue
+        if spec.type is ParameterType.SEED:
+            seed = value if isinstance(value, int) else None
+        elif value is not None:
+            values[spec.name] = value
     if problems:
         raise InvalidParameters(problems)
-    seed = values.pop("seed", None)
     return ResolvedParameters(values=values, seed=seed)

@@ -1,26 +1,41 @@
-"""The set of workflow templates the service can run: every `*.bindings.json` in a folder."""
+"""The set of workflow templates the service can run: every `*.bindings.json` in one folder.
+
+Adding a template is adding two files beside the others: `<name>.bindings.json` and its graph.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from workflows.manifest import WorkflowTemplate, load_template
+from workflows.errors import ManifestError, UnknownWorkflow
+from workflows.manifest import MANIFEST_SUFFIX, load_template
+from workflows.template import WorkflowTemplate
+
+__all__ = [
+    "MANIFEST_SUFFIX",
+    "PACKAGE_DIR",
+    "TemplateRegistry",
+    "UnknownWorkflow",
+    "load_templates",
+]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-MANIFEST_SUFFIX = ".bindings.json"
-
-
-class UnknownWorkflow(LookupError):
-    def __init__(self, name: str, known: list[str]) -> None:
-        super().__init__(f"No workflow named {name!r}; known: {', '.join(known)}.")
 
 
 class TemplateRegistry:
-    def __init__(self, templates: list[WorkflowTemplate]) -> None:
-        if not templates:
-            raise ValueError("a registry needs at least one template")
-        self._templates = {template.name: template for template in templates}
-        self.default_name = templates[0].name
+    """Templates by name. `default_name` is the given default, else the first name in order."""
+
+    def __init__(self, templates: Iterable[WorkflowTemplate], default: str | None = None) -> None:
+        self._templates: dict[str, WorkflowTemplate] = {}
+        for template in templates:
+            if template.name in self._templates:
+                raise ManifestError(template.name, ["two templates have this name"])
+            self._templates[template.name] = template
+        if not self._templates:
+            raise ManifestError("registry", ["no workflow templates"])
+        self.default_name = default if default is not None else self.names()[0]
+        self.get(self.default_name)
 
     def get(self, name: str) -> WorkflowTemplate:
         try:
@@ -34,11 +49,27 @@ class TemplateRegistry:
     def names(self) -> list[str]:
         return sorted(self._templates)
 
+    def __iter__(self) -> Iterator[WorkflowTemplate]:
+        return (self._templates[name] for name in self.names())
+
+    def __len__(self) -> int:
+        return len(self._templates)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._templates
+
     def required_node_types(self) -> frozenset[str]:
-        return frozenset().union(*(t.node_types for t in self._templates.values()))
+        """Every node type some template needs: what a ComfyUI backend must offer."""
+        return frozenset().union(*(t.required_node_types for t in self._templates.values()))
 
 
-def load_templates(directory: Path | None = None) -> TemplateRegistry:
-    folder = directory or PACKAGE_DIR
+def load_templates(directory: Path | None = None, default: str | None = None) -> TemplateRegistry:
+    """Load and check every template in `directory` (this package's folder when None).
+
+    Blocking file reads: call it once at start-up, off the event loop (asyncio.to_thread).
+    """
+    folder = PACKAGE_DIR if directory is None else directory
     manifests = sorted(folder.glob(f"*{MANIFEST_SUFFIX}"))
-    return TemplateRegistry([load_template(path) for path in manifests])
+    if not manifests:
+        raise ManifestError(str(folder), [f"no *{MANIFEST_SUFFIX} files"])
+    return TemplateRegistry((load_template(path) for path in manifests), default=default)
