@@ -68,6 +68,14 @@ class ContentTypeMismatch(StorageError):
         self.expected = expected
 
 
+def over_limit(size: int, limit: int) -> str:
+    """'is 30 MB; the limit is 20 MB', exact in bytes when rounding would hide the difference."""
+    found, allowed = human_size(size), human_size(limit)
+    if found == allowed:
+        found, allowed = f"{size} bytes", f"{limit} bytes"
+    return f"is {found}; the limit is {allowed}"
+
+
 def human_size(size: int) -> str:
     """A byte count as people read it: '20 MB', '30.5 MB', '512 KB', '17 bytes'."""
     for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):

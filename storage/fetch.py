@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from storage.errors import ImageRejected, RejectionCode, human_size
+from storage.errors import ImageRejected, RejectionCode, human_size, over_limit
 from storage.netguard import IPAddress, IPNetwork, ip_literal, refusal
 from storage.resolver import Resolver, SystemResolver
 
@@ -177,20 +177,18 @@ def redirect_location(target: Target, response: httpx.Response) -> httpx.URL:
 
 
 async def read_capped(response: httpx.Response, max_bytes: int) -> bytes:
-    """The raw body, refusing it once it passes `max_bytes` (at most one byte more is kept)."""
+    """The body (sent uncompressed), refused once it passes `max_bytes`; at most one byte more
+    is kept."""
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
-        raise too_large(
-            f"The image at the URL is {human_size(int(declared))}; "
-            f"the limit is {human_size(max_bytes)}."
-        )
+        raise too_large(f"The image at the URL {over_limit(int(declared), max_bytes)}.")
     encoding = response.headers.get("content-encoding", "identity").strip().lower()
     if encoding not in ("", "identity"):
         raise fetch_failed(
             f"The image server sent the file compressed ({encoding}); send it as is."
         )
     body = bytearray()
-    async for chunk in response.aiter_raw():
+    async for chunk in response.aiter_bytes():
         body += chunk[: max_bytes + 1 - len(body)]
         if len(body) > max_bytes:
             raise too_large(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage.errors import ImageRejected, RejectionCode, human_size
+from storage.errors import ImageRejected, RejectionCode, over_limit
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ def check_byte_size(size: int, limits: ImageLimits) -> None:
     if size > limits.max_bytes:
         raise ImageRejected(
             RejectionCode.IMAGE_TOO_LARGE,
-            f"The image is {human_size(size)}; the limit is {human_size(limits.max_bytes)}.",
+            f"The image {over_limit(size, limits.max_bytes)}.",
         )
 
 

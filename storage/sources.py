@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from storage.errors import ImageRejected, RejectionCode, human_size
+from storage.errors import ImageRejected, RejectionCode, human_size, over_limit
 from storage.fetch import fetch_url
 
 __all__ = ["decode_base64", "fetch_url"]
@@ -32,8 +32,7 @@ def decode_base64(text: str, max_bytes: int) -> bytes:
     if size > max_bytes:
         raise ImageRejected(
             RejectionCode.IMAGE_TOO_LARGE,
-            f"The image in the base64 text is {human_size(size)}; "
-            f"the limit is {human_size(max_bytes)}.",
+            f"The image in the base64 text {over_limit(size, max_bytes)}.",
         )
     return strict_decode(compact)
 
