@@ -1,0 +1,286 @@
+"""Keeping the GPU busy: the same prompts queued straight into emulated ComfyUI servers (the
+baseline) and run through the service, on 1 backend and on 4. Each emulator is its own process
+(`python -m comfy.emulator`), like a GPU host; its /api/jobs timestamps give every prompt's
+execution start and end, hence the makespan and the idle gaps between prompts.
+
+    python -m bench.gpu_busy [--prompts 100] [--steps 5] [--step-seconds 0.02]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import io
+import statistics
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from PIL import Image
+
+from bench import stats
+from bench.database import bench_database_url, fresh_database
+from bench.emulation import DirectPrompts
+from bench.pictures import photo_png
+from bench.processes import api_server, cpu_seconds
+from bench.profiling import Profiler
+from bench.runner import run, save_report, workspace
+from bench.service import Service
+from bench.stamped_ws import StampedConnection, open_comfyui
+from bench.timeline import Timeline
+from comfy.client import ComfyClient
+from comfy.emulator.process import EmulatorProcess
+
+SUBMIT_CONCURRENCY = 8
+RUN_TIMEOUT = 600.0
+JOBS_POLL_SECONDS = 0.2
+
+
+@dataclass(frozen=True)
+class BusyConfig:
+    prompts: int = 100
+    steps: int = 5
+    step_seconds: float = 0.02
+    backends: int = 4
+    rounds: int = 1
+    image: str = "flat"
+    profile: bool = False
+
+
+def reference_png(kind: str) -> bytes:
+    """flat: the emulator's Pillow work per prompt stays small (it shares this machine's CPU with
+    the service, unlike a GPU); photo: outputs as large as real ones (~1.7 MB PNG)."""
+    if kind == "photo":
+        return photo_png(1024, 1024)
+    buffer = io.BytesIO()
+    Image.new("RGB", (1024, 1024), (200, 30, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+async def finished_jobs(url: str) -> list[dict[str, Any]]:
+    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        body = (await http.get("/api/jobs", params={"status": "completed,failed"})).json()
+    jobs: list[dict[str, Any]] = body["jobs"]
+    return jobs
+
+
+async def wait_jobs(urls: Sequence[str], expected: int, since_ms: float) -> list[list[Any]]:
+    """Each backend's jobs queued after `since_ms`, once `expected` of them have ended."""
+    async with asyncio.timeout(RUN_TIMEOUT):
+        for _ in range(int(RUN_TIMEOUT / JOBS_POLL_SECONDS)):
+            per_backend = [
+                [job for job in await finished_jobs(url) if job["create_time"] >= since_ms]
+                for url in urls
+            ]
+            if sum(map(len, per_backend)) >= expected:
+                return per_backend
+            await asyncio.sleep(JOBS_POLL_SECONDS)
+    raise TimeoutError(f"{expected} prompts did not end within {RUN_TIMEOUT}s")
+
+
+def timeline_of(urls: Sequence[str], jobs: list[list[Any]], submitted_at: float) -> Timeline:
+    runs = {
+        url: [(j["execution_start_time"] / 1000, j["execution_end_time"] / 1000) for j in found]
+        for url, found in zip(urls, jobs, strict=True)
+    }
+    failed = [j for found in jobs for j in found if j["status"] != "completed"]
+    if failed:
+        raise RuntimeError(f"{len(failed)} prompt(s) failed on the emulator: {failed[:1]}")
+    return Timeline(submitted_at=submitted_at, runs=runs)
+
+
+@contextlib.asynccontextmanager
+async def emulators(folder: Path, count: int, config: BusyConfig) -> AsyncIterator[list[str]]:
+    options = ["--step-seconds", str(config.step_seconds), "--node-seconds", "0"]
+    options += ["--log-level", "WARNING"]
+    async with contextlib.AsyncExitStack() as stack:
+        processes = [
+            await stack.enter_async_context(EmulatorProcess(folder / f"emulator-{i}", *options))
+            for i in range(count)
+        ]
+        yield [process.url for process in processes]
+
+
+async def direct_run(urls: Sequence[str], png: bytes, config: BusyConfig) -> Timeline:
+    """The baseline: prompts queued straight in, round robin, each backend watched by a raw
+    client (so the emulator renders previews exactly as it does for the service)."""
+    async with contextlib.AsyncExitStack() as stack:
+        clients = [
+            await stack.enter_async_context(ComfyClient(url, client_id="bench-direct"))
+            for url in urls
+        ]
+        sockets: list[StampedConnection] = []
+        for url in urls:
+            sockets.append(await open_comfyui(url.replace("http", "ws", 1) + "/ws", "bench-direct"))
+            stack.push_async_callback(sockets[-1].close)
+        senders = [DirectPrompts(client) for client in clients]
+        for sender in senders:
+            await sender.upload(png)
+        submitted_at = time.time()
+        for index in range(config.prompts):
+            await senders[index % len(senders)].queue(steps=config.steps)
+        jobs = await wait_jobs(urls, config.prompts, submitted_at * 1000 - 1)
+    return timeline_of(urls, jobs, submitted_at)
+
+
+async def submit_all(service: Service, image_id: str, config: BusyConfig) -> None:
+    gate = asyncio.Semaphore(SUBMIT_CONCURRENCY)
+
+    async def one() -> None:
+        async with gate:
+            await service.generate(image_id, steps=config.steps)
+
+    await asyncio.gather(*(one() for _ in range(config.prompts)))
+
+
+async def service_run(work: Path, urls: Sequence[str], png: bytes, config: BusyConfig) -> Timeline:
+    database_url = bench_database_url()
+    await fresh_database(database_url)
+    async with (
+        api_server(
+            work,
+            database_url=database_url,
+            ready_path="/readyz",
+            name=f"api-{len(urls)}",
+            comfyui_urls=",".join(urls),
+        ) as api,
+        httpx.AsyncClient(base_url=api.url, timeout=60) as http,
+    ):
+        service = Service(http)
+        image_id = await service.upload_image(png)
+        cpu_before = cpu_seconds(api.pid)
+        profiling = config.profile and len(urls) > 1
+        async with (
+            Profiler().recording(api.pid, f"gpu-busy-{len(urls)}")
+            if profiling
+            else (contextlib.nullcontext())
+        ):
+            submitted_at = time.time()
+            await submit_all(service, image_id, config)
+            jobs = await wait_jobs(urls, config.prompts, submitted_at * 1000 - 1)
+        cpu = cpu_seconds(api.pid) - cpu_before
+        await service.wait_finished(config.prompts, within=RUN_TIMEOUT)
+        failures = await service.failures()
+        if failures:
+            raise RuntimeError(f"{len(failures)} task(s) did not complete: {failures[:1]}")
+    timeline = timeline_of(urls, jobs, submitted_at)
+    return Timeline(timeline.submitted_at, timeline.runs, service_cpu_seconds=cpu)
+
+
+def show(name: str, timeline: Timeline) -> None:
+    report = timeline.report()
+    gaps = report["gaps"]
+    cpu = report["service_cpu_s"]
+    print(
+        f"  {name:<26} makespan {report['makespan_s']:7.2f}s"
+        f"  {report['throughput_per_s']:6.2f} prompts/s  busy {report['busy_fraction']:.3f}"
+        f"  gaps p50 {stats.ms(gaps['p50'])} p99 {stats.ms(gaps['p99'])}"
+        f" max {stats.ms(gaps['max'])}"
+        + ("" if cpu is None else f"  service CPU {cpu:.1f}s ({cpu / report['makespan_s']:.0%})")
+    )
+
+
+def ratios(runs: dict[str, Timeline], backends: int) -> dict[str, float]:
+    base1 = runs["direct-1"]
+    many, direct_many = runs[f"service-{backends}"], runs[f"direct-{backends}"]
+    return {
+        "throughput_1": stats.ratio(runs["service-1"].throughput, base1.throughput),
+        "throughput_n_vs_n_x_direct_1": stats.ratio(many.throughput, backends * base1.throughput),
+        "throughput_n_vs_direct_n": stats.ratio(many.throughput, direct_many.throughput),
+        "busy_1": stats.ratio(
+            runs["service-1"].report()["busy_fraction"], base1.report()["busy_fraction"]
+        ),
+        "busy_n": stats.ratio(
+            many.report()["busy_fraction"], direct_many.report()["busy_fraction"]
+        ),
+    }
+
+
+def median_ratios(rounds: list[dict[str, float]]) -> dict[str, float]:
+    return {key: statistics.median(found[key] for found in rounds) for key in rounds[0]}
+
+
+def show_ratios(found: dict[str, float], backends: int) -> None:
+    one, many = found["throughput_1"], found["throughput_n_vs_n_x_direct_1"]
+    print(
+        f"  throughput, service on 1 / direct on 1: {one:.3f}"
+        f" (target >= 0.98: {stats.verdict(one >= 0.98)});"
+        f" busy-fraction ratio {found['busy_1']:.3f}"
+    )
+    print(
+        f"  throughput, service on {backends} / ({backends} x direct on 1): {many:.3f}"
+        f" (target >= 0.95: {stats.verdict(many >= 0.95)});"
+        f" service on {backends} / direct on {backends}: {found['throughput_n_vs_direct_n']:.3f};"
+        f" busy-fraction ratio {found['busy_n']:.3f}"
+    )
+
+
+async def one_round(
+    work: Path, urls: Sequence[str], png: bytes, config: BusyConfig
+) -> dict[str, Timeline]:
+    runs: dict[str, Timeline] = {}
+    for count in (1, config.backends):
+        chosen = urls[:count]
+        runs[f"direct-{count}"] = await direct_run(chosen, png, config)
+        show(f"direct, {count} backend(s)", runs[f"direct-{count}"])
+        runs[f"service-{count}"] = await service_run(work, chosen, png, config)
+        show(f"through the service, {count}", runs[f"service-{count}"])
+    return runs
+
+
+async def gpu_busy(config: BusyConfig) -> dict[str, Any]:
+    print(
+        f"gpu busy: {config.prompts} prompts of {config.steps} steps x {config.step_seconds}s,"
+        f" 1 and {config.backends} backends, {config.image} reference image,"
+        f" {config.rounds} round(s)"
+    )
+    png = reference_png(config.image)
+    rounds: list[dict[str, Timeline]] = []
+    with workspace("gpu") as work:
+        async with emulators(work, config.backends, config) as urls:
+            warm_up = BusyConfig(prompts=len(urls), steps=config.steps)
+            await direct_run(urls, png, warm_up)  # first-prompt costs (caches) out of the way
+            for _ in range(config.rounds):
+                rounds.append(await one_round(work, urls, png, config))
+    found = median_ratios([ratios(runs, config.backends) for runs in rounds])
+    show_ratios(found, config.backends)
+    report: dict[str, Any] = {
+        "rounds": [{name: t.report() for name, t in runs.items()} for runs in rounds],
+        "ratios": found,
+        "config": config.__dict__,
+    }
+    save_report("gpu_busy", report)
+    return report
+
+
+def parse_args(argv: list[str] | None = None) -> BusyConfig:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--prompts", type=int, default=100)
+    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--step-seconds", type=float, default=0.02)
+    parser.add_argument("--backends", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=2, help="alternating direct/service runs")
+    parser.add_argument("--image", choices=["flat", "photo"], default="flat")
+    parser.add_argument("--profile", action="store_true", help="py-spy the multi-backend run")
+    args = parser.parse_args(argv)
+    return BusyConfig(
+        prompts=args.prompts,
+        steps=args.steps,
+        step_seconds=args.step_seconds,
+        backends=args.backends,
+        rounds=args.rounds,
+        image=args.image,
+        profile=args.profile,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    run(gpu_busy(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()

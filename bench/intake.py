@@ -1,0 +1,163 @@
+"""Intake: `generateImage` with a 1-megapixel PNG sent by the GraphQL multipart spec (the service
+with dispatch off, so only intake is measured), against a bare Starlette endpoint that only
+reads the same upload, served the same way. Phases alternate to share the machine's noise.
+
+Every request carries a different PNG (same pixels, one text chunk apart), as real uploads
+are different files; `--same-image` sends one file again and again instead.
+
+    python -m bench.intake [--connections 8] [--seconds 5] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import itertools
+import sys
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import stats
+from bench.database import bench_database_url, fresh_database
+from bench.http_load import LoadResult, Target, graphql_ok, run_load
+from bench.multipart import CONTENT_TYPE, upload_body
+from bench.pictures import photo_png, with_marker
+from bench.processes import ChildServer, api_server, child_server, free_port
+from bench.profiling import Profiler
+from bench.runner import run, save_report, workspace
+
+GENERATE = """mutation($input: GenerateImageInput!) {
+  generateImage(input: $input) { task { id status } } }"""
+VARIABLES = {"input": {"referenceImage": {"upload": None}, "description": "make it red"}}
+FILE_PATH = "variables.input.referenceImage.upload"
+PREFLIGHT = ((b"Apollo-Require-Preflight", b"true"),)
+
+
+@dataclass(frozen=True)
+class IntakeConfig:
+    connections: int = 8
+    seconds: float = 5.0
+    rounds: int = 3
+    same_image: bool = False
+    profile: bool = False
+
+
+def body_factory(png: bytes, same_image: bool) -> Callable[[], bytes]:
+    counter = itertools.count()
+    if same_image:
+        body = upload_body(GENERATE, VARIABLES, FILE_PATH, png)
+        return lambda: body
+    return lambda: upload_body(GENERATE, VARIABLES, FILE_PATH, with_marker(png, next(counter)))
+
+
+@contextlib.asynccontextmanager
+async def bare_server(work: Path) -> AsyncIterator[ChildServer]:
+    port = free_port()
+    command = [sys.executable, "-m", "bench.bare_upload", "--port", str(port)]
+    async with child_server(command, port=port, env={}, log_path=work / "bare.log") as server:
+        yield server
+
+
+async def phase(server: ChildServer, make_body: Callable[[], bytes], config: IntakeConfig,
+                seconds: float) -> LoadResult:  # fmt: skip
+    target = Target("127.0.0.1", server.port, "/graphql", CONTENT_TYPE, PREFLIGHT)
+    return await run_load(
+        target, make_body, graphql_ok, connections=config.connections, seconds=seconds
+    )
+
+
+def summary(results: list[LoadResult]) -> dict[str, Any]:
+    latencies = [value for result in results for value in result.latencies]
+    elapsed = sum(result.elapsed for result in results)
+    return {
+        "accepted": len(latencies),
+        "rate_per_s": len(latencies) / elapsed if elapsed else 0.0,
+        "latency": stats.summarize(latencies).as_dict(),
+        "errors": sum(result.errors for result in results),
+        "first_error": next((r.first_error for r in results if r.first_error), None),
+    }
+
+
+async def measure(
+    servers: dict[str, ChildServer], png: bytes, config: IntakeConfig
+) -> dict[str, list[LoadResult]]:
+    make_body = body_factory(png, config.same_image)
+    for server in servers.values():
+        await phase(server, make_body, config, 1.0)
+    results: dict[str, list[LoadResult]] = {name: [] for name in servers}
+    for _ in range(config.rounds):
+        for name, server in servers.items():
+            results[name].append(await phase(server, make_body, config, config.seconds))
+    if config.profile:
+        async with Profiler().recording(servers["generateImage"].pid, "intake"):
+            await phase(servers["generateImage"], make_body, config, config.seconds)
+    return results
+
+
+def show(name: str, found: dict[str, Any], bare_rate: float) -> None:
+    latency = found["latency"]
+    share = stats.ratio(found["rate_per_s"], bare_rate)
+    verdict = "" if name == "bare" else f"  target >= 0.5: {stats.verdict(share >= 0.5)}"
+    print(
+        f"  {name:<14} {found['rate_per_s']:7.1f} accepted/s  p50 {stats.ms(latency['p50'])}"
+        f"  p99 {stats.ms(latency['p99'])}  = {share:.3f} of bare"
+        f"  ({found['accepted']} accepted, {found['errors']} errors){verdict}"
+    )
+    if found["first_error"]:
+        print(f"                 first error: {found['first_error']}")
+
+
+async def intake(config: IntakeConfig) -> dict[str, Any]:
+    png = photo_png(1024, 1024)
+    print(
+        f"intake: {len(png) / 1e6:.2f} MB 1-megapixel PNG, {config.connections} connections,"
+        f" {config.rounds} x {config.seconds}s, {'one' if config.same_image else 'a new'} file"
+        " per request"
+    )
+    database_url = bench_database_url()
+    await fresh_database(database_url)
+    with workspace("intake") as work:
+        async with (
+            bare_server(work) as bare,
+            api_server(work, database_url=database_url, dispatch="false") as api,
+        ):
+            results = await measure({"bare": bare, "generateImage": api}, png, config)
+    found = {name: summary(runs) for name, runs in results.items()}
+    bare_rate = found["bare"]["rate_per_s"]
+    for name, entry in found.items():
+        show(name, entry, bare_rate)
+    report = {
+        "png_bytes": len(png),
+        "endpoints": found,
+        "ratio": stats.ratio(found["generateImage"]["rate_per_s"], bare_rate),
+        "config": config.__dict__,
+    }
+    save_report("intake", report)
+    return report
+
+
+def parse_args(argv: list[str] | None = None) -> IntakeConfig:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=5.0, help="per phase")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--same-image", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="py-spy generateImage")
+    args = parser.parse_args(argv)
+    return IntakeConfig(
+        connections=args.connections,
+        seconds=args.seconds,
+        rounds=args.rounds,
+        same_image=args.same_image,
+        profile=args.profile,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    run(intake(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()

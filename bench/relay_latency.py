@@ -1,0 +1,291 @@
+"""Relay latency: from the emulator sending a sampler `progress` frame to a `taskProgress`
+subscriber receiving that step, against a raw ComfyUI client receiving the same frame.
+
+The emulator runs in this process and its frames are stamped as it sends them; the service runs
+in a child process (`kontext serve`) on PostgreSQL; subscribers (one websocket each, like browser
+tabs) and the raw client live here. ComfyUI sends a prompt's events only to the socket of the
+client id that queued it, so the baseline queues an identical prompt with the raw client's id.
+
+    python -m bench.relay_latency [--subscribers 1 100 1000] [--steps 20] [--step-seconds 0.25]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from bench import stats
+from bench.database import bench_database_url, fresh_database
+from bench.emulation import SERVICE_CLIENT_ID, DirectPrompts, RecordingHub, record_frames
+from bench.emulation import progress_stamps as sent_steps
+from bench.pictures import photo_png
+from bench.processes import ChildServer, api_server, cpu_seconds
+from bench.profiling import Profiler
+from bench.relay_analysis import subscriber_delays
+from bench.runner import run, save_report, workspace
+from bench.service import PROGRESS, Service
+from bench.stamped_ws import StampedConnection, open_comfyui, open_graphql, subscribe
+from bench.waiting import poll_until
+from comfy.client import ComfyClient
+from comfy.emulator import EmulatorConfig, RunningEmulator, running_emulator
+
+BLOCKER_STEPS = 10_000
+CONNECT_CONCURRENCY = 50
+
+
+@dataclass(frozen=True)
+class RelayConfig:
+    subscribers: tuple[int, ...] = (1, 100, 1000)
+    steps: int = 20
+    step_seconds: float = 0.25
+    tasks: int = 3
+    baseline_prompts: int = 3
+    profile: bool = False
+
+
+@dataclass
+class Rig:
+    """Everything a measurement touches, opened once."""
+
+    config: RelayConfig
+    emulator: RunningEmulator
+    recorder: RecordingHub
+    api: ChildServer
+    service: Service
+    direct: DirectPrompts
+    blocker: DirectPrompts
+    image_id: str = ""
+    profiler: Profiler = field(default_factory=Profiler)
+
+    @property
+    def queue(self) -> Any:
+        return self.emulator.state.session.queue
+
+
+@dataclass
+class LevelResult:
+    delays: list[float] = field(default_factory=list)
+    after_preview: list[float] = field(default_factory=list)
+    missing_steps: int = 0
+    api_cpu_seconds: float = 0.0
+
+
+def finished(connection: StampedConnection, prompt_id: str) -> bool:
+    marker = prompt_id.encode()
+    return any(b'"execution_success"' in raw and marker in raw for _, raw in connection.frames)
+
+
+async def baseline_delays(rig: Rig, raw: StampedConnection) -> list[float]:
+    """Per step: emulator send -> raw client arrival, for one prompt queued with its id."""
+    raw.frames.clear()
+    rig.recorder.take()
+    prompt_id = await rig.direct.queue(steps=rig.config.steps)
+    await poll_until(lambda: finished(raw, prompt_id), within=60 + 2 * rig.config.steps)
+    sent = sent_steps(rig.recorder.take(), rig.direct.client.client_id)
+    delays = []
+    for stamp, message in raw.decoded():
+        data = message.get("data", {})
+        if message.get("type") == "progress" and data.get("prompt_id") == prompt_id:
+            delays.append(stamp - sent[(prompt_id, int(data["value"]))])
+    return delays
+
+
+@contextlib.asynccontextmanager
+async def subscribers(rig: Rig, task_id: str, count: int) -> AsyncIterator[list[StampedConnection]]:
+    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+    opened: list[StampedConnection] = []
+
+    async def one() -> None:
+        async with gate:
+            connection = await open_graphql(rig.api.url)
+            opened.append(connection)
+            connection.capture(expected_completes=1)
+            await subscribe(connection, PROGRESS, id=task_id)
+
+    try:
+        await asyncio.gather(*(one() for _ in range(count)))
+        await poll_until(lambda: all(c.frames for c in opened), within=120, every=0.05)
+        yield opened
+    finally:
+        await asyncio.gather(*(c.close() for c in opened), return_exceptions=True)
+
+
+async def held_task(rig: Rig) -> tuple[str, str]:
+    """A service task queued inside the emulator behind a long blocker prompt (so subscribers
+    can join before its first step); returns (task id, blocker prompt id)."""
+    blocker = await rig.blocker.queue(steps=BLOCKER_STEPS)
+    await poll_until(lambda: rig.queue.is_running(blocker), within=30)
+    task_id = await rig.service.generate(rig.image_id, steps=rig.config.steps)
+    await poll_until(lambda: len(rig.queue.pending()) >= 1, within=30)
+    return task_id, blocker
+
+
+async def measure_task(rig: Rig, count: int, result: LevelResult) -> None:
+    task_id, blocker = await held_task(rig)
+    async with subscribers(rig, task_id, count) as connections:
+        rig.recorder.take()
+        cpu_before = cpu_seconds(rig.api.pid)
+        await rig.blocker.client.interrupt(blocker)
+        timeout = 120 + rig.config.steps * rig.config.step_seconds * 4
+        await asyncio.wait_for(
+            asyncio.gather(*(c.all_complete.wait() for c in connections)), timeout
+        )
+        result.api_cpu_seconds += cpu_seconds(rig.api.pid) - cpu_before
+    stamps = sent_steps(rig.recorder.take(), SERVICE_CLIENT_ID)
+    by_step = {step: stamp for (_, step), stamp in stamps.items()}
+    for connection in connections:
+        delays = subscriber_delays(connection, by_step)
+        result.delays.extend(delays.plain + delays.after_preview)
+        result.after_preview.extend(delays.after_preview)
+        result.missing_steps += rig.config.steps - delays.count
+
+
+async def measure_level(rig: Rig, count: int) -> LevelResult:
+    result = LevelResult()
+    tasks = rig.config.tasks if count < 1000 else max(1, rig.config.tasks // 2)
+    for _ in range(tasks):
+        if rig.config.profile and count == max(rig.config.subscribers):
+            async with rig.profiler.recording(rig.api.pid, f"relay-{count}"):
+                await measure_task(rig, count, result)
+        else:
+            await measure_task(rig, count, result)
+    return result
+
+
+def level_report(count: int, level: LevelResult, base: stats.Summary) -> dict[str, Any]:
+    summary = stats.summarize(level.delays)
+    added_p50, added_p99 = summary.p50 - base.p50, summary.p99 - base.p99
+    return {
+        "subscribers": count,
+        "delay": summary.as_dict(),
+        "added_p50_s": added_p50,
+        "added_p99_s": added_p99,
+        "after_preview": stats.summarize(level.after_preview).as_dict(),
+        "missing_steps": level.missing_steps,
+        "api_cpu_seconds": level.api_cpu_seconds,
+    }
+
+
+def targets_met(level: dict[str, Any]) -> bool | None:
+    count, p50, p99 = level["subscribers"], level["added_p50_s"], level["added_p99_s"]
+    if count == 100:
+        return bool(p50 <= 0.001 and p99 <= 0.005)
+    if count == 1000:
+        return bool(p99 <= 0.025)
+    return None
+
+
+def print_level(level: dict[str, Any]) -> None:
+    delay, met = level["delay"], targets_met(level)
+    print(
+        f"  {level['subscribers']:>5} subscribers: delay p50 {stats.ms(delay['p50'])}"
+        f" p99 {stats.ms(delay['p99'])} -> added p50 {stats.ms(level['added_p50_s'])}"
+        f" p99 {stats.ms(level['added_p99_s'])}  (samples {delay['count']},"
+        f" merged steps {level['missing_steps']}, service CPU {level['api_cpu_seconds']:.2f}s)"
+        + ("" if met is None else f"  target {stats.verdict(met)}")
+    )
+    preview = level["after_preview"]
+    print(
+        f"        steps right after a stored preview: p50 {stats.ms(preview['p50'])}"
+        f" (samples {preview['count']})"
+    )
+
+
+async def measure(rig: Rig) -> dict[str, Any]:
+    raw = await open_comfyui(rig.emulator.ws_url, rig.direct.client.client_id)
+    try:
+        base: list[float] = []
+        levels = []
+        for count in rig.config.subscribers:
+            for _ in range(max(1, rig.config.baseline_prompts // len(rig.config.subscribers))):
+                base.extend(await baseline_delays(rig, raw))
+            levels.append((count, await measure_level(rig, count)))
+        for _ in range(max(1, rig.config.baseline_prompts // 2)):
+            base.extend(await baseline_delays(rig, raw))
+    finally:
+        await raw.close()
+    base_summary = stats.summarize(base)
+    print(
+        f"  baseline (raw ComfyUI client): delay p50 {stats.ms(base_summary.p50)}"
+        f" p99 {stats.ms(base_summary.p99)} (samples {base_summary.count})"
+    )
+    reports = [level_report(count, level, base_summary) for count, level in levels]
+    for report in reports:
+        print_level(report)
+    return {"baseline": base_summary.as_dict(), "levels": reports}
+
+
+async def warm_up(rig: Rig) -> None:
+    """One short task end to end, so first-use costs stay out of the figures."""
+    png = photo_png(1024, 1024)
+    rig.image_id = await rig.service.upload_image(png)
+    await rig.direct.upload(png)
+    await rig.blocker.upload(png)
+    await rig.service.generate(rig.image_id, steps=2)
+    await rig.service.wait_finished(1, within=60)
+
+
+async def relay_latency(config: RelayConfig) -> dict[str, Any]:
+    print(
+        f"relay latency: {config.steps} steps x {config.step_seconds}s, {config.tasks} task(s)"
+        f" per level, subscribers {list(config.subscribers)}"
+    )
+    database_url = bench_database_url()
+    await fresh_database(database_url)
+    with workspace("relay") as work:
+        async with (
+            running_emulator(EmulatorConfig(step_seconds=config.step_seconds)) as emulator,
+            api_server(
+                work, database_url=database_url, ready_path="/readyz", comfyui_urls=emulator.url
+            ) as api,
+            httpx.AsyncClient(base_url=api.url, timeout=60) as http,
+            ComfyClient(emulator.url, client_id="bench-raw") as raw_client,
+            ComfyClient(emulator.url, client_id="bench-blocker") as blocker_client,
+        ):
+            rig = Rig(
+                config=config,
+                emulator=emulator,
+                recorder=record_frames(emulator.state),
+                api=api,
+                service=Service(http),
+                direct=DirectPrompts(raw_client),
+                blocker=DirectPrompts(blocker_client),
+            )
+            await warm_up(rig)
+            report = await measure(rig)
+    report["config"] = config.__dict__
+    save_report("relay_latency", report)
+    return report
+
+
+def parse_args(argv: list[str] | None = None) -> RelayConfig:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--subscribers", type=int, nargs="+", default=[1, 100, 1000])
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--step-seconds", type=float, default=0.25)
+    parser.add_argument("--tasks", type=int, default=5, help="tasks per level (half at 1000+)")
+    parser.add_argument("--baseline-prompts", type=int, default=6)
+    parser.add_argument("--profile", action="store_true", help="py-spy the largest level")
+    args = parser.parse_args(argv)
+    return RelayConfig(
+        subscribers=tuple(args.subscribers),
+        steps=args.steps,
+        step_seconds=args.step_seconds,
+        tasks=args.tasks,
+        baseline_prompts=args.baseline_prompts,
+        profile=args.profile,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    run(relay_latency(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()

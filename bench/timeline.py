@@ -1,0 +1,51 @@
+"""Prompt execution spans per backend, and what they say: makespan, throughput, idle gaps."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+from bench import stats
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Execution (start, end) per prompt per backend, seconds since the epoch, and when the
+    first prompt was submitted."""
+
+    submitted_at: float
+    runs: dict[str, list[tuple[float, float]]]
+    service_cpu_seconds: float | None = None
+
+    @property
+    def count(self) -> int:
+        return sum(len(spans) for spans in self.runs.values())
+
+    @property
+    def makespan(self) -> float:
+        return max(end for spans in self.runs.values() for _, end in spans) - self.submitted_at
+
+    @property
+    def throughput(self) -> float:
+        return self.count / self.makespan
+
+    def gaps(self) -> list[float]:
+        found = []
+        for spans in self.runs.values():
+            ordered = sorted(spans)
+            found += [nxt[0] - cur[1] for cur, nxt in itertools.pairwise(ordered)]
+        return found
+
+    def report(self) -> dict[str, Any]:
+        gaps = self.gaps()
+        busy = sum(end - start for spans in self.runs.values() for start, end in spans)
+        return {
+            "prompts": self.count,
+            "makespan_s": self.makespan,
+            "throughput_per_s": self.throughput,
+            "gaps": stats.summarize(gaps).as_dict(),
+            "idle_s": sum(gaps),
+            "busy_fraction": busy / (self.makespan * len(self.runs)),
+            "service_cpu_s": self.service_cpu_seconds,
+        }
