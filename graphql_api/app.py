@@ -22,8 +22,8 @@ from graphql_api.middleware import BodySizeLimit, DatabaseBinding, MultipartPref
 from graphql_api.schema import build_schema
 from graphql_api.settings import Settings
 from graphql_api.view import KontextGraphQL
-from storage.blobs import LocalBlobStore
 from storage.limits import ImageLimits
+from storage.opening import open_storage
 from tasks.background import BackgroundTasks
 from tasks.broker import Broker, InProcessBroker
 from tasks.database import Database
@@ -40,6 +40,8 @@ from tasks.watchdog import WatchdogSettings
 from workflows.registry import load_templates
 
 logger = logging.getLogger(__name__)
+
+FILES_ROUTE = "/files"
 
 CORS_HEADERS = [
     "content-type",
@@ -122,7 +124,10 @@ def make_lifespan(settings: Settings) -> Any:
             stack.enter_context(database.bound())
             broker = await stack.enter_async_context(choose_broker(database))
             urls = await stack.enter_async_context(comfyui_urls(settings))
-            blobs = LocalBlobStore(settings.storage_dir)
+            storage = await stack.enter_async_context(
+                open_storage(settings.storage_dir, settings.s3_settings(), served_route=FILES_ROUTE)
+            )
+            blobs = storage.blobs
             templates = await asyncio.to_thread(load_templates)
             changes = TaskChanges(broker)
             runtime = await stack.enter_async_context(
@@ -155,6 +160,7 @@ def make_lifespan(settings: Settings) -> Any:
                 "database": database,
                 "settings": settings,
                 "metrics": metrics,
+                "storage": storage,
             }
 
     return lifespan
@@ -188,7 +194,7 @@ def create_app(settings: Settings) -> Starlette:
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
-            Route("/files/{key:path}", serve_file, methods=["GET", "HEAD"]),
+            Route(FILES_ROUTE + "/{key:path}", serve_file, methods=["GET", "HEAD"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", serve_metrics),

@@ -9,6 +9,7 @@ from uuid import UUID
 from strawberry.dataloader import DataLoader
 
 from graphql_api.metrics import TaskMetrics
+from storage.links import BlobLinks
 from tasks.models import StoredImage
 from tasks.services import Services
 
@@ -23,11 +24,14 @@ class RequestContext:
     services: Services
     owner: str
     public_url: str
+    links: BlobLinks
     images: DataLoader[UUID, StoredImage | None] = field(
         default_factory=lambda: DataLoader(load_fn=load_images)
     )
     metrics: TaskMetrics | None = None
     connection_params: dict[str, Any] | None = None
 
-    def file_url(self, blob_key: str) -> str:
-        return f"{self.public_url}/files/{blob_key}"
+    async def file_url(self, blob_key: str) -> str:
+        """Where the caller downloads a stored blob; made anew on every read (presigned URLs
+        expire), so never keep it across requests."""
+        return await self.links.url_for(blob_key, self.public_url)

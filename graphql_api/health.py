@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from storage.errors import StorageError
+from storage.opening import StorageProbe
 from tasks.database import Database
 
 logger = logging.getLogger(__name__)
+
+STORAGE_CHECK_SECONDS = 5.0
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -27,6 +32,19 @@ async def database_problems(database: Database) -> list[str]:
     return [f"migrations not applied: {', '.join(pending)}"] if pending else []
 
 
+async def storage_problems(probe: StorageProbe) -> list[str]:
+    try:
+        async with asyncio.timeout(STORAGE_CHECK_SECONDS):
+            await probe.check()
+    except StorageError as exc:
+        logger.warning("readiness check of the storage failed: %s", exc)
+        return [f"storage unreachable: {exc}"]
+    except TimeoutError:
+        logger.warning("readiness check of the storage: no answer in %s s", STORAGE_CHECK_SECONDS)
+        return [f"storage unreachable: no answer within {STORAGE_CHECK_SECONDS:g} s"]
+    return []
+
+
 def backend_problems(state: Any) -> list[str]:
     if not state.settings.dispatch:
         return []
@@ -40,6 +58,10 @@ def backend_problems(state: Any) -> list[str]:
 
 async def readyz(request: Request) -> JSONResponse:
     state = request.state
-    problems = await database_problems(state.database) + backend_problems(state)
+    problems = (
+        await database_problems(state.database)
+        + await storage_problems(state.storage.probe)
+        + backend_problems(state)
+    )
     body = {"status": "ready" if not problems else "not ready", "problems": problems}
     return JSONResponse(body, status_code=200 if not problems else 503)

@@ -37,7 +37,7 @@ class Mutation:
         row = await context.services.tasks.store_image(
             image_source(image, "image"), owner=context.owner
         )
-        return Image.from_row(row, context)
+        return Image.from_row(row)
 
     @strawberry.mutation(description="Cancel a pending or running task.")
     async def cancel_task(self, info: Ctx, id: strawberry.ID) -> Task:

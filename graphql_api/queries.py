@@ -94,7 +94,7 @@ class Query:
     @strawberry.field(description="An image the caller uploaded or generated.")
     async def image(self, info: Ctx, id: strawberry.ID) -> Image | None:
         row = await StoredImage.get_or_none(id=parse_uuid(id, "id"), owner=info.context.owner)
-        return Image.from_row(row, info.context) if row else None
+        return Image.from_row(row) if row else None
 
     @strawberry.field(description="Any task or image by id.")
     async def node(self, info: Ctx, id: strawberry.ID) -> Node | None:
@@ -102,7 +102,7 @@ class Query:
         key = parse_uuid(id, "id")
         row = await StoredImage.get_or_none(id=key, owner=context.owner)
         if row is not None:
-            return Image.from_row(row, context)
+            return Image.from_row(row)
         return Task.from_row(await context.services.tasks.get(key, owner=context.owner))
 
     @strawberry.field(description="The ComfyUI backends, their health and their queues.")

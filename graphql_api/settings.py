@@ -8,6 +8,14 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from storage.s3_settings import (
+    DEFAULT_PRESIGN_SECONDS,
+    DEFAULT_REGION,
+    S3Settings,
+    check_http_url,
+    check_presign_seconds,
+)
+
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -39,11 +47,38 @@ def _auth_mode(text: str) -> str:
     return mode
 
 
+def _storage_url(text: str) -> str:
+    url = text.strip()
+    if not url.startswith("s3://"):
+        raise ValueError(
+            "expected s3://bucket or s3://bucket/prefix (leave it empty for the local folder "
+            "KONTEXT_STORAGE_DIR)"
+        )
+    S3Settings.from_url(url)
+    return url
+
+
+def _http_url(text: str) -> str:
+    url = text.strip()
+    check_http_url("it", url)
+    return url
+
+
+def _presign_seconds(text: str) -> int:
+    seconds = int(text)
+    check_presign_seconds(seconds)
+    return seconds
+
+
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
-def _setting(env: str, default: Any, parse: Callable[[str], Any], doc: str) -> Any:
-    return field(default=default, metadata={"env": env, "parse": parse, "doc": doc})
+def _setting(
+    env: str, default: Any, parse: Callable[[str], Any], doc: str, *, secret: bool = False
+) -> Any:
+    """A setting read from `env`; a secret one is left out of repr() and of error messages."""
+    metadata = {"env": env, "parse": parse, "doc": doc, "secret": secret}
+    return field(default=default, repr=not secret, metadata=metadata)
 
 
 @dataclass(frozen=True)
@@ -56,6 +91,46 @@ class Settings:
     )
     storage_dir: Path = _setting(
         "KONTEXT_STORAGE_DIR", Path("data/files"), Path, "Folder for images (local storage)"
+    )
+    storage_url: str = _setting(
+        "KONTEXT_STORAGE_URL",
+        "",
+        _storage_url,
+        "Where images go: empty for the local folder `KONTEXT_STORAGE_DIR`, or "
+        "`s3://bucket/prefix` for an S3-compatible bucket (the `KONTEXT_S3_*` settings)",
+    )
+    s3_endpoint_url: str = _setting(
+        "KONTEXT_S3_ENDPOINT_URL",
+        "",
+        _http_url,
+        "S3-compatible server (MinIO, R2, Ceph, ...), e.g. `http://minio:9000`; empty: AWS S3",
+    )
+    s3_region: str = _setting("KONTEXT_S3_REGION", DEFAULT_REGION, str, "Region of the bucket")
+    s3_access_key_id: str = _setting(
+        "KONTEXT_S3_ACCESS_KEY_ID",
+        "",
+        str,
+        "Access key id; empty (with the secret): the AWS credential chain (env, profile, role)",
+    )
+    s3_secret_access_key: str = _setting(
+        "KONTEXT_S3_SECRET_ACCESS_KEY",
+        "",
+        str,
+        "Secret access key, given with the access key id (never logged)",
+        secret=True,
+    )
+    s3_presign_seconds: int = _setting(
+        "KONTEXT_S3_PRESIGN_SECONDS",
+        DEFAULT_PRESIGN_SECONDS,
+        _presign_seconds,
+        "Life of the presigned image URLs (signed anew on every read), 1 to 604800 seconds",
+    )
+    s3_public_base_url: str = _setting(
+        "KONTEXT_S3_PUBLIC_BASE_URL",
+        "",
+        _http_url,
+        "Public base URL of the bucket (a CDN or public bucket): image URLs are it plus "
+        "the object key and do not expire; empty: presigned URLs",
     )
     public_url: str = _setting(
         "KONTEXT_PUBLIC_URL",
@@ -176,8 +251,38 @@ class Settings:
             try:
                 values[spec.name] = spec.metadata["parse"](raw)
             except ValueError as exc:
-                raise SettingsError(f"{spec.metadata['env']}={raw!r}: {exc}") from exc
+                shown = "<hidden>" if spec.metadata["secret"] else repr(raw)
+                raise SettingsError(f"{spec.metadata['env']}={shown}: {exc}") from exc
         return cls(**values)
+
+    def __post_init__(self) -> None:
+        if not self.storage_url:
+            return
+        if bool(self.s3_access_key_id) != bool(self.s3_secret_access_key):
+            raise SettingsError(
+                "set both KONTEXT_S3_ACCESS_KEY_ID and KONTEXT_S3_SECRET_ACCESS_KEY, or neither "
+                "(to use the AWS credential chain)"
+            )
+        try:
+            self.s3_settings()
+        except ValueError as exc:
+            raise SettingsError(
+                f"S3 storage (KONTEXT_STORAGE_URL={self.storage_url!r}): {exc}"
+            ) from exc
+
+    def s3_settings(self) -> S3Settings | None:
+        """The S3-compatible bucket images go to; None: the local folder storage_dir."""
+        if not self.storage_url:
+            return None
+        return S3Settings.from_url(
+            self.storage_url,
+            endpoint_url=self.s3_endpoint_url or None,
+            region=self.s3_region,
+            access_key_id=self.s3_access_key_id or None,
+            secret_access_key=self.s3_secret_access_key or None,
+            presign_seconds=self.s3_presign_seconds,
+            public_base_url=self.s3_public_base_url or None,
+        )
 
     @property
     def auth_required(self) -> bool:

@@ -58,8 +58,8 @@ class TaskUpdate:
         return await waiting_position(self.task)
 
     @strawberry.field(description="The newest preview image, if any.")
-    def preview_url(self, info: Ctx) -> str | None:
-        return preview_link(self.task, info.context)
+    async def preview_url(self, info: Ctx) -> str | None:
+        return await preview_link(self.task, info.context)
 
     @strawberry.field(description="Set on the COMPLETED event.")
     async def result(self, info: Ctx) -> TaskResult | None:

@@ -25,22 +25,38 @@ class Node:
     id: strawberry.ID
 
 
+async def image_url(root: Image, info: Info[RequestContext, None]) -> str:
+    return await info.context.file_url(root.blob_key)
+
+
+async def thumbnail_url(root: Image, info: Info[RequestContext, None]) -> str | None:
+    return await thumbnail_link(root, info.context)
+
+
 @strawberry.type(description="An image in storage: an uploaded reference or a generated result.")
 class Image(Node):
-    url: str = strawberry.field(description="Where to download the full image.")
-    thumbnail_url: str | None = strawberry.field(description="A small WebP thumbnail.")
+    url: str = strawberry.field(
+        resolver=image_url,
+        description="Where to download the full image.",
+    )
+    thumbnail_url: str | None = strawberry.field(
+        resolver=thumbnail_url,
+        description="A small WebP thumbnail.",
+    )
     width: int
     height: int
     content_type: str
     size: int = strawberry.field(description="Size of the file in bytes.")
     sha256: str
+    blob_key: strawberry.Private[str]
+    thumbnail_key: strawberry.Private[str | None]
 
     @classmethod
-    def from_row(cls, row: StoredImage, context: RequestContext) -> Image:
+    def from_row(cls, row: StoredImage) -> Image:
         return cls(
             id=strawberry.ID(str(row.id)),
-            url=context.file_url(row.blob_key),
-            thumbnail_url=context.file_url(row.thumbnail_key) if row.thumbnail_key else None,
+            blob_key=row.blob_key,
+            thumbnail_key=row.thumbnail_key,
             width=row.width,
             height=row.height,
             content_type=row.content_type,
@@ -82,11 +98,15 @@ class GenerationParameters:
     denoise: float
 
 
+async def thumbnail_link(image: Image, context: RequestContext) -> str | None:
+    return await context.file_url(image.thumbnail_key) if image.thumbnail_key else None
+
+
 async def _image(context: RequestContext, image_id: UUID | None) -> Image | None:
     if image_id is None:
         return None
     row = await context.images.load(image_id)
-    return Image.from_row(row, context) if row is not None else None
+    return Image.from_row(row) if row is not None else None
 
 
 @strawberry.type(description="One Kontext edit of a reference image.")
@@ -123,8 +143,8 @@ class Task(Node):
         return await waiting_position(self)
 
     @strawberry.field(description="The newest latent preview while the task runs.")
-    def preview_url(self, info: Info[RequestContext, None]) -> str | None:
-        return preview_link(self, info.context)
+    async def preview_url(self, info: Info[RequestContext, None]) -> str | None:
+        return await preview_link(self, info.context)
 
     @strawberry.field
     async def reference_image(self, info: Info[RequestContext, None]) -> Image | None:
@@ -173,8 +193,8 @@ async def waiting_position(task: Task) -> int | None:
     return await queue_position(UUID(task.id), task.created_at, task.sent)
 
 
-def preview_link(task: Task, context: RequestContext) -> str | None:
-    return context.file_url(task.preview_path) if task.preview_path else None
+async def preview_link(task: Task, context: RequestContext) -> str | None:
+    return await context.file_url(task.preview_path) if task.preview_path else None
 
 
 async def result_of(task: Task, context: RequestContext) -> TaskResult | None:
@@ -183,8 +203,8 @@ async def result_of(task: Task, context: RequestContext) -> TaskResult | None:
         return None
     return TaskResult(
         image=image,
-        image_url=image.url,
-        preview_url=image.thumbnail_url,
+        image_url=await context.file_url(image.blob_key),
+        preview_url=await thumbnail_link(image, context),
         width=image.width,
         height=image.height,
         format=image.content_type.removeprefix("image/").upper(),

@@ -46,6 +46,7 @@ class KontextGraphQL(GraphQL[RequestContext, None]):
             services=state.services,
             owner=owner,
             public_url=self.base_url(request),
+            links=state.storage.links,
             metrics=state.metrics,
         )
 

@@ -103,7 +103,7 @@ class S3BlobStore:
     async def exists(self, key: str) -> bool:
         return await self.stat(key) is not None
 
-    async def url_for(self, key: str, expires: int | None = None) -> str | None:
+    async def url_for(self, key: str, expires: int | None = None) -> str:
         """A link that downloads the blob: '<public_base_url>/<prefix><key>' when the bucket is
         public, else a presigned GET URL valid for `expires` seconds (default: the settings'
         presign_seconds; at most a week). The blob's existence is not checked."""
@@ -114,6 +114,10 @@ class S3BlobStore:
         seconds = self._settings.presign_seconds if expires is None else expires
         check_presign_seconds(seconds)
         return await self._bucket.presigned_get(key, seconds)
+
+    async def check(self) -> None:
+        """Raise S3Error unless the bucket answers to these credentials (a HEAD of the bucket)."""
+        await self._bucket.head_bucket()
 
 
 @asynccontextmanager

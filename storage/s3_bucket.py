@@ -177,6 +177,11 @@ class S3Bucket:
         modified = response.get("CopyObjectResult", {}).get("LastModified")
         return None if modified is None else modified.astimezone(UTC)
 
+    async def head_bucket(self) -> None:
+        """Raise S3Error unless the bucket exists and these credentials may reach it."""
+        with s3_errors("check", self._bucket):
+            await self._client.head_bucket(Bucket=self._bucket)
+
     async def presigned_get(self, key: str, expires: int) -> str:
         with s3_errors("presign", key):
             return await self._client.generate_presigned_url(
