@@ -25,6 +25,11 @@ class Node:
     id: strawberry.ID
 
 
+# Image links are made when the field is read: a presigned URL is signed anew on every read.
+async def thumbnail_link(image: Image, context: RequestContext) -> str | None:
+    return await context.file_url(image.thumbnail_key) if image.thumbnail_key else None
+
+
 async def image_url(root: Image, info: Info[RequestContext, None]) -> str:
     return await info.context.file_url(root.blob_key)
 
@@ -35,13 +40,9 @@ async def thumbnail_url(root: Image, info: Info[RequestContext, None]) -> str | 
 
 @strawberry.type(description="An image in storage: an uploaded reference or a generated result.")
 class Image(Node):
-    url: str = strawberry.field(
-        resolver=image_url,
-        description="Where to download the full image.",
-    )
+    url: str = strawberry.field(resolver=image_url, description="Where to download the full image.")
     thumbnail_url: str | None = strawberry.field(
-        resolver=thumbnail_url,
-        description="A small WebP thumbnail.",
+        resolver=thumbnail_url, description="A small WebP thumbnail."
     )
     width: int
     height: int
@@ -96,10 +97,6 @@ class GenerationParameters:
     sampler: str
     scheduler: str
     denoise: float
-
-
-async def thumbnail_link(image: Image, context: RequestContext) -> str | None:
-    return await context.file_url(image.thumbnail_key) if image.thumbnail_key else None
 
 
 async def _image(context: RequestContext, image_id: UUID | None) -> Image | None:
