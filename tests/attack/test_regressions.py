@@ -256,3 +256,18 @@ def test_an_image_within_a_raised_pixel_limit_is_stored_with_its_thumbnail(
     assert_answered(reply, "a 50.01-megapixel PNG")
     if reply.refused:
         assert_nothing_written(before, generous_service.footprint(), "a 50.01-megapixel PNG")
+
+
+def test_a_polyglot_upload_is_stored_without_its_payload_and_served_inert(
+    service: ServiceThread,
+) -> None:
+    payload = b"<html><body><script>fetch('/graphql')</script></body></html>"
+    data = base64.b64encode(png_of(8, 8) + payload).decode()
+    query = "mutation($image: ImageInput!) { uploadImage(image: $image) { url thumbnailUrl } }"
+    image = service.graphql(query, {"image": {"base64": data}}).ok()["uploadImage"]
+    for url in (image["url"], image["thumbnailUrl"]):
+        response = service.run(service.wire.get(url))
+        assert response.status_code == 200, url
+        assert payload not in response.content, url
+        assert response.headers.get("x-content-type-options") == "nosniff", url
+        assert response.headers.get("content-security-policy") == "default-src 'none'; sandbox"
