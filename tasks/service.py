@@ -165,8 +165,14 @@ class TaskService:
 
     async def store_image(self, source: ImageSource, *, owner: str) -> StoredImage:
         image = await self._intake.acquire(source, owner=owner, field="image")
-        async with in_transaction():
-            result = await self._intake.persist(image, owner=owner)
+        written: list[str] = []
+        try:
+            async with in_transaction():
+                result = await self._intake.persist(image, owner=owner)
+                written.extend(result.written_keys)
+        except BaseException:
+            await self._intake.discard(written)
+            raise
         return result.image
 
     async def cancel(self, task_id: UUID, *, owner: str) -> Task:
