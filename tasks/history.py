@@ -13,6 +13,7 @@ from tortoise.expressions import Q
 from tasks.errors import InvalidRequest
 from tasks.models import Task
 from tasks.requests import HistoryQuery
+from tasks.text import check_text
 
 MAX_PAGE = 100
 MAX_SEARCH = 200
@@ -62,6 +63,7 @@ def check_history_query(query: HistoryQuery) -> None:
         raise InvalidRequest.single(
             "first", f"first must be between 1 and {MAX_PAGE}.", "OUT_OF_RANGE"
         )
+    check_text(query.search, "search")
     if query.search is not None and len(query.search) > MAX_SEARCH:
         raise InvalidRequest.single(
             "search", f"search is limited to {MAX_SEARCH} characters.", "OUT_OF_RANGE"

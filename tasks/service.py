@@ -29,6 +29,7 @@ from tasks.limits import Admission, SubmissionLimits
 from tasks.models import StoredImage, Task
 from tasks.requests import GenerationRequest, ImageSource
 from tasks.status import ACTIVE_STATUSES, TaskStatus
+from tasks.text import text_problem
 from tasks.transitions import TaskChanges
 from workflows.parameters import InvalidParameters, ResolvedParameters, resolve_parameters
 from workflows.registry import TemplateRegistry, UnknownWorkflow
@@ -223,6 +224,13 @@ def check_batch(request: GenerationRequest) -> None:
                 "OUT_OF_RANGE",
             )
         )
+    for text, field in (
+        (request.description, "input.description"),
+        (request.idempotency_key, "input.idempotencyKey"),
+    ):
+        problem = text_problem(text, field)
+        if problem is not None:
+            problems.append(problem)
     low, high = TIMEOUT_RANGE
     if request.timeout_seconds is not None and not low <= request.timeout_seconds <= high:
         problems.append(

@@ -271,3 +271,15 @@ def test_a_polyglot_upload_is_stored_without_its_payload_and_served_inert(
         assert payload not in response.content, url
         assert response.headers.get("x-content-type-options") == "nosniff", url
         assert response.headers.get("content-security-policy") == "default-src 'none'; sandbox"
+
+
+@pytest.mark.parametrize("field", ["description", "idempotencyKey", "search"])
+def test_text_with_a_nul_is_refused_as_bad_text_on_every_database(
+    service: ServiceThread, known: dict[str, str], field: str
+) -> None:
+    if field == "search":
+        reply = attack(service, HISTORY, {"search": "a\x00b"}, known)
+    else:
+        reply = attack(service, GENERATE, edit(**{field: "a\x00b"}), known)
+    assert reply.codes == ["BAD_USER_INPUT"], reply.body
+    assert reply.errors[0]["extensions"]["reason"] == "BAD_TEXT", reply.body
