@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import ExecutionResult, StreamExecutionResult
 
 from tasks.errors import DomainError
 
@@ -84,3 +85,10 @@ class ErrorCodes(SchemaExtension):
         result = context.result
         if result is not None and result.errors:
             result.errors = list(coded(result.errors))
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        """Websocket transports send each streamed result as soon as it is yielded, long before
+        the operation ends: code its errors first (validation and variable errors included)."""
+        if isinstance(result, ExecutionResult) and result.errors:
+            result.errors = list(coded(result.errors))
+        yield
