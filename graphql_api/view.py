@@ -17,11 +17,20 @@ from strawberry.types.unset import UNSET, UnsetType
 from graphql_api.auth import LOCAL_OWNER, owner_for, token_in_params
 from graphql_api.context import RequestContext
 from graphql_api.settings import Settings
+from graphql_api.ws_handlers import (
+    FittingCloseAdapter,
+    GuardedLegacyWSHandler,
+    GuardedTransportWSHandler,
+)
 
 NO_ACK_PAYLOAD: UnsetType = UNSET
 
 
 class KontextGraphQL(GraphQL[RequestContext, None]):
+    websocket_adapter_class = FittingCloseAdapter
+    graphql_transport_ws_handler_class = GuardedTransportWSHandler
+    graphql_ws_handler_class = GuardedLegacyWSHandler
+
     def __init__(self, schema: strawberry.Schema, settings: Settings) -> None:
         super().__init__(
             schema,
