@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
@@ -21,6 +22,7 @@ from graphql_api.metrics import TaskMetrics, serve_metrics
 from graphql_api.middleware import BodySizeLimit, DatabaseBinding, MultipartPreflightGuard
 from graphql_api.schema import build_schema
 from graphql_api.settings import Settings
+from graphql_api.transport_errors import http_exception_as_json
 from graphql_api.view import KontextGraphQL
 from storage.limits import ImageLimits
 from storage.opening import open_storage
@@ -200,5 +202,6 @@ def create_app(settings: Settings) -> Starlette:
             Route("/metrics", serve_metrics),
         ],
         middleware=middleware,
+        exception_handlers={HTTPException: http_exception_as_json},
         lifespan=make_lifespan(settings),
     )

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import ExecutionResult, StreamExecutionResult
 
 from tasks.errors import DomainError
 
@@ -14,6 +15,8 @@ logger = logging.getLogger(__name__)
 
 INPUT_ERROR_MARKERS = (
     "got invalid value",
+    "has invalid value",
+    "not to be None",
     "Expected value of type",
     "Expected type",
     "OneOf Input Object",
@@ -23,16 +26,28 @@ INPUT_ERROR_MARKERS = (
 )
 
 
+def is_input_error(error: GraphQLError) -> bool:
+    """A variable or argument the caller gave could not be coerced. Argument errors are raised
+    while a field executes, so they carry a path like a resolver's failure would: what tells
+    them apart is that GraphQL itself raised them (no exception of ours underneath)."""
+    original = error.original_error
+    if original is not None and not isinstance(original, GraphQLError):
+        return False
+    if error.message.startswith("Syntax Error"):
+        return False
+    return any(marker in error.message for marker in INPUT_ERROR_MARKERS)
+
+
 def error_code(error: GraphQLError) -> str:
     original = error.original_error
     if isinstance(original, DomainError):
         return original.code
+    if is_input_error(error):
+        return "BAD_USER_INPUT"
     if error.path is not None:
         return "INTERNAL_SERVER_ERROR"
     if error.message.startswith("Syntax Error"):
         return "GRAPHQL_PARSE_FAILED"
-    if any(marker in error.message for marker in INPUT_ERROR_MARKERS):
-        return "BAD_USER_INPUT"
     return "GRAPHQL_VALIDATION_FAILED"
 
 
@@ -42,7 +57,11 @@ def with_code(error: GraphQLError) -> GraphQLError:
     original = error.original_error
     if isinstance(original, DomainError):
         extensions = {**original.extensions, **extensions}
-    elif original is not None and error.path is not None and "code" not in extensions:
+    elif (
+        original is not None
+        and "code" not in extensions
+        and error_code(error) == "INTERNAL_SERVER_ERROR"
+    ):
         logger.error("unexpected error in a resolver", exc_info=original)
         error.message = "Internal server error."
     extensions.setdefault("code", error_code(error))
@@ -66,3 +85,10 @@ class ErrorCodes(SchemaExtension):
         result = context.result
         if result is not None and result.errors:
             result.errors = list(coded(result.errors))
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        """Websocket transports send each streamed result as soon as it is yielded, long before
+        the operation ends: code its errors first (validation and variable errors included)."""
+        if isinstance(result, ExecutionResult) and result.errors:
+            result.errors = list(coded(result.errors))
+        yield

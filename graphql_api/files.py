@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
@@ -9,6 +11,13 @@ from storage.blobs import BlobStore
 from storage.errors import StorageError
 
 CACHE_FOREVER = "private, max-age=31536000, immutable"
+# Served bytes are images, never documents: no sniffing them into HTML, no scripts if opened.
+INERT = MappingProxyType(
+    {
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+    }
+)
 
 
 async def serve_file(request: Request) -> Response:
@@ -19,8 +28,8 @@ async def serve_file(request: Request) -> Response:
     except StorageError:
         info = None
     if info is None:
-        return Response(status_code=404)
-    headers = {"ETag": info.etag, "Cache-Control": CACHE_FOREVER}
+        return Response(status_code=404, headers=INERT)
+    headers = {**INERT, "ETag": info.etag, "Cache-Control": CACHE_FOREVER}
     if request.headers.get("if-none-match") == info.etag:
         return Response(status_code=304, headers=headers)
     headers["Content-Length"] = str(info.size)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 import strawberry
+from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 
 from graphql_api.scalars import Seed
@@ -82,10 +83,22 @@ def parse_uuid(value: str, field: str) -> UUID:
         raise InvalidRequest.single(field, f"{value!r} is not a valid id.", "BAD_ID") from exc
 
 
+def uploaded_file(value: object, field: str) -> AsyncReadable:
+    """The multipart file an `upload` names. Strawberry declares Upload as bytes and passes any
+    JSON value through; on Starlette a real file part arrives as an UploadFile."""
+    if not isinstance(value, UploadFile):
+        raise InvalidRequest.single(
+            field,
+            "An upload must be a file part of a multipart request (GraphQL multipart request "
+            "spec), not a JSON value; in a JSON request use base64, url or imageId.",
+            "NOT_A_FILE",
+        )
+    return value
+
+
 def image_source(image: ImageInput, field: str) -> ImageSource:
     if image.upload:
-        # Strawberry declares Upload as bytes; on Starlette the value is an UploadFile.
-        return UploadSource(file=cast(AsyncReadable, image.upload))
+        return UploadSource(file=uploaded_file(image.upload, f"{field}.upload"))
     if image.base64:
         return Base64Source(text=image.base64)
     if image.url:

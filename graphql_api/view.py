@@ -1,13 +1,18 @@
-"""The Strawberry ASGI view: builds each request's context from the application's services."""
+"""The Strawberry ASGI view: builds each request's context from the application's services, and
+answers requests it cannot parse with coded GraphQL errors."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
 import strawberry
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -16,12 +21,23 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from graphql_api.auth import LOCAL_OWNER, owner_for, token_in_params
 from graphql_api.context import RequestContext
+from graphql_api.multipart import MalformedMultipart, operations_with_files
 from graphql_api.settings import Settings
+from graphql_api.transport_errors import transport_error
+from graphql_api.ws_handlers import (
+    FittingCloseAdapter,
+    GuardedLegacyWSHandler,
+    GuardedTransportWSHandler,
+)
 
 NO_ACK_PAYLOAD: UnsetType = UNSET
 
 
 class KontextGraphQL(GraphQL[RequestContext, None]):
+    websocket_adapter_class = FittingCloseAdapter
+    graphql_transport_ws_handler_class = GuardedTransportWSHandler
+    graphql_ws_handler_class = GuardedLegacyWSHandler
+
     def __init__(self, schema: strawberry.Schema, settings: Settings) -> None:
         super().__init__(
             schema,
@@ -35,6 +51,49 @@ class KontextGraphQL(GraphQL[RequestContext, None]):
         )
         self._public_url = settings.public_url.rstrip("/")
         self._auth_required = settings.auth_required
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """As Strawberry's, but its transport refusals are GraphQL JSON errors, not plain text."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as exc:
+            response = transport_error(exc.status_code, exc.reason)
+        await response(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Every way of not being JSON (bytes that are not UTF-8, nesting too deep to parse)
+        raised as the JSONDecodeError both the HTTP and the websocket paths answer."""
+        try:
+            return json.loads(data)
+        except (UnicodeDecodeError, RecursionError) as exc:
+            raise json.JSONDecodeError(f"not JSON ({type(exc).__name__})", "", 0) from exc
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """A request body (or a multipart field) must hold a JSON object, or a list (a batch)."""
+        parsed = super().parse_json(data)
+        if not isinstance(parsed, dict | list):
+            raise HTTPException(400, "The request must be a JSON object (a GraphQL request).")
+        return parsed
+
+    async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
+        """The GraphQL multipart request spec, checked (graphql_api/multipart.py)."""
+        form = await request.get_form_data()
+        operations, files_map = form.get("operations"), form.get("map")
+        if not isinstance(operations, str) or not isinstance(files_map, str):
+            raise HTTPException(
+                400, "A multipart request needs `operations` and `map` fields (not files)."
+            )
+        files = {name: part for name, part in form.files.items() if isinstance(part, UploadFile)}
+        try:
+            placed: dict[str, str] = operations_with_files(
+                self.parse_json(operations), self.parse_json(files_map), files
+            )
+        except MalformedMultipart as exc:
+            raise HTTPException(400, str(exc)) from exc
+        return placed
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

@@ -24,6 +24,7 @@ from storage.decoding import (
 )
 from storage.formats import CONTENT_TYPES, ImageFormat, png_bit_depth, require_format
 from storage.limits import ImageLimits, check_byte_size
+from storage.trailing import has_trailing_bytes
 
 __all__ = [
     "ImageDescription",
@@ -44,7 +45,8 @@ MAX_WEBP_SIDE = 16_383
 class NormalizedImage:
     """An accepted image: upright, first frame only, 8-bit RGB or RGBA, in its original format.
 
-    `data` is the sender's own bytes when nothing had to change, a re-encoding otherwise.
+    `data` is the sender's own bytes when nothing had to change, a re-encoding otherwise (bytes
+    appended after the image's end, as in a PNG+HTML polyglot, count as a change).
     """
 
     data: bytes
@@ -118,18 +120,23 @@ def standardized(
     image: Image.Image, fmt: ImageFormat, data: bytes
 ) -> tuple[bytes, tuple[int, int]]:
     """The bytes to store and the upright size: the original bytes when nothing had to change."""
-    reworked = rework(image, data)
+    reworked = rework(image, fmt, data)
     if reworked is None:
         return data, image.size
     profile = image.info.get("icc_profile") if keeps_color_profile(image.mode) else None
     return encode(reworked, fmt, icc_profile=profile), reworked.size
 
 
-def rework(image: Image.Image, data: bytes) -> Image.Image | None:
-    """The image to re-encode (turned upright, first frame, 8-bit RGB/RGBA), or None when the
-    original bytes can be kept as they are."""
+def rework(image: Image.Image, fmt: ImageFormat, data: bytes) -> Image.Image | None:
+    """The image to re-encode (turned upright, first frame, 8-bit RGB/RGBA, nothing appended
+    after its end), or None when the original bytes can be kept as they are."""
     result = standard_mode(upright(image))
-    unchanged = result is image and not is_animated(image) and png_bit_depth(data) != 16
+    unchanged = (
+        result is image
+        and not is_animated(image)
+        and png_bit_depth(data) != 16
+        and not has_trailing_bytes(data, fmt)
+    )
     return None if unchanged else result
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 from tortoise.expressions import Q
@@ -13,6 +13,7 @@ from tortoise.expressions import Q
 from tasks.errors import InvalidRequest
 from tasks.models import Task
 from tasks.requests import HistoryQuery
+from tasks.text import check_text
 
 MAX_PAGE = 100
 MAX_SEARCH = 200
@@ -29,10 +30,14 @@ class Cursor:
 
     @classmethod
     def decode(cls, text: str) -> Cursor:
+        """The cursor `encode` made; its time must name an offset and be a UTC instant."""
         try:
             created, task_id = base64.urlsafe_b64decode(text.encode()).decode().split("|")
-            return cls(created_at=datetime.fromisoformat(created), task_id=UUID(task_id))
-        except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+            moment = datetime.fromisoformat(created)
+            if moment.utcoffset() is None:
+                raise ValueError("a cursor's time carries its UTC offset")
+            return cls(created_at=moment.astimezone(UTC), task_id=UUID(task_id))
+        except (ValueError, OverflowError, binascii.Error, UnicodeError) as exc:
             raise InvalidRequest.single(
                 "after", "This cursor is not one this API handed out.", "BAD_CURSOR"
             ) from exc
@@ -62,6 +67,7 @@ def check_history_query(query: HistoryQuery) -> None:
         raise InvalidRequest.single(
             "first", f"first must be between 1 and {MAX_PAGE}.", "OUT_OF_RANGE"
         )
+    check_text(query.search, "search")
     if query.search is not None and len(query.search) > MAX_SEARCH:
         raise InvalidRequest.single(
             "search", f"search is limited to {MAX_SEARCH} characters.", "OUT_OF_RANGE"

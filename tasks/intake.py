@@ -104,7 +104,7 @@ class ImageIntake:
         )
         if existing is not None:
             return PersistResult(image=existing, written_keys=[])
-        written = await self._write_blobs(normalized)
+        written = await self._write_blobs(normalized, image.field)
         try:
             row = await self._create_row(normalized, owner)
         except BaseException:
@@ -126,17 +126,33 @@ class ImageIntake:
             created_at=utc_now(),
         )
 
-    async def _write_blobs(self, normalized: NormalizedImage) -> list[str]:
-        written: list[str] = []
+    async def _write_blobs(self, normalized: NormalizedImage, field: str) -> list[str]:
+        """Write the image and its thumbnail, the thumbnail made first: a refusal leaves nothing
+        behind, and so does a failed write."""
         key = input_key(normalized.sha256, normalized.format)
-        if not await self._blobs.exists(key):
-            await self._blobs.put(key, normalized.data, normalized.content_type)
-            written.append(key)
         thumb = thumbnail_key(normalized.sha256)
-        if not await self._blobs.exists(thumb):
-            await self._blobs.put(thumb, await make_thumbnail(normalized.data), "image/webp")
-            written.append(thumb)
+        thumbnail = (
+            None if await self._blobs.exists(thumb) else await self._thumbnail(normalized, field)
+        )
+        written: list[str] = []
+        try:
+            if not await self._blobs.exists(key):
+                await self._blobs.put(key, normalized.data, normalized.content_type)
+                written.append(key)
+            if thumbnail is not None:
+                await self._blobs.put(thumb, thumbnail, "image/webp")
+                written.append(thumb)
+        except BaseException:
+            await self.discard(written)
+            raise
         return written
+
+    async def _thumbnail(self, normalized: NormalizedImage, field: str) -> bytes:
+        """The input's thumbnail, within the same limits the input was accepted under."""
+        try:
+            return await make_thumbnail(normalized.data, limits=self._settings.limits)
+        except ImageRejected as exc:
+            raise InvalidRequest.single(field, exc.message, exc.code) from exc
 
     async def discard(self, keys: Sequence[str]) -> None:
         """Remove blobs written for a request that then failed."""

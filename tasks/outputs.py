@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import io
-import secrets
 from collections.abc import AsyncIterator
 
 from comfy.client import ComfyClient
 from comfy.models import OutputImage
 from storage.blobs import BlobStore
 from storage.images import describe_image, make_thumbnail
+from storage.keys import output_key, output_thumbnail_key
 from tasks.clock import utc_now
 from tasks.models import ImageKind, StoredImage, Task
 
@@ -20,9 +20,8 @@ class OutputCollector:
 
     async def collect(self, task: Task, client: ComfyClient, output: OutputImage) -> StoredImage:
         """Store the output and its thumbnail; on any failure nothing stays behind."""
-        token = secrets.token_urlsafe(16).lower().replace("_", "").replace("-", "")
-        key = f"outputs/{task.id}/{token}.png"
-        thumb_key = f"outputs/{task.id}/{token}.thumb.webp"
+        key = output_key(str(task.id))
+        thumb_key = output_thumbnail_key(key)
         buffer = io.BytesIO()
         written: list[str] = []
         try:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import secrets
 from uuid import UUID
 
 from storage.blobs import BlobStore
 from storage.images import make_thumbnail
+from storage.keys import preview_key
 from tasks.events import EventKind
 from tasks.models import Task
 from tasks.transitions import TaskChanges
@@ -23,7 +23,7 @@ class PreviewKeeper:
         task = await Task.get_or_none(id=task_id)
         if task is None or task.status.is_terminal:
             return
-        key = f"previews/{task_id}/{secrets.token_hex(12)}.webp"
+        key = preview_key(str(task_id))
         await self._blobs.put(key, await make_thumbnail(image, max_side=PREVIEW_SIDE), "image/webp")
         updated = await self._changes.apply(
             task_id, EventKind.PREVIEW, expect=None, preview_key=key

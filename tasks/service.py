@@ -29,6 +29,7 @@ from tasks.limits import Admission, SubmissionLimits
 from tasks.models import StoredImage, Task
 from tasks.requests import GenerationRequest, ImageSource
 from tasks.status import ACTIVE_STATUSES, TaskStatus
+from tasks.text import text_problem
 from tasks.transitions import TaskChanges
 from workflows.parameters import InvalidParameters, ResolvedParameters, resolve_parameters
 from workflows.registry import TemplateRegistry, UnknownWorkflow
@@ -165,8 +166,14 @@ class TaskService:
 
     async def store_image(self, source: ImageSource, *, owner: str) -> StoredImage:
         image = await self._intake.acquire(source, owner=owner, field="image")
-        async with in_transaction():
-            result = await self._intake.persist(image, owner=owner)
+        written: list[str] = []
+        try:
+            async with in_transaction():
+                result = await self._intake.persist(image, owner=owner)
+                written.extend(result.written_keys)
+        except BaseException:
+            await self._intake.discard(written)
+            raise
         return result.image
 
     async def cancel(self, task_id: UUID, *, owner: str) -> Task:
@@ -217,6 +224,13 @@ def check_batch(request: GenerationRequest) -> None:
                 "OUT_OF_RANGE",
             )
         )
+    for text, field in (
+        (request.description, "input.description"),
+        (request.idempotency_key, "input.idempotencyKey"),
+    ):
+        problem = text_problem(text, field)
+        if problem is not None:
+            problems.append(problem)
     low, high = TIMEOUT_RANGE
     if request.timeout_seconds is not None and not low <= request.timeout_seconds <= high:
         problems.append(
