@@ -110,3 +110,22 @@ def remove_file(path: Path) -> None:
         path.unlink(missing_ok=True)
     except (IsADirectoryError, NotADirectoryError):
         return
+
+
+def listed_files(root: Path, prefix: str) -> list[tuple[str, os.stat_result]]:
+    """(key, stat) of every regular file under `root` whose key starts with `prefix`; hidden
+    files (temporary files of writes in progress) are not blobs and are left out."""
+    folder = prefix.rpartition("/")[0]
+    start = root.joinpath(*folder.split("/")) if folder else root
+    found: list[tuple[str, os.stat_result]] = []
+    for directory, subfolders, names in os.walk(start):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        relative = Path(directory).relative_to(root).as_posix()
+        for name in names:
+            key = name if relative == "." else f"{relative}/{name}"
+            if name.startswith(".") or not key.startswith(prefix):
+                continue
+            result = regular_file_stat(Path(directory) / name)
+            if result is not None:
+                found.append((key, result))
+    return found

@@ -44,7 +44,7 @@ from storage.keys import SHA256_HEX, content_type_for, validate_key
 from storage.s3_bucket import ObjectFacts, S3Bucket, connect_bucket
 from storage.s3_settings import S3Settings, check_presign_seconds
 from storage.s3_upload import MIN_PART_SIZE, limited, upload_stream
-from storage.store import BlobInfo
+from storage.store import BlobInfo, ListedBlob
 
 if TYPE_CHECKING:
     from aiobotocore.session import AioSession
@@ -102,6 +102,11 @@ class S3BlobStore:
 
     async def exists(self, key: str) -> bool:
         return await self.stat(key) is not None
+
+    async def list(self, prefix: str) -> AsyncIterator[ListedBlob]:
+        async with aclosing(self._bucket.list(prefix)) as found:
+            async for key, size, modified in found:
+                yield ListedBlob(key, size, modified)
 
     async def url_for(self, key: str, expires: int | None = None) -> str | None:
         """A link that downloads the blob: '<public_base_url>/<prefix><key>' when the bucket is

@@ -185,6 +185,17 @@ class S3Bucket:
                 ExpiresIn=expires,
             )
 
+    async def list(self, prefix: str) -> AsyncGenerator[tuple[str, int, datetime], None]:
+        """(blob key, size, modification time) of every object whose blob key starts with
+        `prefix`, a page of list_objects_v2 at a time."""
+        paginator = self._client.get_paginator("list_objects_v2")
+        pages = paginator.paginate(Bucket=self._bucket, Prefix=self._key(prefix))
+        skip = len(self.settings.prefix)
+        with s3_errors("list", prefix):
+            async for page in pages:
+                for item in page.get("Contents", []):
+                    yield item["Key"][skip:], item["Size"], item["LastModified"].astimezone(UTC)
+
 
 async def read_chunk(key: str, body: StreamingBody, size: int) -> bytes:
     with s3_errors("read", key):
