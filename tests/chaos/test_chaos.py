@@ -42,6 +42,7 @@ async def test_thirty_tasks_survive_kills_and_socket_drops_with_nothing_lost_rer
     )
     summary = await asyncio.wait_for(run_chaos(config), TIME_LIMIT)
     report = "\n".join([summary.line(), *summary.details, *summary.notes])
+    print(report)  # shown by pytest -rP, and kept in CI logs
     assert summary.passed, report
     assert summary.accepted == 30, report
     assert summary.completed + summary.failed + summary.cancelled == 30, report
