@@ -30,6 +30,7 @@ from storage.localfs import (
     open_for_reading,
     regular_file_stat,
     remove_file,
+    remove_stale_temporaries,
     write_whole,
 )
 from storage.store import BlobInfo, ListedBlob
@@ -128,6 +129,10 @@ class LocalBlobStore:
 
     async def exists(self, key: str) -> bool:
         return await asyncio.to_thread(regular_file_stat, self.path_for(key)) is not None
+
+    async def remove_partial_writes(self, prefix: str, started_before: datetime) -> int:
+        before_ns = int(started_before.timestamp() * 1e9)
+        return await asyncio.to_thread(remove_stale_temporaries, self._root, prefix, before_ns)
 
     async def list(self, prefix: str) -> AsyncIterator[ListedBlob]:
         found = await asyncio.to_thread(listed_files, self._root, prefix)

@@ -37,6 +37,7 @@ import hashlib
 import io
 from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import aclosing, asynccontextmanager
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from storage.errors import ContentTypeMismatch
@@ -102,6 +103,11 @@ class S3BlobStore:
 
     async def exists(self, key: str) -> bool:
         return await self.stat(key) is not None
+
+    async def remove_partial_writes(self, prefix: str, started_before: datetime) -> int:
+        """Aborts the multipart uploads begun before `started_before` (single PUTs leave
+        nothing behind)."""
+        return await self._bucket.abort_uploads(prefix, started_before)
 
     async def list(self, prefix: str) -> AsyncIterator[ListedBlob]:
         async with aclosing(self._bucket.list(prefix)) as found:

@@ -63,6 +63,11 @@ class BlobStore(Protocol):
 
     async def exists(self, key: str) -> bool: ...
 
+    async def remove_partial_writes(self, prefix: str, started_before: datetime) -> int:
+        """Remove what writes of keys starting with `prefix`, begun before `started_before` and
+        never finished, left behind (a process killed mid-write); returns how many."""
+        ...
+
     def list(self, prefix: str) -> AsyncIterator[ListedBlob]:
         """Every blob whose key starts with `prefix` (a key prefix, not only a folder), in no
         particular order. Blobs written or removed meanwhile may or may not be listed."""

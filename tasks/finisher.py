@@ -71,7 +71,7 @@ class PromptFinisher:
             await self._collector.discard(collected)
             return
         keep = {*collected.keys, *([done.preview_key] if done.preview_key else [])}
-        await self._collector.tidy(task_id, keep)
+        await self._collector.tidy(task_id, keep, collected.started_at)
 
     async def fail_from_error(self, task_id: UUID, error: dict[str, Any]) -> None:
         node_type = error.get("node_type")

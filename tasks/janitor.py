@@ -48,7 +48,8 @@ class StorageJanitor:
                 logger.info("storage sweep removed %d unreferenced blobs", removed)
 
     async def sweep(self, now: datetime | None = None) -> int:
-        """Remove the unreferenced blobs older than the grace period; returns how many."""
+        """Remove the unreferenced blobs, and the partial writes, older than the grace period;
+        returns how many."""
         cutoff = (now or utc_now()) - timedelta(seconds=self._settings.grace_seconds)
         removed = 0
         for prefix in SWEPT_PREFIXES:
@@ -61,6 +62,7 @@ class StorageJanitor:
                         logger.warning("removing %s: no row names it", key)
                         await self._blobs.delete(key)
                         removed += 1
+            removed += await self._blobs.remove_partial_writes(prefix, cutoff)
         return removed
 
 

@@ -8,6 +8,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from comfy.client import ComfyClient
@@ -32,6 +33,8 @@ class CollectedOutput:
     width: int
     height: int
     size: int
+    started_at: datetime
+    """When collecting began: writes under the task's prefixes begun earlier are not ours."""
 
     @property
     def keys(self) -> tuple[str, str]:
@@ -66,6 +69,7 @@ class OutputCollector:
         self, task: Task, client: ComfyClient, output: OutputImage
     ) -> CollectedOutput:
         """Store the output and its thumbnail; on any failure nothing stays behind."""
+        started_at = utc_now()
         token = secrets.token_urlsafe(16).lower().replace("_", "").replace("-", "")
         outputs, _ = task_prefixes(task.id)
         key = f"{outputs}{token}.png"
@@ -89,6 +93,7 @@ class OutputCollector:
             width=described.width,
             height=described.height,
             size=info.size,
+            started_at=started_at,
         )
 
     async def discard(self, collected: CollectedOutput) -> None:
@@ -99,14 +104,16 @@ class OutputCollector:
         for key in keys:
             await self._blobs.delete(key)
 
-    async def tidy(self, task_id: UUID, keep: Collection[str]) -> None:
-        """Delete every blob under the task's outputs/ and previews/ prefixes but `keep`: outputs
-        of an earlier try cut short (a crash between writing and committing) and old previews."""
+    async def tidy(self, task_id: UUID, keep: Collection[str], started_before: datetime) -> None:
+        """Delete every blob under the task's outputs/ and previews/ prefixes but `keep`, and the
+        partial writes there begun before `started_before`: what earlier tries cut short (a crash
+        between writing and committing, or mid-write) left, and old previews."""
         for prefix in task_prefixes(task_id):
             stale = [blob.key async for blob in self._blobs.list(prefix) if blob.key not in keep]
             for key in stale:
                 logger.info("removing %s, left over by an earlier try of task %s", key, task_id)
                 await self._blobs.delete(key)
+            await self._blobs.remove_partial_writes(prefix, started_before)
 
 
 async def tee(chunks: AsyncIterator[bytes], sink: io.BytesIO) -> AsyncIterator[bytes]:

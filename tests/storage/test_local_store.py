@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,3 +25,22 @@ async def test_list_gives_the_blobs_whose_keys_start_with_the_prefix(tmp_path: P
     ]
     assert len([b async for b in blobs.list("")]) == 4
     assert [b async for b in blobs.list("previews/")] == []
+
+
+async def test_partial_writes_begun_before_a_moment_are_removed(tmp_path: Path) -> None:
+    blobs = LocalBlobStore(tmp_path)
+    await blobs.put("outputs/t1/a.png", b"data", "image/png")
+    folder = tmp_path / "outputs" / "t1"
+    old, fresh = folder / ".b.png.00aa.tmp", folder / ".c.png.00bb.tmp"
+    elsewhere = tmp_path / "outputs" / "t2" / ".d.png.00cc.tmp"
+    elsewhere.parent.mkdir()
+    for path in (old, fresh, elsewhere):
+        path.write_bytes(b"half")
+    os.utime(old, (0, 0))
+    os.utime(elsewhere, (0, 0))
+    assert (
+        await blobs.remove_partial_writes("outputs/t1/", datetime.now(UTC) - timedelta(hours=1))
+        == 1
+    )
+    assert not old.exists() and fresh.exists() and elsewhere.exists()
+    assert await blobs.exists("outputs/t1/a.png")

@@ -253,6 +253,17 @@ async def test_list_gives_every_blob_under_a_key_prefix_past_one_page(
     assert [blob async for blob in blobs.list("previews/")] == []
 
 
+async def test_multipart_uploads_begun_before_a_moment_are_aborted(
+    store: S3BlobStore, admin: S3Client, settings: S3Settings
+) -> None:
+    for key in ("tenant-a/outputs/t1/a.png", "tenant-a/outputs/t2/b.png"):
+        await admin.create_multipart_upload(Bucket=settings.bucket, Key=key)
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    # (moto reports a fixed past time as every upload's start, so only "before" is tested here)
+    assert await store.remove_partial_writes("outputs/t1/", later) == 1
+    assert await pending_uploads(admin, settings.bucket) == ["tenant-a/outputs/t2/b.png"]
+
+
 async def test_delete_removes_the_blob_and_ignores_a_missing_one(store: S3BlobStore) -> None:
     await store.put(KEY, b"x", "image/png")
     await store.delete(KEY)

@@ -3,6 +3,7 @@ under the task's prefixes is removed once it completed; the janitor removes old 
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -47,7 +48,7 @@ async def written_output(blobs: LocalBlobStore, task: Task, token: str) -> Colle
     await blobs.put(thumb, b"webp", "image/webp")
     return CollectedOutput(
         owner=task.owner, blob_key=key, thumbnail_key=thumb, sha256="b" * 64,
-        content_type="image/png", width=8, height=8, size=3,
+        content_type="image/png", width=8, height=8, size=3, started_at=utc_now(),
     )  # fmt: skip
 
 
@@ -71,7 +72,11 @@ async def test_completing_commits_the_output_row_with_the_status_and_tidies_the_
     assert [row.blob_key for row in rows] == [collected.blob_key]
     assert done.result_image_id == rows[0].id  # type: ignore[attr-defined]
     keep = {*collected.keys, f"previews/{task.id}/shown.webp"}
-    await OutputCollector(blobs).tidy(task.id, keep)
+    partial = tmp_path / "files" / "outputs" / str(task.id) / ".cut.png.0123456789abcdef.tmp"
+    partial.write_bytes(b"half")
+    os.utime(partial, (0, 0))
+    await OutputCollector(blobs).tidy(task.id, keep, collected.started_at)
+    assert not partial.exists()
     left = {blob.key async for blob in blobs.list("")}
     assert left == keep
     assert not any([await blobs.exists(key) for key in earlier.keys])
