@@ -44,8 +44,8 @@ class StorageJanitor:
             except Exception:  # the janitor must outlive any one sweep; the next one retries
                 logger.exception("storage sweep failed; retrying later")
                 continue
-            if removed:
-                logger.info("storage sweep removed %d unreferenced blobs", removed)
+            if removed:  # how many, never which: keys are the links to the images
+                logger.warning("storage sweep removed %d blobs no row names", removed)
 
     async def sweep(self, now: datetime | None = None) -> int:
         """Remove the unreferenced blobs, and the partial writes, older than the grace period;
@@ -59,7 +59,6 @@ class StorageJanitor:
                 named = await referenced(batch)
                 for key in batch:
                     if key not in named:
-                        logger.warning("removing %s: no row names it", key)
                         await self._blobs.delete(key)
                         removed += 1
             removed += await self._blobs.remove_partial_writes(prefix, cutoff)

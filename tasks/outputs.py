@@ -110,8 +110,9 @@ class OutputCollector:
         between writing and committing, or mid-write) left, and old previews."""
         for prefix in task_prefixes(task_id):
             stale = [blob.key async for blob in self._blobs.list(prefix) if blob.key not in keep]
+            if stale:  # keys are never logged: they are the links to the images
+                logger.info("removing %d blobs an earlier try of task %s left", len(stale), task_id)
             for key in stale:
-                logger.info("removing %s, left over by an earlier try of task %s", key, task_id)
                 await self._blobs.delete(key)
             await self._blobs.remove_partial_writes(prefix, started_before)
 
