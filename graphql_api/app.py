@@ -31,6 +31,7 @@ from tasks.broker import Broker, InProcessBroker
 from tasks.database import Database
 from tasks.dispatcher import DispatchSettings
 from tasks.intake import ImageIntake, IntakeSettings
+from tasks.janitor import StorageJanitor
 from tasks.leases import PostgresLeases
 from tasks.limits import Admission, SubmissionLimits
 from tasks.pg_broker import PostgresBroker
@@ -157,6 +158,7 @@ def make_lifespan(settings: Settings) -> Any:
             background = BackgroundTasks()
             stack.push_async_callback(background.aclose)
             background.start(metrics.follow(broker), "metrics")
+            background.start(StorageJanitor(blobs).run(), "storage-janitor")
             yield {
                 "services": services,
                 "database": database,

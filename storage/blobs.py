@@ -12,11 +12,12 @@ from storage.keys import (
     validate_key,
 )
 from storage.local import LocalBlobStore
-from storage.store import BlobInfo, BlobStore
+from storage.store import BlobInfo, BlobStore, ListedBlob
 
 __all__ = [
     "BlobInfo",
     "BlobStore",
+    "ListedBlob",
     "LocalBlobStore",
     "content_type_for",
     "input_key",

@@ -26,12 +26,14 @@ from storage.localfs import (
     commit,
     discard,
     hash_file,
+    listed_files,
     open_for_reading,
     regular_file_stat,
     remove_file,
+    remove_stale_temporaries,
     write_whole,
 )
-from storage.store import BlobInfo
+from storage.store import BlobInfo, ListedBlob
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +130,15 @@ class LocalBlobStore:
     async def exists(self, key: str) -> bool:
         return await asyncio.to_thread(regular_file_stat, self.path_for(key)) is not None
 
+    async def remove_partial_writes(self, prefix: str, started_before: datetime) -> int:
+        before_ns = int(started_before.timestamp() * 1e9)
+        return await asyncio.to_thread(remove_stale_temporaries, self._root, prefix, before_ns)
+
+    async def list(self, prefix: str) -> AsyncIterator[ListedBlob]:
+        found = await asyncio.to_thread(listed_files, self._root, prefix)
+        for key, result in found:
+            yield ListedBlob(key, result.st_size, modified_at(result.st_mtime_ns))
+
     def _writable_path(self, key: str, content_type: str) -> Path:
         path = self.path_for(key)
         expected = content_type_for(key)
@@ -146,8 +157,12 @@ def blob_info(key: str, identity: FileIdentity, digest: str) -> BlobInfo:
         size=identity.size,
         content_type=content_type_for(key),
         etag=f'"{digest}"',
-        modified=datetime.fromtimestamp(identity.modified_ns / 1e9, tz=UTC),
+        modified=modified_at(identity.modified_ns),
     )
+
+
+def modified_at(modified_ns: int) -> datetime:
+    return datetime.fromtimestamp(modified_ns / 1e9, tz=UTC)
 
 
 async def discard_quietly(pending: PendingFile) -> None:

@@ -110,3 +110,45 @@ def remove_file(path: Path) -> None:
         path.unlink(missing_ok=True)
     except (IsADirectoryError, NotADirectoryError):
         return
+
+
+def is_temporary(name: str) -> bool:
+    return name.startswith(".") and name.endswith(".tmp")
+
+
+def remove_stale_temporaries(root: Path, prefix: str, before_ns: int) -> int:
+    """Remove the temporary files of writes to keys starting with `prefix` last written before
+    `before_ns` (nanoseconds since the epoch); returns how many."""
+    folder = prefix.rpartition("/")[0]
+    start = root.joinpath(*folder.split("/")) if folder else root
+    removed = 0
+    for directory, _, names in os.walk(start):
+        relative = Path(directory).relative_to(root).as_posix()
+        for name in filter(is_temporary, names):
+            target = name[1:].rsplit(".", 2)[0]  # '.<name>.<random>.tmp'
+            key = target if relative == "." else f"{relative}/{target}"
+            path = Path(directory) / name
+            result = regular_file_stat(path)
+            if key.startswith(prefix) and result is not None and result.st_mtime_ns < before_ns:
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
+def listed_files(root: Path, prefix: str) -> list[tuple[str, os.stat_result]]:
+    """(key, stat) of every regular file under `root` whose key starts with `prefix`; hidden
+    files (temporary files of writes in progress) are not blobs and are left out."""
+    folder = prefix.rpartition("/")[0]
+    start = root.joinpath(*folder.split("/")) if folder else root
+    found: list[tuple[str, os.stat_result]] = []
+    for directory, subfolders, names in os.walk(start):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        relative = Path(directory).relative_to(root).as_posix()
+        for name in names:
+            key = name if relative == "." else f"{relative}/{name}"
+            if name.startswith(".") or not key.startswith(prefix):
+                continue
+            result = regular_file_stat(Path(directory) / name)
+            if result is not None:
+                found.append((key, result))
+    return found

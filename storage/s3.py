@@ -37,6 +37,7 @@ import hashlib
 import io
 from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import aclosing, asynccontextmanager
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from storage.errors import ContentTypeMismatch
@@ -44,7 +45,7 @@ from storage.keys import SHA256_HEX, content_type_for, validate_key
 from storage.s3_bucket import ObjectFacts, S3Bucket, connect_bucket
 from storage.s3_settings import S3Settings, check_presign_seconds
 from storage.s3_upload import MIN_PART_SIZE, limited, upload_stream
-from storage.store import BlobInfo
+from storage.store import BlobInfo, ListedBlob
 
 if TYPE_CHECKING:
     from aiobotocore.session import AioSession
@@ -102,6 +103,16 @@ class S3BlobStore:
 
     async def exists(self, key: str) -> bool:
         return await self.stat(key) is not None
+
+    async def remove_partial_writes(self, prefix: str, started_before: datetime) -> int:
+        """Aborts the multipart uploads begun before `started_before` (single PUTs leave
+        nothing behind)."""
+        return await self._bucket.abort_uploads(prefix, started_before)
+
+    async def list(self, prefix: str) -> AsyncIterator[ListedBlob]:
+        async with aclosing(self._bucket.list(prefix)) as found:
+            async for key, size, modified in found:
+                yield ListedBlob(key, size, modified)
 
     async def url_for(self, key: str, expires: int | None = None) -> str:
         """A link that downloads the blob: '<public_base_url>/<prefix><key>' when the bucket is

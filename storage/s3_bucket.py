@@ -190,6 +190,32 @@ class S3Bucket:
                 ExpiresIn=expires,
             )
 
+    async def abort_uploads(self, prefix: str, started_before: datetime) -> int:
+        """Abort the multipart uploads of blob keys starting with `prefix` begun before
+        `started_before`; returns how many."""
+        paginator = self._client.get_paginator("list_multipart_uploads")
+        stale: list[tuple[str, str]] = []
+        with s3_errors("list uploads", prefix):
+            async for page in paginator.paginate(Bucket=self._bucket, Prefix=self._key(prefix)):
+                for upload in page.get("Uploads", []):
+                    if upload["Initiated"] < started_before:
+                        stale.append((upload["Key"], upload["UploadId"]))
+        skip = len(self.settings.prefix)
+        for key, upload_id in stale:
+            await self.abort_upload(key[skip:], upload_id)
+        return len(stale)
+
+    async def list(self, prefix: str) -> AsyncGenerator[tuple[str, int, datetime], None]:
+        """(blob key, size, modification time) of every object whose blob key starts with
+        `prefix`, a page of list_objects_v2 at a time."""
+        paginator = self._client.get_paginator("list_objects_v2")
+        pages = paginator.paginate(Bucket=self._bucket, Prefix=self._key(prefix))
+        skip = len(self.settings.prefix)
+        with s3_errors("list", prefix):
+            async for page in pages:
+                for item in page.get("Contents", []):
+                    yield item["Key"][skip:], item["Size"], item["LastModified"].astimezone(UTC)
+
 
 async def read_chunk(key: str, body: StreamingBody, size: int) -> bytes:
     with s3_errors("read", key):

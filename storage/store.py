@@ -19,6 +19,15 @@ class BlobInfo:
     """When the blob was written (UTC)."""
 
 
+@dataclass(frozen=True)
+class ListedBlob:
+    """A blob found by listing: its key, size and when it was written (UTC)."""
+
+    key: str
+    size: int
+    modified: datetime
+
+
 class BlobStore(Protocol):
     """Keys follow storage.keys.validate_key (InvalidBlobKey otherwise). A blob's content type is
     the one its key's extension stands for (storage.keys.content_type_for); writes whose declared
@@ -53,3 +62,13 @@ class BlobStore(Protocol):
         ...
 
     async def exists(self, key: str) -> bool: ...
+
+    async def remove_partial_writes(self, prefix: str, started_before: datetime) -> int:
+        """Remove what writes of keys starting with `prefix`, begun before `started_before` and
+        never finished, left behind (a process killed mid-write); returns how many."""
+        ...
+
+    def list(self, prefix: str) -> AsyncIterator[ListedBlob]:
+        """Every blob whose key starts with `prefix` (a key prefix, not only a folder), in no
+        particular order. Blobs written or removed meanwhile may or may not be listed."""
+        ...

@@ -61,13 +61,17 @@ class PromptFinisher:
             )
             return
         try:
-            stored = await self._collector.collect(task, backend.client, images[0])
+            collected = await self._collector.collect(task, backend.client, images[0])
         except ComfyError as exc:
             logger.warning("could not download the output of task %s: %s", task_id, exc)
             return
-        if await self._outcomes.completed(task_id, stored) is None:
+        done = await self._outcomes.completed(task_id, collected)
+        if done is None:
             # Finished meanwhile (cancelled, or settled by another path): keep nothing of ours.
-            await self._collector.discard(stored)
+            await self._collector.discard(collected)
+            return
+        keep = {*collected.keys, *([done.preview_key] if done.preview_key else [])}
+        await self._collector.tidy(task_id, keep, collected.started_at)
 
     async def fail_from_error(self, task_id: UUID, error: dict[str, Any]) -> None:
         node_type = error.get("node_type")

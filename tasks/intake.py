@@ -6,6 +6,10 @@ import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
 from storage.blobs import BlobStore, input_key, thumbnail_key
 from storage.errors import ImageRejected
 from storage.images import NormalizedImage, make_thumbnail, normalize_image
@@ -53,6 +57,8 @@ class AcquiredImage:
 class PersistResult:
     image: StoredImage
     written_keys: list[str]
+    created: bool = False
+    """A new row was inserted (the first upload of this image by its owner)."""
 
 
 class ImageIntake:
@@ -91,26 +97,36 @@ class ImageIntake:
         raise TypeError(f"not a readable image source: {source!r}")
 
     async def persist(self, image: AcquiredImage, *, owner: str) -> PersistResult:
-        """Store a pending image (blob, thumbnail, row). Call inside the request's transaction."""
+        """Store a pending image (blob, thumbnail, row). Call inside the request's transaction.
+
+        One row per owner and content (a partial unique index): when a concurrent first upload of
+        the same image inserted its row first, that row is used.
+        """
         if image.stored is not None:
             return PersistResult(image=image.stored, written_keys=[])
         normalized = image.pending
         assert normalized is not None
-        # Concurrent first uploads of the same image may each have inserted a row; any serves.
-        existing = (
-            await StoredImage.filter(owner=owner, kind=ImageKind.INPUT, sha256=normalized.sha256)
-            .order_by("created_at", "id")
-            .first()
-        )
+        existing = await self._existing(normalized.sha256, owner)
         if existing is not None:
             return PersistResult(image=existing, written_keys=[])
         written = await self._write_blobs(normalized, image.field)
         try:
-            row = await self._create_row(normalized, owner)
+            async with in_transaction():  # a savepoint: the request's transaction survives
+                row = await self._create_row(normalized, owner)
+        except IntegrityError:
+            # Lost the race: the winner's row names the same content-addressed blobs.
+            existing = await self._existing(normalized.sha256, owner)
+            if existing is None:
+                await self.discard(written)
+                raise
+            return PersistResult(image=existing, written_keys=[])
         except BaseException:
             await self.discard(written)
             raise
-        return PersistResult(image=row, written_keys=written)
+        return PersistResult(image=row, written_keys=written, created=True)
+
+    async def _existing(self, sha256: str, owner: str) -> StoredImage | None:
+        return await StoredImage.get_or_none(owner=owner, kind=ImageKind.INPUT, sha256=sha256)
 
     async def _create_row(self, normalized: NormalizedImage, owner: str) -> StoredImage:
         return await StoredImage.create(
@@ -154,10 +170,37 @@ class ImageIntake:
         except ImageRejected as exc:
             raise InvalidRequest.single(field, exc.message, exc.code) from exc
 
+    async def ensure_blobs(self, image: AcquiredImage) -> None:
+        """Write again any blob of a just committed first upload that is missing: a concurrent
+        request that failed may have removed a blob this one had found and not written."""
+        normalized = image.pending
+        if normalized is None:
+            return
+        key = input_key(normalized.sha256, normalized.format)
+        if not await self._blobs.exists(key):
+            await self._blobs.put(key, normalized.data, normalized.content_type)
+        thumb = thumbnail_key(normalized.sha256)
+        if not await self._blobs.exists(thumb):
+            await self._blobs.put(
+                thumb,
+                await make_thumbnail(normalized.data, limits=self._settings.limits),
+                "image/webp",
+            )
+
     async def discard(self, keys: Sequence[str]) -> None:
-        """Remove blobs written for a request that then failed."""
+        """Remove blobs written for a request that then failed, except those a committed row
+        names: input blobs are content-addressed, so another request (or owner) may share them.
+
+        Call it outside the failed transaction, so that only committed rows are seen.
+        """
         for key in keys:
-            await self._blobs.delete(key)
+            if not await blob_in_use(key):
+                await self._blobs.delete(key)
+
+
+async def blob_in_use(key: str) -> bool:
+    """Whether a stored image row names `key` as its blob or its thumbnail."""
+    return await StoredImage.filter(Q(blob_key=key) | Q(thumbnail_key=key)).exists()
 
 
 async def read_capped(source: UploadSource, cap: int) -> bytes:

@@ -6,10 +6,12 @@ from typing import Any
 from uuid import UUID
 
 from tortoise.expressions import F
+from tortoise.transactions import in_transaction
 
 from tasks.clock import utc_now
 from tasks.events import EventKind
-from tasks.models import StoredImage, Task
+from tasks.models import Task
+from tasks.outputs import CollectedOutput
 from tasks.status import ACTIVE_STATUSES, TaskStatus
 from tasks.transitions import TaskChanges
 
@@ -26,6 +28,10 @@ RUN_RESET: dict[str, Any] = {
 }
 
 
+class NotActive(Exception):
+    """The task had already ended: roll the transaction back."""
+
+
 class TaskOutcomes:
     def __init__(self, changes: TaskChanges, *, max_attempts: int) -> None:
         self._changes = changes
@@ -40,17 +46,29 @@ class TaskOutcomes:
             started_at=utc_now(),
         )
 
-    async def completed(self, task_id: UUID, image: StoredImage) -> Task | None:
-        return await self._changes.apply(
-            task_id,
-            EventKind.STATUS,
-            expect=ACTIVE_STATUSES,
-            status=TaskStatus.COMPLETED,
-            result_image_id=image.id,
-            progress=100.0,
-            current_node=None,
-            finished_at=utc_now(),
-        )
+    async def completed(self, task_id: UUID, output: CollectedOutput) -> Task | None:
+        """Insert the output's row and complete the task in one transaction: either both are
+        committed or neither (then None, and the caller removes the output's blobs)."""
+        try:
+            async with in_transaction():
+                image = output.row()
+                await image.save()
+                done = await self._changes.update(
+                    task_id,
+                    expect=ACTIVE_STATUSES,
+                    status=TaskStatus.COMPLETED,
+                    result_image_id=image.id,
+                    progress=100.0,
+                    current_node=None,
+                    finished_at=utc_now(),
+                )
+                if not done:
+                    raise NotActive
+        except NotActive:
+            return None
+        task = await Task.get(id=task_id)
+        await self._changes.announce(task, EventKind.STATUS)
+        return task
 
     async def failed(
         self, task_id: UUID, code: str, message: str, details: dict[str, Any] | None = None

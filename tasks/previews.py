@@ -9,6 +9,7 @@ from storage.images import make_thumbnail
 from storage.keys import preview_key
 from tasks.events import EventKind
 from tasks.models import Task
+from tasks.status import ACTIVE_STATUSES
 from tasks.transitions import TaskChanges
 
 PREVIEW_SIDE = 384
@@ -26,9 +27,9 @@ class PreviewKeeper:
         key = preview_key(str(task_id))
         await self._blobs.put(key, await make_thumbnail(image, max_side=PREVIEW_SIDE), "image/webp")
         updated = await self._changes.apply(
-            task_id, EventKind.PREVIEW, expect=None, preview_key=key
+            task_id, EventKind.PREVIEW, expect=ACTIVE_STATUSES, preview_key=key
         )
-        if updated is None:
+        if updated is None:  # ended meanwhile: its previews are settled (see OutputCollector.tidy)
             await self._blobs.delete(key)
         elif task.preview_key:
             await self._blobs.delete(task.preview_key)

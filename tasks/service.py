@@ -151,6 +151,7 @@ class TaskService:
         request_hash: str,
     ) -> list[Task]:
         written: list[str] = []
+        created: list[AcquiredImage] = []
         try:
             async with in_transaction():
                 stored: list[StoredImage] = []
@@ -158,11 +159,16 @@ class TaskService:
                     result = await self._intake.persist(image, owner=request.owner)
                     written.extend(result.written_keys)
                     stored.append(result.image)
+                    if result.created:
+                        created.append(image)
                 timeout = request.timeout_seconds or self._default_timeout
-                return await create_tasks(request, params, stored, request_hash, timeout)
+                tasks = await create_tasks(request, params, stored, request_hash, timeout)
         except BaseException:
             await self._intake.discard(written)
             raise
+        for image in created:
+            await self._intake.ensure_blobs(image)
+        return tasks
 
     async def store_image(self, source: ImageSource, *, owner: str) -> StoredImage:
         image = await self._intake.acquire(source, owner=owner, field="image")
@@ -174,6 +180,8 @@ class TaskService:
         except BaseException:
             await self._intake.discard(written)
             raise
+        if result.created:
+            await self._intake.ensure_blobs(image)
         return result.image
 
     async def cancel(self, task_id: UUID, *, owner: str) -> Task:

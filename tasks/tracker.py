@@ -163,6 +163,12 @@ class BackendTracker:
     async def _finish(self, run: PromptRun) -> None:
         try:
             await self._finisher.complete(run.task_id, run.prompt_id, self._backend)
+        except ComfyError as exc:
+            # Expected while ComfyUI restarts: the task stays active, and the reconciliation on
+            # reconnect (or the watchdog's silence check) settles it or runs it again.
+            logger.warning(
+                "finishing prompt %s of task %s postponed: %s", run.prompt_id, run.task_id, exc
+            )
         finally:
             self._runs.pop(run.prompt_id, None)
             self._on_idle()

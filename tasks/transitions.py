@@ -53,15 +53,23 @@ class TaskChanges:
         **changes: Any,
     ) -> Task | None:
         """Apply `changes` if the task is in one of the `expect` states; None when it was not."""
-        query = Task.filter(id=task_id)
-        if expect is not None:
-            query = query.filter(status__in=list(expect))
-        updated = await query.update(sequence=F("sequence") + 1, updated_at=utc_now(), **changes)
-        if not updated:
+        if not await self.update(task_id, expect=expect, **changes):
             return None
         task = await Task.get(id=task_id)
         await self.announce(task, kind)
         return task
+
+    async def update(
+        self, task_id: UUID, *, expect: Iterable[TaskStatus] | None = None, **changes: Any
+    ) -> bool:
+        """The conditional UPDATE of `apply` alone, for use inside a caller's transaction; the
+        caller announces the change once it is committed. False when the task was not in an
+        `expect` state."""
+        query = Task.filter(id=task_id)
+        if expect is not None:
+            query = query.filter(status__in=list(expect))
+        updated = await query.update(sequence=F("sequence") + 1, updated_at=utc_now(), **changes)
+        return bool(updated)
 
     async def announce(self, task: Task, kind: EventKind) -> None:
         if kind not in (EventKind.PROGRESS, EventKind.PREVIEW):

@@ -13,7 +13,7 @@ from tasks.cancelling import RemoteCanceller
 from tasks.clock import utc_now
 from tasks.models import Task
 from tasks.outcomes import TaskOutcomes
-from tasks.reconciler import Reconciler
+from tasks.reconciler import IN_FLIGHT_GRACE, Reconciler
 from tasks.status import ACTIVE_STATUSES, TaskStatus
 
 logger = logging.getLogger(__name__)
@@ -65,13 +65,23 @@ class Watchdog:
             )
         quiet_since = now - timedelta(seconds=self._settings.silence_seconds)
         silent = await Task.filter(status=TaskStatus.PROCESSING, updated_at__lt=quiet_since)
+        # Claimed but never confirmed as sent (e.g. the process died between the claim and POST
+        # /prompt): nothing else looks at them until the next reconnect or their deadline.
+        unsent = await Task.filter(
+            status=TaskStatus.PENDING,
+            prompt_id__isnull=False,
+            queued_at__isnull=True,
+            dispatched_at__lt=now - IN_FLIGHT_GRACE,
+        )
         backends: dict[str, Backend] = {}
-        for task in filter(self._ours, silent):
+        for task in filter(self._ours, [*silent, *unsent]):
             backend = self._pool.get(task.backend)
             if backend is not None:
                 backends[backend.name] = backend
         for backend in backends.values():
             logger.warning(
-                "no news from %s for %ss: checking it", backend.url, self._settings.silence_seconds
+                "tasks on %s silent for %ss or never confirmed as sent: checking it",
+                backend.url,
+                self._settings.silence_seconds,
             )
             await self._reconciler.reconcile(backend)

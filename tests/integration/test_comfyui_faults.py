@@ -3,7 +3,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import socket
+import uuid
 from collections import Counter
+from datetime import timedelta
 
 import httpx
 
@@ -11,8 +13,10 @@ from comfy.emulator.config import EmulatorConfig
 from comfy.emulator.server import RunningEmulator, running_emulator
 from graphql_api.app import create_app
 from graphql_api.settings import Settings
+from tasks.clock import utc_now
 from tasks.database import Database
 from tasks.models import Task
+from tasks.reconciler import IN_FLIGHT_GRACE
 from tests.integration.test_comfyui_outcomes import wait_status
 from tests.integration.test_runs_on_comfyui import submit, wait_terminal
 from tests.support.graphql import GraphQLClient
@@ -94,3 +98,20 @@ async def test_an_unreachable_backend_is_not_ready_and_gets_no_work(
     assert down["ready"] is False
     assert down["notReadyReason"]
     assert {t.backend for t in await Task.all()} == {emulator.url}
+
+
+async def test_a_task_claimed_but_never_sent_is_checked_by_the_watchdog_and_runs(
+    settings: Settings, api: GraphQLClient, emulator: RunningEmulator
+) -> None:
+    """The API died between claiming a task and POST /prompt: the restarted service's first
+    reconciliation still gives the claim its in-flight grace, the watchdog then requeues it."""
+    task_id = await submit(api, steps=3)  # `api` does not dispatch
+    claimed_at = utc_now() - IN_FLIGHT_GRACE + timedelta(seconds=3)
+    await Task.filter(id=task_id).update(
+        prompt_id=str(uuid.uuid4()), backend=emulator.url, attempts=1, dispatched_at=claimed_at
+    )
+    live = dataclasses.replace(settings, dispatch=True, comfyui_urls=(emulator.url,))
+    async with serve_asgi(create_app(live)) as url, httpx.AsyncClient(base_url=url) as http:
+        task = await wait_terminal(GraphQLClient(http), task_id, timeout=30)
+    assert task["status"] == "COMPLETED"
+    assert (await Task.get(id=task_id)).attempts == 2

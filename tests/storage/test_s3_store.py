@@ -234,6 +234,36 @@ async def test_cancelling_put_stream_aborts_the_upload(
     assert not await store.exists(KEY)
 
 
+async def test_list_gives_every_blob_under_a_key_prefix_past_one_page(
+    store: S3BlobStore, admin: S3Client, settings: S3Settings
+) -> None:
+    blobs = as_blob_store(store)
+    keys = {f"outputs/task-1/{n:04d}.png" for n in range(1005)}  # list_objects_v2 pages hold 1000
+    for key in list(keys)[:5]:
+        await blobs.put(key, b"png", "image/png")
+    for key in list(keys)[5:]:  # the rest straight into the bucket: quicker
+        await admin.put_object(Bucket=settings.bucket, Key=f"tenant-a/{key}", Body=b"png")
+    await blobs.put("outputs/task-10/a.png", b"other task", "image/png")
+    await admin.put_object(Bucket=settings.bucket, Key="tenant-b/outputs/task-1/x.png", Body=b"")
+    listed = [blob async for blob in blobs.list("outputs/task-1/")]
+    assert {blob.key for blob in listed} == keys
+    assert all(blob.size == 3 for blob in listed)
+    assert all(abs(blob.modified - datetime.now(UTC)) < timedelta(minutes=1) for blob in listed)
+    assert [blob.key async for blob in blobs.list("outputs/task-10")] == ["outputs/task-10/a.png"]
+    assert [blob async for blob in blobs.list("previews/")] == []
+
+
+async def test_multipart_uploads_begun_before_a_moment_are_aborted(
+    store: S3BlobStore, admin: S3Client, settings: S3Settings
+) -> None:
+    for key in ("tenant-a/outputs/t1/a.png", "tenant-a/outputs/t2/b.png"):
+        await admin.create_multipart_upload(Bucket=settings.bucket, Key=key)
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    # (moto reports a fixed past time as every upload's start, so only "before" is tested here)
+    assert await store.remove_partial_writes("outputs/t1/", later) == 1
+    assert await pending_uploads(admin, settings.bucket) == ["tenant-a/outputs/t2/b.png"]
+
+
 async def test_delete_removes_the_blob_and_ignores_a_missing_one(store: S3BlobStore) -> None:
     await store.put(KEY, b"x", "image/png")
     await store.delete(KEY)

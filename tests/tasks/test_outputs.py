@@ -1,0 +1,111 @@
+"""A task's output row and its COMPLETED state are committed together; what an earlier try left
+under the task's prefixes is removed once it completed; the janitor removes old unnamed blobs."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from storage.local import LocalBlobStore
+from tasks.clock import utc_now
+from tasks.events import TaskEvent
+from tasks.janitor import JanitorSettings, StorageJanitor
+from tasks.models import ImageKind, StoredImage, Task
+from tasks.outcomes import TaskOutcomes
+from tasks.outputs import CollectedOutput, OutputCollector
+from tasks.status import TaskStatus
+from tasks.transitions import TaskChanges
+
+pytestmark = pytest.mark.usefixtures("database")
+
+
+class Quiet:
+    async def publish(self, event: TaskEvent) -> None:
+        return None
+
+
+async def a_task(status: TaskStatus = TaskStatus.PROCESSING) -> Task:
+    now = utc_now()
+    image = await StoredImage.create(
+        owner="alice", kind=ImageKind.INPUT, sha256="a" * 64, blob_key=f"inputs/aa/{'a' * 64}.png",
+        thumbnail_key=f"thumbnails/aa/{'a' * 64}.webp", content_type="image/png", width=8,
+        height=8, size=10, created_at=now,
+    )  # fmt: skip
+    return await Task.create(
+        id=uuid.uuid4(), owner="alice", status=status, workflow="w", description="d",
+        parameters={}, seed="1", reference_image=image, request_hash="h", created_at=now,
+        updated_at=now,
+    )  # fmt: skip
+
+
+async def written_output(blobs: LocalBlobStore, task: Task, token: str) -> CollectedOutput:
+    key, thumb = f"outputs/{task.id}/{token}.png", f"outputs/{task.id}/{token}.thumb.webp"
+    await blobs.put(key, b"png", "image/png")
+    await blobs.put(thumb, b"webp", "image/webp")
+    return CollectedOutput(
+        owner=task.owner, blob_key=key, thumbnail_key=thumb, sha256="b" * 64,
+        content_type="image/png", width=8, height=8, size=3, started_at=utc_now(),
+    )  # fmt: skip
+
+
+def outcomes() -> TaskOutcomes:
+    return TaskOutcomes(TaskChanges(Quiet()), max_attempts=3)
+
+
+async def test_completing_commits_the_output_row_with_the_status_and_tidies_the_prefixes(
+    tmp_path: Path,
+) -> None:
+    blobs = LocalBlobStore(tmp_path / "files")
+    task = await a_task()
+    earlier = await written_output(blobs, task, "earlier")  # a try cut short before committing
+    await blobs.put(f"previews/{task.id}/old.webp", b"webp", "image/webp")
+    await blobs.put(f"previews/{task.id}/shown.webp", b"webp", "image/webp")
+    await Task.filter(id=task.id).update(preview_key=f"previews/{task.id}/shown.webp")
+    collected = await written_output(blobs, task, "final")
+    done = await outcomes().completed(task.id, collected)
+    assert done is not None and done.status is TaskStatus.COMPLETED
+    rows = await StoredImage.filter(kind=ImageKind.OUTPUT)
+    assert [row.blob_key for row in rows] == [collected.blob_key]
+    assert done.result_image_id == rows[0].id  # type: ignore[attr-defined]
+    keep = {*collected.keys, f"previews/{task.id}/shown.webp"}
+    partial = tmp_path / "files" / "outputs" / str(task.id) / ".cut.png.0123456789abcdef.tmp"
+    partial.write_bytes(b"half")
+    os.utime(partial, (0, 0))
+    await OutputCollector(blobs).tidy(task.id, keep, collected.started_at)
+    assert not partial.exists()
+    left = {blob.key async for blob in blobs.list("")}
+    assert left == keep
+    assert not any([await blobs.exists(key) for key in earlier.keys])
+
+
+async def test_completing_a_task_that_ended_meanwhile_stores_no_row(tmp_path: Path) -> None:
+    blobs = LocalBlobStore(tmp_path / "files")
+    task = await a_task(TaskStatus.CANCELLED)
+    collected = await written_output(blobs, task, "late")
+    assert await outcomes().completed(task.id, collected) is None
+    assert await StoredImage.filter(kind=ImageKind.OUTPUT).count() == 0
+    assert (await Task.get(id=task.id)).status is TaskStatus.CANCELLED
+
+
+async def test_the_janitor_removes_old_blobs_no_row_names_and_keeps_the_rest(
+    tmp_path: Path,
+) -> None:
+    blobs = LocalBlobStore(tmp_path / "files")
+    task = await a_task(TaskStatus.COMPLETED)
+    image = await StoredImage.get(id=task.reference_image_id)  # type: ignore[attr-defined]
+    assert image.thumbnail_key is not None
+    preview = f"previews/{task.id}/p.webp"
+    await Task.filter(id=task.id).update(preview_key=preview)
+    named = [image.blob_key, image.thumbnail_key, preview]
+    unnamed = [f"outputs/{task.id}/x.png", f"previews/{task.id}/q.webp", "inputs/bb/b.png"]
+    for key in [*named, *unnamed, "thumbnails/cc/c.webp"]:
+        await blobs.put(key, b"x", "image/png" if key.endswith("png") else "image/webp")
+    janitor = StorageJanitor(blobs, JanitorSettings(grace_seconds=60))
+    assert await janitor.sweep() == 0  # all too young
+    assert await janitor.sweep(utc_now() + timedelta(seconds=61)) == 4
+    left = {blob.key async for blob in blobs.list("")}
+    assert left == set(named)
