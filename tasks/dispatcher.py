@@ -58,18 +58,20 @@ class Dispatcher:
 
     async def run(self) -> None:
         while True:
+            # Cleared before the round, not after: a wake-up arriving during the round (a slot
+            # freed, a task created) then starts another round instead of being lost.
+            self._wake.clear()
             try:
                 while await self.dispatch_one():
                     pass
             except Exception:  # the loop must outlive any one round; the next round retries
                 logger.exception("dispatch round failed; retrying")
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._settings.poll_seconds)
 
     async def dispatch_one(self) -> bool:
         """Send one task to a backend; False when there is nothing to send or nowhere to send it."""
-        backend = self._pool.pick(await backend_loads())
+        backend = self._pool.pick(await backend_loads(self._pool.finishing_prompts()))
         if backend is None:
             return False
         template = self._templates.get_default()

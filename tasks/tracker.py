@@ -119,7 +119,10 @@ class BackendTracker:
 
     async def _on_execution_success(self, run: PromptRun, data: dict[str, Any]) -> None:
         run.finishing = True
+        # The GPU is free now: the backend's slot is released while the output is collected.
+        self._backend.finishing.add(run.prompt_id)
         self._start_finishing(run)
+        self._on_idle()
 
     async def _on_execution_error(self, run: PromptRun, data: dict[str, Any]) -> None:
         self._runs.pop(run.prompt_id, None)
@@ -165,6 +168,7 @@ class BackendTracker:
             await self._finisher.complete(run.task_id, run.prompt_id, self._backend)
         finally:
             self._runs.pop(run.prompt_id, None)
+            self._backend.finishing.discard(run.prompt_id)
             self._on_idle()
 
     async def _run(self, prompt_id: str) -> PromptRun | None:
