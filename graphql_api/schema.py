@@ -17,6 +17,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from graphql_api.errors import ErrorCodes, error_code
+from graphql_api.fanout import SharedResults, sharing_executor
 from graphql_api.mutations import Mutation
 from graphql_api.queries import Query
 from graphql_api.scalars import SCALAR_MAP
@@ -65,4 +66,6 @@ def build_schema(
             lambda: ValidationCache(maxsize=PARSED_DOCUMENTS),
         ],
         config=StrawberryConfig(scalar_map=dict(SCALAR_MAP)),
+        # One execution per event for all its subscribers (same operation, variables, caller).
+        execution_context_class=sharing_executor(SharedResults()),
     )

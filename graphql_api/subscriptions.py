@@ -32,6 +32,8 @@ class TaskUpdate:
     sequence: int = strawberry.field(description="Strictly increasing per task.")
     kind: EventKind
     task: Task
+    shared_source: strawberry.Private[TaskEvent | None] = None
+    """The broker's event, the same object for every subscriber: results are shared on it."""
 
     @strawberry.field
     def status(self) -> TaskStatus:
@@ -85,7 +87,13 @@ def counted(context: RequestContext) -> Iterator[None]:
 
 def update_of(event: TaskEvent) -> TaskUpdate:
     assert event.task is not None
-    return TaskUpdate(sequence=event.sequence, kind=event.kind, task=Task.from_row(event.task))
+    return TaskUpdate(
+        sequence=event.sequence,
+        kind=event.kind,
+        task=Task.from_row(event.task),
+        # A snapshot is read for its one subscriber; every other event is the broker's own.
+        shared_source=None if event.kind is EventKind.SNAPSHOT else event,
+    )
 
 
 @strawberry.type
