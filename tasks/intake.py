@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from storage.blobs import BlobStore, input_key, thumbnail_key
 from storage.errors import ImageRejected
-from storage.images import NormalizedImage, make_thumbnail, normalize_image
+from storage.images import NormalizedImage, normalize_image
 from storage.limits import ImageLimits
 from storage.sources import decode_base64, fetch_url
 from tasks.clock import utc_now
@@ -134,7 +134,7 @@ class ImageIntake:
             written.append(key)
         thumb = thumbnail_key(normalized.sha256)
         if not await self._blobs.exists(thumb):
-            await self._blobs.put(thumb, await make_thumbnail(normalized.data), "image/webp")
+            await self._blobs.put(thumb, normalized.thumbnail, "image/webp")
             written.append(thumb)
         return written
 
