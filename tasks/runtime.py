@@ -121,6 +121,7 @@ class ComfyRuntime:
         await self._background.aclose()
         for tracker in self._trackers:
             await tracker.close()
+        await self._changes.close()
         await self._stack.aclose()
 
     async def _open_backend(self, url: str) -> Backend:

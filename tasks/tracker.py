@@ -12,7 +12,6 @@ from typing import Any
 from comfy.errors import ComfyError
 from comfy.protocol import PreviewFrame, ServerMessage
 from tasks.backends import Backend
-from tasks.events import EventKind
 from tasks.finisher import PromptFinisher
 from tasks.models import Task
 from tasks.outcomes import TaskOutcomes
@@ -136,10 +135,8 @@ class BackendTracker:
 
     async def _record_progress(self, run: PromptRun) -> None:
         percent = run.update_percent()
-        await self._changes.apply(
+        await self._changes.progress(
             run.task_id,
-            EventKind.PROGRESS,
-            expect=None,
             step=run.step,
             total_steps=run.total_steps,
             progress=percent,
