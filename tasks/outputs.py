@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import io
+import asyncio
 import secrets
 from collections.abc import AsyncIterator
 
 from comfy.client import ComfyClient
 from comfy.models import OutputImage
 from storage.blobs import BlobStore
-from storage.images import describe_image, make_thumbnail
+from storage.incremental import IncrementalImage
 from tasks.clock import utc_now
 from tasks.models import ImageKind, StoredImage, Task
 
@@ -23,15 +23,15 @@ class OutputCollector:
         token = secrets.token_urlsafe(16).lower().replace("_", "").replace("-", "")
         key = f"outputs/{task.id}/{token}.png"
         thumb_key = f"outputs/{task.id}/{token}.thumb.webp"
-        buffer = io.BytesIO()
+        # Hashed, described and decoded as it streams into storage: no copy of the file is kept.
+        reader = IncrementalImage()
         written: list[str] = []
         try:
             async with client.download(output) as chunks:
-                info = await self._blobs.put_stream(key, tee(chunks, buffer), "image/png")
+                info = await self._blobs.put_stream(key, tee(chunks, reader), "image/png")
             written.append(key)
-            data = buffer.getbuffer()
-            described = await describe_image(bytes(data))
-            await self._blobs.put(thumb_key, await make_thumbnail(bytes(data)), "image/webp")
+            described, thumbnail = await asyncio.to_thread(reader.finish)
+            await self._blobs.put(thumb_key, thumbnail, "image/webp")
             written.append(thumb_key)
             return await StoredImage.create(
                 owner=task.owner,
@@ -59,7 +59,7 @@ class OutputCollector:
         await image.delete()
 
 
-async def tee(chunks: AsyncIterator[bytes], sink: io.BytesIO) -> AsyncIterator[bytes]:
+async def tee(chunks: AsyncIterator[bytes], reader: IncrementalImage) -> AsyncIterator[bytes]:
     async for chunk in chunks:
-        sink.write(chunk)
+        await asyncio.to_thread(reader.feed, chunk)
         yield chunk

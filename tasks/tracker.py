@@ -15,7 +15,7 @@ from tasks.backends import Backend
 from tasks.finisher import PromptFinisher
 from tasks.models import Task
 from tasks.outcomes import TaskOutcomes
-from tasks.previews import PreviewKeeper
+from tasks.previews import LatestPreviews
 from tasks.progress import PromptRun
 from tasks.reconciler import Reconciler
 from tasks.transitions import TaskChanges
@@ -37,7 +37,7 @@ class BackendTracker:
         changes: TaskChanges,
         outcomes: TaskOutcomes,
         finisher: PromptFinisher,
-        previews: PreviewKeeper,
+        previews: LatestPreviews,
         reconciler: Reconciler,
         on_idle: Callable[[], None],
     ) -> None:
@@ -69,7 +69,7 @@ class BackendTracker:
         prompt_id = frame.prompt_id or self._running_prompt
         run = await self._run(prompt_id) if prompt_id else None
         if run is not None and run.preview_due(time.monotonic(), PREVIEW_INTERVAL):
-            await self._previews.keep(run.task_id, frame.image)
+            self._previews.offer(run.task_id, frame.image)
 
     async def on_message(self, message: ServerMessage) -> None:
         kind = message["type"]
@@ -189,6 +189,7 @@ class BackendTracker:
         return run
 
     async def close(self) -> None:
+        await self._previews.close()
         for job in list(self._finishing):
             job.cancel()
         await asyncio.gather(*self._finishing, return_exceptions=True)
