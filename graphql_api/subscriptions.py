@@ -111,6 +111,7 @@ class Subscription:
             async for event in watch_task(context.services.broker, task_id, context.owner):
                 if event.task is not None:
                     yield update_of(event)
+                del event  # nothing of the last event is kept while waiting for the next
 
     @strawberry.subscription(description="Every change of the caller's tasks (for live lists).")
     async def task_updates(
