@@ -1,18 +1,21 @@
-"""An image read as its bytes stream past: hashed, described and decoded chunk by chunk with
-Pillow's incremental parser, so no copy of the file is ever held (only the decoded pixels).
+"""An image read as its bytes stream past: hashed on the way and spooled to a temporary file, then
+described and thumbnailed from that file. No copy of the file is held in memory; only its decoded
+pixels are, once, while the thumbnail is made.
 
-`feed` and `finish` block (they decode): call them in a worker thread.
+`feed`, `finish` and `close` block (file I/O, decoding): call them in a worker thread.
 """
 
 from __future__ import annotations
 
 import hashlib
+import tempfile
+from typing import IO
 
-from PIL import Image, ImageFile
+from PIL import Image
 
-from storage.decoding import guarded
+from storage.decoding import guarded, load_pixels
 from storage.errors import ImageRejected, RejectionCode
-from storage.formats import CONTENT_TYPES
+from storage.formats import CONTENT_TYPES, sniff_format
 from storage.images import (
     THUMBNAIL_QUALITY,
     THUMBNAIL_SIDE,
@@ -22,32 +25,41 @@ from storage.images import (
 )
 from storage.limits import ImageLimits, check_dimensions
 
+SNIFF_BYTES = 64
+
 
 class IncrementalImage:
     def __init__(self, limits: ImageLimits | None = None) -> None:
         self._limits = limits or ImageLimits()
-        self._parser = ImageFile.Parser()
+        self._file: IO[bytes] | None = None
         self._sha256 = hashlib.sha256()
         self._size = 0
-        self._checked = False
+        self._head = b""
 
     def feed(self, chunk: bytes) -> None:
         self._sha256.update(chunk)
         self._size += len(chunk)
-        guarded(lambda: self._parser.feed(chunk), self._limits)
-        opened = self._parser.image
-        if not self._checked and opened is not None:
-            check_dimensions(opened.width, opened.height, self._limits)
-            self._checked = True
+        if len(self._head) < SNIFF_BYTES:
+            self._head += chunk[: SNIFF_BYTES - len(self._head)]
+        if self._file is None:
+            # Kept open across calls; `close` (the caller's finally) closes it.
+            self._file = tempfile.TemporaryFile(prefix="kontext-image-")  # noqa: SIM115
+        self._file.write(chunk)
 
     def finish(self) -> tuple[ImageDescription, bytes]:
         """The image's description and its thumbnail (as `make_thumbnail` makes it)."""
-        image: Image.Image = guarded(self._parser.close, self._limits)
-        fmt = image.format
-        if fmt not in CONTENT_TYPES:
-            raise ImageRejected(RejectionCode.BAD_IMAGE, f"Unexpected image format {fmt}.")
+        fmt = sniff_format(self._head)
+        spooled = self._file
+        if fmt is None or spooled is None:
+            raise ImageRejected(RejectionCode.BAD_IMAGE, "The file is not a PNG, JPEG or WebP.")
+        spooled.seek(0)
+        image: Image.Image = guarded(lambda: Image.open(spooled, formats=[fmt]), self._limits)
         with image:
+            check_dimensions(image.width, image.height, self._limits)
             width, height = guarded(lambda: upright_size(image), self._limits)
+            if fmt == "JPEG":
+                image.draft(None, (THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+            load_pixels(image, self._limits)
             thumbnail = guarded(
                 lambda: shrunk_webp(image, THUMBNAIL_SIDE, THUMBNAIL_QUALITY), self._limits
             )
@@ -60,3 +72,7 @@ class IncrementalImage:
             size=self._size,
         )
         return described, thumbnail
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()

@@ -30,7 +30,10 @@ class OutputCollector:
             async with client.download(output) as chunks:
                 info = await self._blobs.put_stream(key, tee(chunks, reader), "image/png")
             written.append(key)
-            described, thumbnail = await asyncio.to_thread(reader.finish)
+            try:
+                described, thumbnail = await asyncio.to_thread(reader.finish)
+            finally:
+                await asyncio.to_thread(reader.close)
             await self._blobs.put(thumb_key, thumbnail, "image/webp")
             written.append(thumb_key)
             return await StoredImage.create(
@@ -46,6 +49,7 @@ class OutputCollector:
                 created_at=utc_now(),
             )
         except BaseException:
+            await asyncio.to_thread(reader.close)
             for written_key in written:
                 await self._blobs.delete(written_key)
             if not written:

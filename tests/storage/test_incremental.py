@@ -16,14 +16,16 @@ async def test_an_image_read_in_chunks_is_described_and_thumbnailed_as_a_whole(
     for start in range(0, len(source), 1000):
         reader.feed(source[start : start + 1000])
     described, thumbnail = reader.finish()
+    reader.close()
     assert described == await describe_image(source)
     assert opened(thumbnail).size == opened(await make_thumbnail(source)).size
 
 
 def test_dimensions_over_the_limits_are_refused_from_the_header() -> None:
     reader = IncrementalImage(ImageLimits(max_pixels=100))
+    reader.feed(noisy(600, 400))
     with pytest.raises(ImageRejected):
-        reader.feed(noisy(600, 400))
+        reader.finish()
 
 
 def test_damaged_bytes_are_refused() -> None:
