@@ -88,7 +88,7 @@ class Query:
                 start_cursor=page.start_cursor,
                 end_cursor=page.end_cursor,
             ),
-            total_count=page.total_count,
+            query=query,
         )
 
     @strawberry.field(description="An image the caller uploaded or generated.")

@@ -5,20 +5,27 @@ from __future__ import annotations
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
+    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from graphql_api.errors import ErrorCodes, error_code
+from graphql_api.fanout import SharedResults, sharing_executor
 from graphql_api.mutations import Mutation
 from graphql_api.queries import Query
 from graphql_api.scalars import SCALAR_MAP
 from graphql_api.subscriptions import Subscription
 from graphql_api.types import Image, Task
+
+# Distinct operation texts kept parsed and validated (clients send a handful, always the same).
+PARSED_DOCUMENTS = 256
 
 
 class KontextSchema(strawberry.Schema):
@@ -39,6 +46,11 @@ def build_schema(
     max_aliases: int = 30,
     introspection: bool = True,
 ) -> KontextSchema:
+    # The limits' rule classes are made once, so a cached verdict is keyed by the same rules.
+    limits = [
+        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+    ]
     return KontextSchema(
         query=Query,
         mutation=Mutation,
@@ -46,10 +58,14 @@ def build_schema(
         types=[Task, Image],
         extensions=[
             ErrorCodes,
-            lambda: QueryDepthLimiter(max_depth=max_depth),
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
-            lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+            lambda: AddValidationRules(limits),
             *([] if introspection else [DisableIntrospection]),
+            # Same text, same document object; same document and rules, the same verdict.
+            lambda: ParserCache(maxsize=PARSED_DOCUMENTS),
+            lambda: ValidationCache(maxsize=PARSED_DOCUMENTS),
         ],
         config=StrawberryConfig(scalar_map=dict(SCALAR_MAP)),
+        # One execution per event for all its subscribers (same operation, variables, caller).
+        execution_context_class=sharing_executor(SharedResults()),
     )

@@ -32,6 +32,8 @@ class TaskUpdate:
     sequence: int = strawberry.field(description="Strictly increasing per task.")
     kind: EventKind
     task: Task
+    shared_source: strawberry.Private[TaskEvent | None] = None
+    """The broker's event, the same object for every subscriber: results are shared on it."""
 
     @strawberry.field
     def status(self) -> TaskStatus:
@@ -85,7 +87,13 @@ def counted(context: RequestContext) -> Iterator[None]:
 
 def update_of(event: TaskEvent) -> TaskUpdate:
     assert event.task is not None
-    return TaskUpdate(sequence=event.sequence, kind=event.kind, task=Task.from_row(event.task))
+    return TaskUpdate(
+        sequence=event.sequence,
+        kind=event.kind,
+        task=Task.from_row(event.task),
+        # A snapshot is read for its one subscriber; every other event is the broker's own.
+        shared_source=None if event.kind is EventKind.SNAPSHOT else event,
+    )
 
 
 @strawberry.type
@@ -103,6 +111,7 @@ class Subscription:
             async for event in watch_task(context.services.broker, task_id, context.owner):
                 if event.task is not None:
                     yield update_of(event)
+                del event  # nothing of the last event is kept while waiting for the next
 
     @strawberry.subscription(description="Every change of the caller's tasks (for live lists).")
     async def task_updates(

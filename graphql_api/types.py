@@ -12,9 +12,11 @@ from strawberry.types import Info
 
 from graphql_api.context import RequestContext
 from graphql_api.scalars import Seed
+from tasks.history import history_count
 from tasks.models import StoredImage
 from tasks.models import Task as TaskRow
 from tasks.queueing import queue_position
+from tasks.requests import HistoryQuery
 from tasks.status import TaskStatus
 
 strawberry.enum(TaskStatus, description="Where a task is in its life.")
@@ -253,7 +255,12 @@ class TaskEdge:
 class TaskConnection:
     edges: list[TaskEdge]
     page_info: PageInfo
-    total_count: int = strawberry.field(description="Tasks matching the filters, all pages.")
+    query: strawberry.Private[HistoryQuery]
+
+    @strawberry.field(description="Tasks matching the filters, all pages.")
+    async def total_count(self) -> int:
+        # Counted only when selected: a COUNT over every matching task is not free.
+        return await history_count(self.query)
 
 
 @strawberry.type(description="What generateImage accepted.")

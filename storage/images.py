@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PIL import ExifTags, Image
 
@@ -39,6 +39,8 @@ __all__ = [
 
 SIDEWAYS_ORIENTATIONS = (5, 6, 7, 8)
 MAX_WEBP_SIDE = 16_383
+THUMBNAIL_SIDE = 256
+THUMBNAIL_QUALITY = 80
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class NormalizedImage:
     height: int
     sha256: str
     size: int
+    thumbnail: bytes = field(default=b"", repr=False)
+    """The thumbnail (as `make_thumbnail` makes it), from the pixels decoded for the check."""
 
 
 @dataclass(frozen=True)
@@ -84,10 +88,10 @@ async def describe_image(data: bytes, limits: ImageLimits | None = None) -> Imag
 
 
 async def make_thumbnail(
-    data: bytes, max_side: int = 256, *, limits: ImageLimits | None = None
+    data: bytes, max_side: int = THUMBNAIL_SIDE, *, limits: ImageLimits | None = None
 ) -> bytes:
     """A small WebP (quality 80) no larger than `max_side` on either side."""
-    return await make_preview(data, max_side, quality=80, limits=limits)
+    return await make_preview(data, max_side, quality=THUMBNAIL_QUALITY, limits=limits)
 
 
 async def make_preview(
@@ -105,7 +109,10 @@ def normalize_now(data: bytes, limits: ImageLimits) -> NormalizedImage:
     with open_checked(data, fmt, limits) as image:
         load_pixels(image, limits)
         data, (width, height) = guarded(lambda: standardized(image, fmt, data), limits)
+        # From the pixels just decoded: decoding the stored bytes again would double the work.
+        thumbnail = guarded(lambda: shrunk_webp(image, THUMBNAIL_SIDE, THUMBNAIL_QUALITY), limits)
     return NormalizedImage(
+        thumbnail=thumbnail,
         data=data,
         format=fmt,
         content_type=CONTENT_TYPES[fmt],

@@ -29,6 +29,8 @@ class Backend:
     running: list[str] = field(default_factory=list)
     queued: list[str] = field(default_factory=list)
     reconnects: int = 0
+    finishing: set[str] = field(default_factory=set)
+    """Prompts done executing whose output is still being collected (they hold no slot)."""
 
     @property
     def name(self) -> str:
@@ -74,6 +76,9 @@ class BackendPool:
 
     def get(self, name: str | None) -> Backend | None:
         return self._backends.get(name) if name else None
+
+    def finishing_prompts(self) -> list[str]:
+        return [prompt for backend in self._backends.values() for prompt in backend.finishing]
 
     def pick(self, loads: Counter[str]) -> Backend | None:
         """The least-loaded ready backend with room for another prompt."""

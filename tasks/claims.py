@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
+from collections.abc import Collection
 
 from tortoise.expressions import F
 from tortoise.functions import Count
@@ -47,12 +48,13 @@ class TaskClaimer:
             return await Task.get(id=task.id)
 
 
-async def backend_loads() -> Counter[str]:
-    """Prompts each backend holds for us (sent and not finished), counted in the database."""
-    rows = (
-        await Task.filter(status__in=list(ACTIVE_STATUSES), backend__isnull=False)
-        .annotate(count=Count("id"))
-        .group_by("backend")
-        .values("backend", "count")
-    )
+async def backend_loads(finishing: Collection[str] = ()) -> Counter[str]:
+    """Prompts each backend holds for us (sent and not finished), counted in the database.
+
+    Prompts in `finishing` have stopped executing (only their output is being brought home),
+    so they no longer take a backend's room."""
+    query = Task.filter(status__in=list(ACTIVE_STATUSES), backend__isnull=False)
+    if finishing:
+        query = query.exclude(prompt_id__in=list(finishing))
+    rows = await query.annotate(count=Count("id")).group_by("backend").values("backend", "count")
     return Counter({str(row["backend"]): int(row["count"]) for row in rows})

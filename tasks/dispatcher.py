@@ -52,32 +52,66 @@ class Dispatcher:
         self._outcomes = outcomes
         self._settings = settings
         self._wake = asyncio.Event()
+        # The newest send per backend: sends to different backends overlap, while each backend
+        # still receives its prompts in claim order.
+        self._sending: dict[str, asyncio.Task[None]] = {}
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run(self) -> None:
+        try:
+            await self._rounds()
+        finally:
+            sends = list(self._sending.values())
+            for send in sends:
+                send.cancel()
+            await asyncio.gather(*sends, return_exceptions=True)
+
+    async def _rounds(self) -> None:
         while True:
+            # Cleared before the round, not after: a wake-up arriving during the round (a slot
+            # freed, a task created) then starts another round instead of being lost.
+            self._wake.clear()
             try:
                 while await self.dispatch_one():
                     pass
             except Exception:  # the loop must outlive any one round; the next round retries
                 logger.exception("dispatch round failed; retrying")
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._settings.poll_seconds)
 
     async def dispatch_one(self) -> bool:
         """Send one task to a backend; False when there is nothing to send or nowhere to send it."""
-        backend = self._pool.pick(await backend_loads())
+        backend = self._pool.pick(await backend_loads(self._pool.finishing_prompts()))
         if backend is None:
             return False
         template = self._templates.get_default()
         task = await self._claimer.claim(backend.name, len(template.graph))
         if task is None:
             return False
-        await self._send(task, backend)
+        # Claimed, so already counted in the backend's load: the next round need not wait for
+        # this send (upload, POST /prompt, confirmation) before feeding another backend.
+        previous = self._sending.get(backend.name)
+        send = asyncio.create_task(self._send_after(previous, task, backend))
+        self._sending[backend.name] = send
+        send.add_done_callback(lambda done: self._sent(backend.name, done))
         return True
+
+    async def _send_after(
+        self, previous: asyncio.Task[None] | None, task: Task, backend: Backend
+    ) -> None:
+        if previous is not None:
+            await asyncio.gather(previous, return_exceptions=True)
+        await self._send(task, backend)
+
+    def _sent(self, backend: str, send: asyncio.Task[None]) -> None:
+        if self._sending.get(backend) is send:
+            del self._sending[backend]
+        if not send.cancelled() and send.exception() is not None:
+            # The task stays claimed; the watchdog's reconciliation takes it from there.
+            logger.error("sending a task failed", exc_info=send.exception())
+        self.wake()
 
     async def _send(self, task: Task, backend: Backend) -> None:
         assert task.prompt_id is not None

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 
 from tasks.errors import InvalidRequest
 from tasks.models import Task
@@ -51,7 +52,6 @@ class Cursor:
 class HistoryPage:
     tasks: list[Task]
     has_next_page: bool
-    total_count: int
 
     @property
     def end_cursor(self) -> str | None:
@@ -74,15 +74,24 @@ def check_history_query(query: HistoryQuery) -> None:
         )
 
 
-async def history_page(query: HistoryQuery) -> HistoryPage:
-    check_history_query(query)
+def matching(query: HistoryQuery) -> QuerySet[Task]:
     base = Task.filter(owner=query.owner)
     if query.statuses:
         base = base.filter(status__in=list(query.statuses))
     if query.search:
         base = base.filter(description__icontains=query.search.strip())
-    total = await base.count()
-    page = base
+    return base
+
+
+async def history_count(query: HistoryQuery) -> int:
+    """Tasks matching the filters, all pages (a COUNT over them: only when asked for)."""
+    check_history_query(query)
+    return await matching(query).count()
+
+
+async def history_page(query: HistoryQuery) -> HistoryPage:
+    check_history_query(query)
+    page = matching(query)
     if query.after is not None:
         cursor = Cursor.decode(query.after)
         page = page.filter(
@@ -93,5 +102,4 @@ async def history_page(query: HistoryQuery) -> HistoryPage:
     return HistoryPage(
         tasks=list(rows[: query.first]),
         has_next_page=len(rows) > query.first,
-        total_count=total,
     )

@@ -164,7 +164,10 @@ class ImageIntake:
         return written
 
     async def _thumbnail(self, normalized: NormalizedImage, field: str) -> bytes:
-        """The input's thumbnail, within the same limits the input was accepted under."""
+        """The input's thumbnail, within the same limits the input was accepted under: the one
+        made from the pixels decoded for the check, or made now when there is none."""
+        if normalized.thumbnail:
+            return normalized.thumbnail
         try:
             return await make_thumbnail(normalized.data, limits=self._settings.limits)
         except ImageRejected as exc:
@@ -182,9 +185,7 @@ class ImageIntake:
         thumb = thumbnail_key(normalized.sha256)
         if not await self._blobs.exists(thumb):
             await self._blobs.put(
-                thumb,
-                await make_thumbnail(normalized.data, limits=self._settings.limits),
-                "image/webp",
+                thumb, await self._thumbnail(normalized, image.field), "image/webp"
             )
 
     async def discard(self, keys: Sequence[str]) -> None:

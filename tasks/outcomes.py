@@ -49,6 +49,7 @@ class TaskOutcomes:
     async def completed(self, task_id: UUID, output: CollectedOutput) -> Task | None:
         """Insert the output's row and complete the task in one transaction: either both are
         committed or neither (then None, and the caller removes the output's blobs)."""
+        await self._changes.flush(task_id)
         try:
             async with in_transaction():
                 image = output.row()

@@ -3,7 +3,7 @@ and once the task has completed, remove whatever else an earlier try left under 
 
 from __future__ import annotations
 
-import io
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
@@ -13,7 +13,7 @@ from uuid import UUID
 from comfy.client import ComfyClient
 from comfy.models import OutputImage
 from storage.blobs import BlobStore
-from storage.images import describe_image, make_thumbnail
+from storage.incremental import IncrementalImage
 from storage.keys import output_key, output_thumbnail_key
 from tasks.clock import utc_now
 from tasks.models import ImageKind, StoredImage, Task
@@ -72,16 +72,18 @@ class OutputCollector:
         started_at = utc_now()
         key = output_key(str(task.id))
         thumb_key = output_thumbnail_key(key)
-        buffer = io.BytesIO()
+        # Hashed, described and decoded as it streams into storage: no copy of the file is kept.
+        reader = IncrementalImage()
         try:
             async with client.download(output) as chunks:
-                info = await self._blobs.put_stream(key, tee(chunks, buffer), "image/png")
-            data = bytes(buffer.getbuffer())
-            described = await describe_image(data)
-            await self._blobs.put(thumb_key, await make_thumbnail(data), "image/webp")
+                info = await self._blobs.put_stream(key, tee(chunks, reader), "image/png")
+            described, thumbnail = await asyncio.to_thread(reader.finish)
+            await self._blobs.put(thumb_key, thumbnail, "image/webp")
         except BaseException:
             await self.remove_keys((key, thumb_key))
             raise
+        finally:
+            await asyncio.to_thread(reader.close)
         return CollectedOutput(
             owner=task.owner,
             blob_key=key,
@@ -115,7 +117,7 @@ class OutputCollector:
             await self._blobs.remove_partial_writes(prefix, started_before)
 
 
-async def tee(chunks: AsyncIterator[bytes], sink: io.BytesIO) -> AsyncIterator[bytes]:
+async def tee(chunks: AsyncIterator[bytes], reader: IncrementalImage) -> AsyncIterator[bytes]:
     async for chunk in chunks:
-        sink.write(chunk)
+        await asyncio.to_thread(reader.feed, chunk)
         yield chunk

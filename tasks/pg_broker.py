@@ -21,6 +21,7 @@ from tasks.broker import EventFilter, InProcessBroker, Subscription
 from tasks.database import postgres_dsn
 from tasks.events import EventKind, TaskEvent
 from tasks.models import Task
+from tasks.progress_writes import PROGRESS_FIELDS
 from tasks.status import TaskStatus
 
 logger = logging.getLogger(__name__)
@@ -30,20 +31,21 @@ RECONNECT_DELAY = 1.0
 
 
 def encode(event: TaskEvent, sender: str) -> str:
-    return json.dumps(
-        {
-            "t": str(event.task_id),
-            "o": event.owner,
-            "s": event.sequence,
-            "k": event.kind.value,
-            "st": event.status.value,
-            "r": sender,
-        },
-        separators=(",", ":"),
-    )
+    data: dict[str, object] = {
+        "t": str(event.task_id),
+        "o": event.owner,
+        "s": event.sequence,
+        "k": event.kind.value,
+        "st": event.status.value,
+        "r": sender,
+    }
+    if event.kind is EventKind.PROGRESS and event.task is not None:
+        # Progress is written behind: the row other replicas read may not have it yet.
+        data["p"] = {name: getattr(event.task, name) for name in PROGRESS_FIELDS}
+    return json.dumps(data, separators=(",", ":"))
 
 
-def decode(payload: str) -> tuple[TaskEvent, str]:
+def decode(payload: str) -> tuple[TaskEvent, str, dict[str, object] | None]:
     data = json.loads(payload)
     event = TaskEvent(
         task_id=UUID(data["t"]),
@@ -52,7 +54,18 @@ def decode(payload: str) -> tuple[TaskEvent, str]:
         kind=EventKind(data["k"]),
         status=TaskStatus(data["st"]),
     )
-    return event, data["r"]
+    return event, data["r"], data.get("p")
+
+
+def with_progress(row: Task, event: TaskEvent, progress: dict[str, object] | None) -> Task:
+    """The row as the event describes it, when the event is newer than what was read."""
+    if progress is None or row.sequence >= event.sequence:
+        return row
+    for name, value in progress.items():
+        if name in PROGRESS_FIELDS:
+            setattr(row, name, value)
+    row.sequence = event.sequence
+    return row
 
 
 class PostgresBroker:
@@ -134,8 +147,10 @@ class PostgresBroker:
 
     async def _relay(self, queue: asyncio.Queue[str]) -> None:
         while True:
-            event, sender = decode(await queue.get())
+            event, sender, progress = decode(await queue.get())
             if sender == self._sender or not self._local.subscriber_count:
                 continue
             row = await Task.get_or_none(id=event.task_id)
+            if row is not None:
+                row = with_progress(row, event, progress)
             self._local.deliver(dataclasses.replace(event, task=row, local=False))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from uuid import UUID
 
 from storage.blobs import BlobStore
@@ -11,6 +13,8 @@ from tasks.events import EventKind
 from tasks.models import Task
 from tasks.status import ACTIVE_STATUSES
 from tasks.transitions import TaskChanges
+
+logger = logging.getLogger(__name__)
 
 PREVIEW_SIDE = 384
 
@@ -33,3 +37,33 @@ class PreviewKeeper:
             await self._blobs.delete(key)
         elif task.preview_key:
             await self._blobs.delete(task.preview_key)
+
+
+class LatestPreviews:
+    """Stores previews in the background, one at a time; while one is being stored only the
+    newest waits (older ones are dropped), so the event stream is never held up by them."""
+
+    def __init__(self, keeper: PreviewKeeper) -> None:
+        self._keeper = keeper
+        self._next: tuple[UUID, bytes] | None = None
+        self._worker: asyncio.Task[None] | None = None
+
+    def offer(self, task_id: UUID, image: bytes) -> None:
+        self._next = (task_id, image)
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._store())
+
+    async def _store(self) -> None:
+        while self._next is not None:
+            task_id, image = self._next
+            self._next = None
+            try:
+                await self._keeper.keep(task_id, image)
+            except Exception:  # a preview is best effort; the next one may well work
+                logger.exception("storing a preview of task %s failed", task_id)
+
+    async def close(self) -> None:
+        self._next = None
+        if self._worker is not None:
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)

@@ -25,7 +25,7 @@ from tasks.finisher import PromptFinisher
 from tasks.leases import Leases, SoleReplica
 from tasks.outcomes import TaskOutcomes
 from tasks.outputs import OutputCollector
-from tasks.previews import PreviewKeeper
+from tasks.previews import LatestPreviews, PreviewKeeper
 from tasks.reconciler import Reconciler
 from tasks.tracker import BackendTracker
 from tasks.transitions import TaskChanges
@@ -121,6 +121,7 @@ class ComfyRuntime:
         await self._background.aclose()
         for tracker in self._trackers:
             await tracker.close()
+        await self._changes.close()
         await self._stack.aclose()
 
     async def _open_backend(self, url: str) -> Backend:
@@ -140,7 +141,7 @@ class ComfyRuntime:
             changes=self._changes,
             outcomes=self.outcomes,
             finisher=finisher,
-            previews=PreviewKeeper(self._blobs, self._changes),
+            previews=LatestPreviews(PreviewKeeper(self._blobs, self._changes)),
             reconciler=reconciler,
             on_idle=self.dispatcher.wake,
         )

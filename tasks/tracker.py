@@ -12,11 +12,10 @@ from typing import Any
 from comfy.errors import ComfyError
 from comfy.protocol import PreviewFrame, ServerMessage
 from tasks.backends import Backend
-from tasks.events import EventKind
 from tasks.finisher import PromptFinisher
 from tasks.models import Task
 from tasks.outcomes import TaskOutcomes
-from tasks.previews import PreviewKeeper
+from tasks.previews import LatestPreviews
 from tasks.progress import PromptRun
 from tasks.reconciler import Reconciler
 from tasks.transitions import TaskChanges
@@ -38,7 +37,7 @@ class BackendTracker:
         changes: TaskChanges,
         outcomes: TaskOutcomes,
         finisher: PromptFinisher,
-        previews: PreviewKeeper,
+        previews: LatestPreviews,
         reconciler: Reconciler,
         on_idle: Callable[[], None],
     ) -> None:
@@ -70,7 +69,7 @@ class BackendTracker:
         prompt_id = frame.prompt_id or self._running_prompt
         run = await self._run(prompt_id) if prompt_id else None
         if run is not None and run.preview_due(time.monotonic(), PREVIEW_INTERVAL):
-            await self._previews.keep(run.task_id, frame.image)
+            self._previews.offer(run.task_id, frame.image)
 
     async def on_message(self, message: ServerMessage) -> None:
         kind = message["type"]
@@ -119,7 +118,10 @@ class BackendTracker:
 
     async def _on_execution_success(self, run: PromptRun, data: dict[str, Any]) -> None:
         run.finishing = True
+        # The GPU is free now: the backend's slot is released while the output is collected.
+        self._backend.finishing.add(run.prompt_id)
         self._start_finishing(run)
+        self._on_idle()
 
     async def _on_execution_error(self, run: PromptRun, data: dict[str, Any]) -> None:
         self._runs.pop(run.prompt_id, None)
@@ -133,10 +135,8 @@ class BackendTracker:
 
     async def _record_progress(self, run: PromptRun) -> None:
         percent = run.update_percent()
-        await self._changes.apply(
+        await self._changes.progress(
             run.task_id,
-            EventKind.PROGRESS,
-            expect=None,
             step=run.step,
             total_steps=run.total_steps,
             progress=percent,
@@ -171,6 +171,7 @@ class BackendTracker:
             )
         finally:
             self._runs.pop(run.prompt_id, None)
+            self._backend.finishing.discard(run.prompt_id)
             self._on_idle()
 
     async def _run(self, prompt_id: str) -> PromptRun | None:
@@ -194,6 +195,7 @@ class BackendTracker:
         return run
 
     async def close(self) -> None:
+        await self._previews.close()
         for job in list(self._finishing):
             job.cancel()
         await asyncio.gather(*self._finishing, return_exceptions=True)

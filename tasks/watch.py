@@ -39,20 +39,25 @@ async def watch_task(broker: Broker, task_id: UUID, owner: str) -> AsyncIterator
         task = await Task.get_or_none(id=task_id, owner=owner)
         if task is None:
             raise TaskNotFound(task_id)
-        yield snapshot(task)
-        if task.status.is_terminal:
+        last, ended = task.sequence, task.status.is_terminal
+        first = snapshot(task)
+        del task  # an idle subscription holds no row while it waits
+        yield first
+        del first
+        if ended:
             return
-        last = task.sequence
         while True:
             event = await subscription.next()
             if event.sequence <= last and event.kind is not EventKind.DELETED:
                 continue
             last = event.sequence
             complete = await with_row(event)
-            if complete is not None:
-                yield complete
-            if event.is_terminal or complete is None:
+            if complete is None or event.is_terminal:
+                if complete is not None:
+                    yield complete
                 return
+            yield complete
+            del event, complete
 
 
 async def watch_owner(

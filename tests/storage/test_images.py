@@ -246,3 +246,20 @@ async def test_describe_reports_upright_size_type_and_hash() -> None:
     assert (described.width, described.height) == (200, 300)
     assert (described.format, described.content_type) == ("JPEG", "image/jpeg")
     assert (described.sha256, described.size) == (hashlib.sha256(photo).hexdigest(), len(photo))
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        noisy(600, 400),
+        jpeg_with_orientation(300, 200, 6),
+        save(Image.new("I;16", (600, 400), 30_000), "PNG"),
+        animated("WEBP", [(0, 0, 255), (0, 255, 0)], (600, 400)),
+    ],
+    ids=["png", "sideways-jpeg", "16-bit", "animated"],
+)
+async def test_normalizing_also_gives_the_thumbnail_of_the_stored_image(source: bytes) -> None:
+    normalized = await normalize_image(source, ImageLimits())
+    made_apart = opened(await make_thumbnail(normalized.data))
+    given = opened(normalized.thumbnail)
+    assert (given.format, given.mode, given.size) == ("WEBP", made_apart.mode, made_apart.size)

@@ -1,0 +1,78 @@
+"""An image read as its bytes stream past: hashed on the way and spooled to a temporary file, then
+described and thumbnailed from that file. No copy of the file is held in memory; only its decoded
+pixels are, once, while the thumbnail is made.
+
+`feed`, `finish` and `close` block (file I/O, decoding): call them in a worker thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from typing import IO
+
+from PIL import Image
+
+from storage.decoding import guarded, load_pixels
+from storage.errors import ImageRejected, RejectionCode
+from storage.formats import CONTENT_TYPES, sniff_format
+from storage.images import (
+    THUMBNAIL_QUALITY,
+    THUMBNAIL_SIDE,
+    ImageDescription,
+    shrunk_webp,
+    upright_size,
+)
+from storage.limits import ImageLimits, check_dimensions
+
+SNIFF_BYTES = 64
+
+
+class IncrementalImage:
+    def __init__(self, limits: ImageLimits | None = None) -> None:
+        self._limits = limits or ImageLimits()
+        self._file: IO[bytes] | None = None
+        self._sha256 = hashlib.sha256()
+        self._size = 0
+        self._head = b""
+
+    def feed(self, chunk: bytes) -> None:
+        self._sha256.update(chunk)
+        self._size += len(chunk)
+        if len(self._head) < SNIFF_BYTES:
+            self._head += chunk[: SNIFF_BYTES - len(self._head)]
+        if self._file is None:
+            # Kept open across calls; `close` (the caller's finally) closes it.
+            self._file = tempfile.TemporaryFile(prefix="kontext-image-")  # noqa: SIM115
+        self._file.write(chunk)
+
+    def finish(self) -> tuple[ImageDescription, bytes]:
+        """The image's description and its thumbnail (as `make_thumbnail` makes it)."""
+        fmt = sniff_format(self._head)
+        spooled = self._file
+        if fmt is None or spooled is None:
+            raise ImageRejected(RejectionCode.BAD_IMAGE, "The file is not a PNG, JPEG or WebP.")
+        spooled.seek(0)
+        image: Image.Image = guarded(lambda: Image.open(spooled, formats=[fmt]), self._limits)
+        with image:
+            check_dimensions(image.width, image.height, self._limits)
+            width, height = guarded(lambda: upright_size(image), self._limits)
+            if fmt == "JPEG":
+                image.draft(None, (THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+            load_pixels(image, self._limits)
+            thumbnail = guarded(
+                lambda: shrunk_webp(image, THUMBNAIL_SIDE, THUMBNAIL_QUALITY), self._limits
+            )
+        described = ImageDescription(
+            format=fmt,
+            content_type=CONTENT_TYPES[fmt],
+            width=width,
+            height=height,
+            sha256=self._sha256.hexdigest(),
+            size=self._size,
+        )
+        return described, thumbnail
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()

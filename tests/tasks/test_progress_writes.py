@@ -1,0 +1,71 @@
+"""Progress announced from memory and written behind, never out of order with transitions."""
+
+from __future__ import annotations
+
+import uuid
+
+from tortoise.expressions import F
+
+from tasks.clock import utc_now
+from tasks.database import Database
+from tasks.events import EventKind, TaskEvent
+from tasks.models import ImageKind, StoredImage, Task
+from tasks.status import TaskStatus
+from tasks.transitions import TaskChanges
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[TaskEvent] = []
+
+    async def publish(self, event: TaskEvent) -> None:
+        self.events.append(event)
+
+
+async def running_task() -> Task:
+    image = await StoredImage.create(
+        owner="o", kind=ImageKind.INPUT, sha256="0" * 64, blob_key="k", thumbnail_key="t",
+        content_type="image/png", width=1, height=1, size=1, created_at=utc_now(),
+    )  # fmt: skip
+    return await Task.create(
+        id=uuid.uuid4(), owner="o", status=TaskStatus.PENDING, workflow="w", description="d",
+        parameters={}, seed="1", reference_image=image, request_hash="h",
+        created_at=utc_now(), updated_at=utc_now(),
+    )  # fmt: skip
+
+
+async def test_progress_is_announced_at_once_and_written_before_the_next_transition(
+    database: Database,
+) -> None:
+    recorder = Recorder()
+    changes = TaskChanges(recorder)
+    task = await running_task()
+    await changes.apply(task.id, EventKind.STATUS, expect=[TaskStatus.PENDING],
+                        status=TaskStatus.PROCESSING)  # fmt: skip
+    for step in range(1, 6):
+        announced = await changes.progress(task.id, step=step, total_steps=5, progress=step * 10.0)
+        assert announced is not None and announced.step == step
+    done = await changes.apply(task.id, EventKind.STATUS, status=TaskStatus.COMPLETED)
+    assert done is not None and done.step == 5 and done.progress == 50.0
+    sequences = [event.sequence for event in recorder.events]
+    assert sequences == list(range(1, 8))
+    assert [event.kind for event in recorder.events][-1] is EventKind.STATUS
+    await changes.close()
+
+
+async def test_a_change_made_elsewhere_meanwhile_is_announced_again_after_the_progress(
+    database: Database,
+) -> None:
+    recorder = Recorder()
+    changes = TaskChanges(recorder)
+    task = await running_task()
+    await changes.apply(task.id, EventKind.STATUS, status=TaskStatus.PROCESSING)
+    # Another replica cancels the task before this one's progress is written.
+    await Task.filter(id=task.id).update(status=TaskStatus.CANCELLED, sequence=F("sequence") + 1)
+    await changes.progress(task.id, step=1, total_steps=5, progress=10.0)
+    await changes.close()
+    last = recorder.events[-1]
+    assert last.status is TaskStatus.CANCELLED
+    assert last.sequence > recorder.events[-2].sequence == 2
+    row = await Task.get(id=task.id)
+    assert row.sequence == last.sequence and row.status is TaskStatus.CANCELLED
