@@ -30,6 +30,8 @@ HISTORY = (
     "query($first: Int!) { history(first: $first) { totalCount"
     " pageInfo { hasNextPage endCursor } edges { cursor node { " + NODE_FIELDS + " } } } }"
 )
+# The same page without `totalCount` (which counts every row of the owner's history).
+HISTORY_PAGE = HISTORY.replace(" totalCount", "", 1)
 TASK = "query($id: ID!) { task(id: $id) { " + NODE_FIELDS + " } }"
 
 
@@ -50,9 +52,11 @@ def body_of(query: str, **variables: Any) -> bytes:
 def workloads(config: OverheadConfig, task_ids: list[UUID]) -> dict[str, Callable[[], bytes]]:
     rng = random.Random(11)
     floor, history = body_of(FLOOR), body_of(HISTORY, first=config.page)
+    page = body_of(HISTORY_PAGE, first=config.page)
     return {
         "floor": lambda: floor,
         "history": lambda: history,
+        "page": lambda: page,
         "task": lambda: body_of(TASK, id=str(rng.choice(task_ids))),
     }
 

@@ -49,7 +49,8 @@ def overhead_rows(report: dict[str, Any]) -> list[Row]:
     found = report["ratios"]
     return [
         (f"{name} vs {{ __typename }}", f"{found[name]:.3f}", ">= 0.5", found[name] >= 0.5)
-        for name in ("history", "task")
+        for name in ("history", "page", "task")
+        if name in found
     ]
 
 

@@ -16,6 +16,7 @@ from PIL import ExifTags, Image, ImageOps
 from storage.errors import ImageRejected, RejectionCode
 from storage.formats import ImageFormat
 from storage.limits import ImageLimits, check_dimensions, megapixels
+from storage.trailing import jpeg_end
 
 T = TypeVar("T")
 
@@ -27,6 +28,7 @@ STANDARD_MODES = ("RGB", "RGBA")
 ALPHA_MODES = ("RGBA", "RGBa", "LA", "La", "PA")
 # Modes whose ICC profile still describes the pixels once they are RGB(A).
 RGB_PROFILE_MODES = ("RGB", "RGBA", "RGBX", "P", "PA")
+DAMAGED = "The image is damaged or truncated and cannot be read; please send the file again."
 SIXTEEN_BIT_GRAY = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 ROTATING_ORIENTATIONS = range(2, 9)
 
@@ -43,9 +45,12 @@ def open_checked(data: bytes, fmt: ImageFormat, limits: ImageLimits) -> Image.Im
 
 
 def verify_structure(data: bytes, fmt: ImageFormat, limits: ImageLimits) -> None:
-    """Pillow's structural check (chunk CRCs, end markers); it consumes the opened image."""
+    """Pillow's structural check (chunk CRCs, end markers); it consumes the opened image. A JPEG
+    must also reach its end-of-image marker: the decoder would pad a cut one with grey rows."""
     with open_checked(data, fmt, limits) as image:
         guarded(image.verify, limits)
+    if fmt == "JPEG" and jpeg_end(data) is None:
+        raise ImageRejected(RejectionCode.BAD_IMAGE, DAMAGED)
 
 
 def load_pixels(image: Image.Image, limits: ImageLimits) -> None:
@@ -64,10 +69,7 @@ def guarded(action: Callable[[], T], limits: ImageLimits) -> T:
             "megapixel limit.",
         ) from exc
     except DECODE_ERRORS as exc:
-        raise ImageRejected(
-            RejectionCode.BAD_IMAGE,
-            "The image is damaged or truncated and cannot be read; please send the file again.",
-        ) from exc
+        raise ImageRejected(RejectionCode.BAD_IMAGE, DAMAGED) from exc
 
 
 def is_animated(image: Image.Image) -> bool:

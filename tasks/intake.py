@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 
 from storage.blobs import BlobStore, input_key, thumbnail_key
 from storage.errors import ImageRejected
-from storage.images import NormalizedImage, make_thumbnail, normalize_image
+from storage.images import NormalizedImage, normalize_image
 from storage.limits import ImageLimits
 from storage.sources import decode_base64, fetch_url
 from tasks.clock import utc_now
@@ -109,7 +109,7 @@ class ImageIntake:
         existing = await self._existing(normalized.sha256, owner)
         if existing is not None:
             return PersistResult(image=existing, written_keys=[])
-        written = await self._write_blobs(normalized, image.field)
+        written = await self._write_blobs(normalized)
         try:
             async with in_transaction():  # a savepoint: the request's transaction survives
                 row = await self._create_row(normalized, owner)
@@ -142,14 +142,12 @@ class ImageIntake:
             created_at=utc_now(),
         )
 
-    async def _write_blobs(self, normalized: NormalizedImage, field: str) -> list[str]:
-        """Write the image and its thumbnail, the thumbnail made first: a refusal leaves nothing
-        behind, and so does a failed write."""
+    async def _write_blobs(self, normalized: NormalizedImage) -> list[str]:
+        """Write the image and its thumbnail (made by the check, before anything is written): a
+        failed write leaves nothing behind."""
         key = input_key(normalized.sha256, normalized.format)
         thumb = thumbnail_key(normalized.sha256)
-        thumbnail = (
-            None if await self._blobs.exists(thumb) else await self._thumbnail(normalized, field)
-        )
+        thumbnail = None if await self._blobs.exists(thumb) else normalized.thumbnail
         written: list[str] = []
         try:
             if not await self._blobs.exists(key):
@@ -163,16 +161,6 @@ class ImageIntake:
             raise
         return written
 
-    async def _thumbnail(self, normalized: NormalizedImage, field: str) -> bytes:
-        """The input's thumbnail, within the same limits the input was accepted under: the one
-        made from the pixels decoded for the check, or made now when there is none."""
-        if normalized.thumbnail:
-            return normalized.thumbnail
-        try:
-            return await make_thumbnail(normalized.data, limits=self._settings.limits)
-        except ImageRejected as exc:
-            raise InvalidRequest.single(field, exc.message, exc.code) from exc
-
     async def ensure_blobs(self, image: AcquiredImage) -> None:
         """Write again any blob of a just committed first upload that is missing: a concurrent
         request that failed may have removed a blob this one had found and not written."""
@@ -184,9 +172,7 @@ class ImageIntake:
             await self._blobs.put(key, normalized.data, normalized.content_type)
         thumb = thumbnail_key(normalized.sha256)
         if not await self._blobs.exists(thumb):
-            await self._blobs.put(
-                thumb, await self._thumbnail(normalized, image.field), "image/webp"
-            )
+            await self._blobs.put(thumb, normalized.thumbnail, "image/webp")
 
     async def discard(self, keys: Sequence[str]) -> None:
         """Remove blobs written for a request that then failed, except those a committed row

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from storage import images as images_module
 from storage.blobs import LocalBlobStore
 from storage.errors import ImageRejected, RejectionCode
 from storage.limits import ImageLimits
-from tasks import intake as intake_module
 from tasks.database import Database
 from tasks.errors import InvalidRequest
 from tasks.intake import ImageIntake, IntakeSettings
@@ -42,14 +42,16 @@ async def test_a_thumbnail_follows_raised_limits(database: Database, tmp_path: P
 async def test_a_refused_thumbnail_leaves_nothing_written(
     database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def refuse(data: bytes, max_side: int = 256, *, limits: object = None) -> bytes:
+    """The thumbnail is made by the check, from its decoded pixels: refusing it refuses the
+    image before anything is written."""
+
+    def refuse(image: object, side: int, quality: int) -> bytes:
         raise ImageRejected(RejectionCode.BAD_IMAGE, "no thumbnail")
 
-    monkeypatch.setattr(intake_module, "make_thumbnail", refuse)
+    monkeypatch.setattr(images_module, "shrunk_webp", refuse)
     intake = ImageIntake(LocalBlobStore(tmp_path / "files"), IntakeSettings())
-    image = await intake.acquire(source_of(encoded(30, 20)), owner="o", field="image")
     with pytest.raises(InvalidRequest) as caught:
-        await intake.persist(image, owner="o")
+        await intake.acquire(source_of(encoded(30, 20)), owner="o", field="image")
     assert caught.value.extensions["field"] == "image"
     assert files_under(tmp_path / "files") == []
     assert await StoredImage.all().count() == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
@@ -26,8 +27,9 @@ async def test_comfyui_unavailable_while_finishing_is_a_warning_and_the_tracker_
 ) -> None:
     woken: list[bool] = []
     stub: Any = object()
+    backend = SimpleNamespace(finishing={"p1"})
     tracker = BackendTracker(
-        backend=cast(Backend, stub),
+        backend=cast(Backend, backend),
         templates=stub,
         changes=stub,
         outcomes=stub,
@@ -40,5 +42,6 @@ async def test_comfyui_unavailable_while_finishing_is_a_warning_and_the_tracker_
     with caplog.at_level(logging.WARNING, logger="tasks.tracker"):
         await tracker._finish(run)
     assert woken == [True]
+    assert backend.finishing == set()  # the slot is free again
     assert [(r.levelname, r.exc_info) for r in caplog.records] == [("WARNING", None)]
     assert "connection refused" in caplog.records[0].getMessage()
