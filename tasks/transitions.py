@@ -49,13 +49,21 @@ class TaskChanges:
         # The newest row of each running task as subscribers were last told it.
         self._running: dict[UUID, Task] = {}
         self._writes = ProgressWrites(self._conflicted)
+        # One change of a task at a time in this replica: a change in flight (a preview stored
+        # in the background, say) and progress arriving meanwhile never take the same sequence.
+        self._locks: dict[UUID, asyncio.Lock] = {}
 
     async def progress(self, task_id: UUID, **changes: Any) -> Task | None:
         """Progress of a running task: announced from memory at once, written behind (newest
         first). A task not known here as running takes the durable path of `apply`."""
-        row = self._running.get(task_id)
-        if row is None:
-            return await self.apply(task_id, EventKind.PROGRESS, expect=None, **changes)
+        async with self._lock(task_id):
+            row = self._running.get(task_id)
+            if row is None:
+                return await self._apply(task_id, EventKind.PROGRESS, None, changes)
+            return await self._progress_from_memory(row, changes)
+
+    async def _progress_from_memory(self, row: Task, changes: dict[str, Any]) -> Task:
+        task_id = row.id
         changed = copy.copy(row)
         for name, value in changes.items():
             setattr(changed, name, value)
@@ -71,15 +79,27 @@ class TaskChanges:
 
     async def _conflicted(self, task_id: UUID) -> None:
         # Another replica changed the task after progress was announced with the sequence its
-        # change then also got: announce the row as it is now, with a sequence after both.
+        # change then also got: announce the row as it is now, with a sequence after both. When
+        # a change of this task is under way here, its own announcement does that.
         self._running.pop(task_id, None)
-        await self.apply(task_id, EventKind.STATUS)
+        if not self._lock(task_id).locked():
+            await self.apply(task_id, EventKind.STATUS)
+
+    def _lock(self, task_id: UUID) -> asyncio.Lock:
+        lock = self._locks.get(task_id)
+        if lock is None:
+            lock = self._locks[task_id] = asyncio.Lock()
+        return lock
 
     def _remember(self, task: Task) -> None:
         if task.status is TaskStatus.PROCESSING:
-            self._running[task.id] = task
+            known = self._running.get(task.id)
+            if known is None or known.sequence <= task.sequence:  # never an older row
+                self._running[task.id] = task
         else:
             self._running.pop(task.id, None)
+            if task.status.is_terminal:
+                self._locks.pop(task.id, None)
 
     async def apply(
         self,
@@ -90,6 +110,16 @@ class TaskChanges:
         **changes: Any,
     ) -> Task | None:
         """Apply `changes` if the task is in one of the `expect` states; None when it was not."""
+        async with self._lock(task_id):
+            return await self._apply(task_id, kind, expect, changes)
+
+    async def _apply(
+        self,
+        task_id: UUID,
+        kind: EventKind,
+        expect: Iterable[TaskStatus] | None,
+        changes: dict[str, Any],
+    ) -> Task | None:
         # Progress already announced is written first, so this change's sequence follows it.
         await self._writes.flush(task_id)
         if not await self.update(task_id, expect=expect, **changes):
@@ -101,6 +131,7 @@ class TaskChanges:
     async def flush(self, task_id: UUID) -> None:
         """Write the progress already announced for the task; call it before a transaction that
         uses `update`, so that change's sequence follows what subscribers were shown."""
+        self._running.pop(task_id, None)
         await self._writes.flush(task_id)
 
     async def update(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from tortoise.expressions import F
@@ -69,3 +70,31 @@ async def test_a_change_made_elsewhere_meanwhile_is_announced_again_after_the_pr
     assert last.sequence > recorder.events[-2].sequence == 2
     row = await Task.get(id=task.id)
     assert row.sequence == last.sequence and row.status is TaskStatus.CANCELLED
+
+
+async def test_progress_during_a_preview_change_of_this_replica_never_repeats_a_sequence(
+    database: Database,
+) -> None:
+    """A preview stored in the background changes the row while progress keeps arriving: every
+    event gets its own sequence and no change has to be announced again."""
+    recorder = Recorder()
+    changes = TaskChanges(recorder)
+    task = await running_task()
+    await changes.apply(task.id, EventKind.STATUS, status=TaskStatus.PROCESSING)
+    for step in range(1, 6):
+        preview = asyncio.create_task(
+            changes.apply(task.id, EventKind.PREVIEW, preview_key=f"p{step}")
+        )
+        await asyncio.sleep(0)  # the preview's change is under way
+        await changes.progress(task.id, step=step, total_steps=5, progress=step * 20.0)
+        await preview
+    await changes.apply(task.id, EventKind.STATUS, status=TaskStatus.COMPLETED)
+    await changes.close()
+    sequences = [event.sequence for event in recorder.events]
+    assert len(sequences) == len(set(sequences)) == 12, [
+        (e.kind.value, e.sequence) for e in recorder.events
+    ]
+    statuses = [event.status for event in recorder.events if event.kind is EventKind.STATUS]
+    assert statuses == [TaskStatus.PROCESSING, TaskStatus.COMPLETED]
+    row = await Task.get(id=task.id)
+    assert row.sequence == max(sequences) and row.step == 5
