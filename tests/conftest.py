@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -10,6 +10,7 @@ import pytest
 from graphql_api.app import create_app
 from graphql_api.settings import Settings
 from tasks.database import Database
+from tests.storage.s3_server import S3Server, running_s3_server
 from tests.support.databases import (
     chosen_database,
     database_url_for,
@@ -78,3 +79,10 @@ async def app_url(settings: Settings) -> AsyncIterator[str]:
 async def api(app_url: str, database: Database) -> AsyncIterator[GraphQLClient]:
     async with httpx.AsyncClient(base_url=app_url, timeout=30) as http:
         yield GraphQLClient(http)
+
+
+@pytest.fixture(scope="module")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """A moto S3 server on loopback, one per test module that asks for it."""
+    with running_s3_server(tmp_path_factory.mktemp("s3") / "moto.log") as server:
+        yield server

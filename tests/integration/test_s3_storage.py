@@ -14,7 +14,7 @@ import hashlib
 import json
 import secrets
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,12 +52,6 @@ LINKS = """query($id: ID!) { task(id: $id) { status previewUrl
 UPLOAD = """mutation($image: ImageInput!) {
   uploadImage(image: $image) { id url thumbnailUrl sha256 } }"""
 IMAGE = """query($id: ID!) { image(id: $id) { url thumbnailUrl } }"""
-
-
-@pytest.fixture(scope="module")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
-    with running_s3_server(tmp_path_factory.mktemp("s3") / "moto.log") as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import hashlib
 import random
 import secrets
 import tracemalloc
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,7 +31,6 @@ from tests.storage.s3_server import (
     S3Server,
     admin_client,
     pending_uploads,
-    running_s3_server,
 )
 
 if TYPE_CHECKING:
@@ -41,12 +40,6 @@ PART = MIN_PART_SIZE
 CHUNK = 64 * 1024
 TWELVE_MB = 12 * 1000 * 1000
 KEY = "inputs/ab/photo.png"
-
-
-@pytest.fixture(scope="module")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
-    with running_s3_server(tmp_path_factory.mktemp("s3") / "moto.log") as server:
-        yield server
 
 
 @pytest.fixture(scope="module")
