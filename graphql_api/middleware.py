@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from graphql_api.transport_errors import error_body
 from tasks.database import Database
 
 PREFLIGHT_HEADERS = (b"apollo-require-preflight", b"x-apollo-operation-name")
@@ -68,7 +67,7 @@ async def refuse(
     headers: tuple[tuple[bytes, bytes], ...] = (),
 ) -> None:
     """Answer with a GraphQL-shaped error body, before the request reaches the app."""
-    body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
+    body = error_body(message, code)
     await send(
         {
             "type": "http.response.start",

@@ -31,12 +31,19 @@ def code_for(status: int) -> str:
     return CODES_BY_STATUS.get(status, fallback)
 
 
+def error_body(message: str, code: str) -> bytes:
+    """A GraphQL response body carrying one error with its code."""
+    return json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
+
+
 def transport_error(
     status: int, message: str, headers: Mapping[str, str] | None = None
 ) -> Response:
-    body = {"errors": [{"message": message, "extensions": {"code": code_for(status)}}]}
     return Response(
-        json.dumps(body), status_code=status, headers=headers, media_type="application/json"
+        error_body(message, code_for(status)),
+        status_code=status,
+        headers=headers,
+        media_type="application/json",
     )
 
 
