@@ -58,7 +58,7 @@ class NormalizedImage:
     height: int
     sha256: str
     size: int
-    thumbnail: bytes = field(default=b"", repr=False)
+    thumbnail: bytes = field(repr=False)
     """The thumbnail (as `make_thumbnail` makes it), from the pixels decoded for the check."""
 
 

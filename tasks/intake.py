@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from storage.blobs import BlobStore, input_key, thumbnail_key
@@ -18,6 +17,7 @@ from storage.sources import decode_base64, fetch_url
 from tasks.clock import utc_now
 from tasks.errors import ImageNotFound, InvalidRequest
 from tasks.models import ImageKind, StoredImage
+from tasks.references import referenced
 from tasks.requests import (
     Base64Source,
     ImageSource,
@@ -145,17 +145,9 @@ class ImageIntake:
     async def _write_blobs(self, normalized: NormalizedImage) -> list[str]:
         """Write the image and its thumbnail (made by the check, before anything is written): a
         failed write leaves nothing behind."""
-        key = input_key(normalized.sha256, normalized.format)
-        thumb = thumbnail_key(normalized.sha256)
-        thumbnail = None if await self._blobs.exists(thumb) else normalized.thumbnail
         written: list[str] = []
         try:
-            if not await self._blobs.exists(key):
-                await self._blobs.put(key, normalized.data, normalized.content_type)
-                written.append(key)
-            if thumbnail is not None:
-                await self._blobs.put(thumb, thumbnail, "image/webp")
-                written.append(thumb)
+            await self._write_missing(normalized, written)
         except BaseException:
             await self.discard(written)
             raise
@@ -164,15 +156,24 @@ class ImageIntake:
     async def ensure_blobs(self, image: AcquiredImage) -> None:
         """Write again any blob of a just committed first upload that is missing: a concurrent
         request that failed may have removed a blob this one had found and not written."""
-        normalized = image.pending
-        if normalized is None:
-            return
-        key = input_key(normalized.sha256, normalized.format)
-        if not await self._blobs.exists(key):
-            await self._blobs.put(key, normalized.data, normalized.content_type)
-        thumb = thumbnail_key(normalized.sha256)
-        if not await self._blobs.exists(thumb):
-            await self._blobs.put(thumb, normalized.thumbnail, "image/webp")
+        if image.pending is not None:
+            await self._write_missing(image.pending, [])
+
+    async def _write_missing(self, normalized: NormalizedImage, written: list[str]) -> None:
+        """Write the image's blob and thumbnail where they are not stored yet, adding each key
+        written to `written` as soon as it is."""
+        blobs = (
+            (
+                input_key(normalized.sha256, normalized.format),
+                normalized.data,
+                normalized.content_type,
+            ),
+            (thumbnail_key(normalized.sha256), normalized.thumbnail, "image/webp"),
+        )
+        for key, data, content_type in blobs:
+            if not await self._blobs.exists(key):
+                await self._blobs.put(key, data, content_type)
+                written.append(key)
 
     async def discard(self, keys: Sequence[str]) -> None:
         """Remove blobs written for a request that then failed, except those a committed row
@@ -180,14 +181,10 @@ class ImageIntake:
 
         Call it outside the failed transaction, so that only committed rows are seen.
         """
+        in_use = await referenced(keys) if keys else set()
         for key in keys:
-            if not await blob_in_use(key):
+            if key not in in_use:
                 await self._blobs.delete(key)
-
-
-async def blob_in_use(key: str) -> bool:
-    """Whether a stored image row names `key` as its blob or its thumbnail."""
-    return await StoredImage.filter(Q(blob_key=key) | Q(thumbnail_key=key)).exists()
 
 
 async def read_capped(source: UploadSource, cap: int) -> bytes:

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tortoise.expressions import Q
-
 from storage.blobs import BlobStore
 from tasks.clock import utc_now
-from tasks.models import StoredImage, Task
+from tasks.references import referenced
 
 logger = logging.getLogger(__name__)
 
@@ -63,13 +60,3 @@ class StorageJanitor:
                         removed += 1
             removed += await self._blobs.remove_partial_writes(prefix, cutoff)
         return removed
-
-
-async def referenced(keys: Sequence[str]) -> set[str]:
-    """Those of `keys` that a stored image (blob or thumbnail) or a task (preview) names."""
-    rows = await StoredImage.filter(Q(blob_key__in=keys) | Q(thumbnail_key__in=keys)).values_list(
-        "blob_key", "thumbnail_key"
-    )
-    previews = await Task.filter(preview_key__in=keys).values_list("preview_key", flat=True)
-    named = {str(key) for row in rows for key in row if key} | {str(key) for key in previews}
-    return named & set(keys)
