@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -30,3 +30,14 @@ class BackgroundTasks:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def repeat_every(seconds: float, action: Callable[[], Awaitable[object]], what: str) -> None:
+    """Run `action` every `seconds`, forever; a failed run is logged and the next one retries,
+    so the loop outlives any one of them."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await action()
+        except Exception:
+            logger.exception("%s failed; retrying later", what)

@@ -7,12 +7,12 @@ that reuses a content-addressed input blob checks it again once committed (Image
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from storage.blobs import BlobStore
+from tasks.background import repeat_every
 from tasks.clock import utc_now
 from tasks.references import referenced
 
@@ -34,15 +34,12 @@ class StorageJanitor:
         self._settings = settings or JanitorSettings()
 
     async def run(self) -> None:
-        while True:
-            await asyncio.sleep(self._settings.interval_seconds)
-            try:
-                removed = await self.sweep()
-            except Exception:  # the janitor must outlive any one sweep; the next one retries
-                logger.exception("storage sweep failed; retrying later")
-                continue
-            if removed:  # how many, never which: keys are the links to the images
-                logger.warning("storage sweep removed %d blobs no row names", removed)
+        await repeat_every(self._settings.interval_seconds, self._sweep_and_report, "storage sweep")
+
+    async def _sweep_and_report(self) -> None:
+        removed = await self.sweep()
+        if removed:  # how many, never which: keys are the links to the images
+            logger.warning("storage sweep removed %d blobs no row names", removed)
 
     async def sweep(self, now: datetime | None = None) -> int:
         """Remove the unreferenced blobs, and the partial writes, older than the grace period;

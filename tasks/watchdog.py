@@ -3,12 +3,12 @@ running task whose backend has said nothing for too long is checked by polling, 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
 from tasks.backends import Backend, BackendPool
+from tasks.background import repeat_every
 from tasks.cancelling import RemoteCanceller
 from tasks.clock import utc_now
 from tasks.models import Task
@@ -42,12 +42,7 @@ class Watchdog:
         self._settings = settings
 
     async def run(self) -> None:
-        while True:
-            await asyncio.sleep(self._settings.interval_seconds)
-            try:
-                await self.sweep()
-            except Exception:  # the watchdog must outlive any one sweep; the next one retries
-                logger.exception("watchdog sweep failed; retrying")
+        await repeat_every(self._settings.interval_seconds, self.sweep, "watchdog sweep")
 
     def _ours(self, task: Task) -> bool:
         """A task this replica may act on: not sent yet, or on a backend it tracks."""
