@@ -171,10 +171,18 @@ def upright_size(image: Image.Image) -> tuple[int, int]:
 def scaled_webp(data: bytes, max_side: int, quality: int, limits: ImageLimits) -> bytes:
     fmt = require_format(data)
     with open_checked(data, fmt, limits) as image:
-        if fmt == "JPEG":
-            image.draft(None, (max_side, max_side))
-        load_pixels(image, limits)
-        return guarded(lambda: shrunk_webp(image, max_side, quality), limits)
+        return decoded_webp(image, fmt, max_side, quality, limits)
+
+
+def decoded_webp(
+    image: Image.Image, fmt: ImageFormat, max_side: int, quality: int, limits: ImageLimits
+) -> bytes:
+    """An opened image decoded (a JPEG at a reduced scale when that suffices) and scaled down to
+    a WebP that fits `max_side`."""
+    if fmt == "JPEG":
+        image.draft(None, (max_side, max_side))
+    load_pixels(image, limits)
+    return guarded(lambda: shrunk_webp(image, max_side, quality), limits)
 
 
 def shrunk_webp(image: Image.Image, max_side: int, quality: int) -> bytes:

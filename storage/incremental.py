@@ -13,14 +13,14 @@ from typing import IO
 
 from PIL import Image
 
-from storage.decoding import guarded, load_pixels
+from storage.decoding import guarded
 from storage.errors import ImageRejected, RejectionCode
 from storage.formats import CONTENT_TYPES, sniff_format
 from storage.images import (
     THUMBNAIL_QUALITY,
     THUMBNAIL_SIDE,
     ImageDescription,
-    shrunk_webp,
+    decoded_webp,
     upright_size,
 )
 from storage.limits import ImageLimits, check_dimensions
@@ -57,12 +57,7 @@ class IncrementalImage:
         with image:
             check_dimensions(image.width, image.height, self._limits)
             width, height = guarded(lambda: upright_size(image), self._limits)
-            if fmt == "JPEG":
-                image.draft(None, (THUMBNAIL_SIDE, THUMBNAIL_SIDE))
-            load_pixels(image, self._limits)
-            thumbnail = guarded(
-                lambda: shrunk_webp(image, THUMBNAIL_SIDE, THUMBNAIL_QUALITY), self._limits
-            )
+            thumbnail = decoded_webp(image, fmt, THUMBNAIL_SIDE, THUMBNAIL_QUALITY, self._limits)
         described = ImageDescription(
             format=fmt,
             content_type=CONTENT_TYPES[fmt],
