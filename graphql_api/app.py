@@ -35,6 +35,7 @@ from tasks.janitor import StorageJanitor
 from tasks.leases import PostgresLeases
 from tasks.limits import Admission, SubmissionLimits
 from tasks.pg_broker import PostgresBroker
+from tasks.run_times import RunTimes
 from tasks.runtime import ComfyRuntime, RuntimeSettings
 from tasks.service import TaskService
 from tasks.services import Services
@@ -133,6 +134,7 @@ def make_lifespan(settings: Settings) -> Any:
             blobs = storage.blobs
             templates = await asyncio.to_thread(load_templates)
             changes = TaskChanges(broker)
+            run_times = RunTimes()
             runtime = await stack.enter_async_context(
                 ComfyRuntime(
                     runtime_settings(settings, urls, database),
@@ -140,6 +142,7 @@ def make_lifespan(settings: Settings) -> Any:
                     blobs=blobs,
                     changes=changes,
                     broker=broker,
+                    run_times=run_times,
                     leases=PostgresLeases(database.url) if database.is_postgres else None,
                 )
             )
@@ -152,7 +155,12 @@ def make_lifespan(settings: Settings) -> Any:
                 default_timeout=settings.task_timeout_seconds,
             )
             services = Services(
-                tasks=tasks, templates=templates, blobs=blobs, broker=broker, backends=runtime.pool
+                tasks=tasks,
+                templates=templates,
+                blobs=blobs,
+                broker=broker,
+                backends=runtime.pool,
+                run_times=run_times,
             )
             metrics = TaskMetrics()
             background = BackgroundTasks()

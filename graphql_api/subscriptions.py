@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncGenerator, Iterator
+from datetime import datetime
 
 import strawberry
 from strawberry.types import Info
@@ -11,9 +12,11 @@ from strawberry.types import Info
 from graphql_api.context import RequestContext
 from graphql_api.inputs import parse_uuid
 from graphql_api.types import (
+    FINISH_ESTIMATE,
     Task,
     TaskError,
     TaskResult,
+    finish_estimate,
     preview_link,
     result_of,
     waiting_position,
@@ -58,6 +61,14 @@ class TaskUpdate:
     @strawberry.field
     async def queue_position(self) -> int | None:
         return await waiting_position(self.task)
+
+    @strawberry.field(description=FINISH_ESTIMATE)
+    async def estimated_finish_at(self, info: Ctx) -> datetime | None:
+        return await finish_estimate(self.task, info.context)
+
+    @strawberry.field(description="Why the task was last re-queued; else null.")
+    def requeue_reason(self) -> str | None:
+        return self.task.requeue_reason
 
     @strawberry.field(description="The newest preview image, if any.")
     async def preview_url(self, info: Ctx) -> str | None:

@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from graphql_api.context import RequestContext
 from graphql_api.scalars import Seed
+from tasks.estimates import waiting_finish
 from tasks.history import history_count
 from tasks.models import StoredImage
 from tasks.models import Task as TaskRow
@@ -20,6 +21,11 @@ from tasks.requests import HistoryQuery
 from tasks.status import TaskStatus
 
 strawberry.enum(TaskStatus, description="Where a task is in its life.")
+
+FINISH_ESTIMATE = (
+    "When the task should finish, from measured times (README: Progress and estimates); null "
+    "when unknown and once the task has ended."
+)
 
 
 @strawberry.interface(description="An object with a globally unique id.")
@@ -118,7 +124,15 @@ class Task(Node):
     step: int = strawberry.field(description="Sampling steps done so far.")
     total_steps: int = strawberry.field(description="Sampling steps in this run.")
     current_node: str | None = strawberry.field(description="The ComfyUI node running now.")
-    attempts: int
+    attempts: int = strawberry.field(
+        description=(
+            "The attempt the task is on: 1 once it is first sent to a backend, one more each "
+            "time it is re-queued."
+        )
+    )
+    requeue_reason: str | None = strawberry.field(
+        description="Why the task was last re-queued (a backend forgot its prompt); else null."
+    )
     batch_id: strawberry.ID | None
     batch_index: int
     error: TaskError | None
@@ -130,6 +144,7 @@ class Task(Node):
     started_at: datetime | None
     finished_at: datetime | None
     sent: strawberry.Private[bool]
+    running_estimate: strawberry.Private[datetime | None]
     preview_path: strawberry.Private[str | None]
     reference_image_id: strawberry.Private[UUID]
     second_image_id: strawberry.Private[UUID | None]
@@ -140,6 +155,10 @@ class Task(Node):
     )
     async def queue_position(self) -> int | None:
         return await waiting_position(self)
+
+    @strawberry.field(description=FINISH_ESTIMATE)
+    async def estimated_finish_at(self, info: Info[RequestContext, None]) -> datetime | None:
+        return await finish_estimate(self, info.context)
 
     @strawberry.field(description="The newest latent preview while the task runs.")
     async def preview_url(self, info: Info[RequestContext, None]) -> str | None:
@@ -170,7 +189,9 @@ class Task(Node):
             total_steps=row.total_steps,
             current_node=row.current_node,
             sent=row.prompt_id is not None,
+            running_estimate=row.estimated_finish_at,
             attempts=row.attempts,
+            requeue_reason=row.requeue_reason,
             batch_id=strawberry.ID(str(row.batch_id)) if row.batch_id else None,
             batch_index=row.batch_index,
             error=error_of(row),
@@ -190,6 +211,16 @@ async def waiting_position(task: Task) -> int | None:
     if task.status is not TaskStatus.PENDING:
         return None
     return await queue_position(UUID(task.id), task.created_at, task.sent)
+
+
+async def finish_estimate(task: Task, context: RequestContext) -> datetime | None:
+    if task.status is TaskStatus.PROCESSING:
+        return task.running_estimate
+    if task.status is TaskStatus.PENDING:
+        position = await queue_position(UUID(task.id), task.created_at, task.sent)
+        services = context.services
+        return await waiting_finish(position, services.run_times, services.backends)
+    return None
 
 
 async def preview_link(task: Task, context: RequestContext) -> str | None:

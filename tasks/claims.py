@@ -7,7 +7,6 @@ import uuid
 from collections import Counter
 from collections.abc import Collection
 
-from tortoise.expressions import F
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
@@ -27,7 +26,8 @@ class TaskClaimer:
         self._skip_locked = skip_locked
         self._lock = asyncio.Lock()
 
-    async def claim(self, backend: str, node_count: int) -> Task | None:
+    async def claim(self, backend: str) -> Task | None:
+        """The task's first claim starts attempt 1; a re-queue already counted its attempt."""
         async with self._lock, in_transaction():
             query = Task.filter(status=TaskStatus.PENDING, prompt_id=None).order_by(
                 "created_at", "id"
@@ -40,8 +40,7 @@ class TaskClaimer:
             await Task.filter(id=task.id).update(
                 prompt_id=str(uuid.uuid4()),
                 backend=backend,
-                attempts=F("attempts") + 1,
-                node_count=node_count,
+                attempts=max(task.attempts, 1),
                 dispatched_at=utc_now(),
                 queued_at=None,
             )

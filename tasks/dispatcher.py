@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from comfy.errors import ComfyUnavailable, PromptRejected
 from storage.blobs import BlobStore
@@ -86,8 +87,7 @@ class Dispatcher:
         backend = self._pool.pick(await backend_loads(self._pool.finishing_prompts()))
         if backend is None:
             return False
-        template = self._templates.get_default()
-        task = await self._claimer.claim(backend.name, len(template.graph))
+        task = await self._claimer.claim(backend.name)
         if task is None:
             return False
         # Claimed, so already counted in the backend's load: the next round need not wait for
@@ -117,6 +117,7 @@ class Dispatcher:
         assert task.prompt_id is not None
         try:
             prompt = await self._prompt_for(task, backend)
+            await self._plan_progress(task, prompt)
             await backend.client.queue_prompt(
                 prompt,
                 prompt_id=task.prompt_id,
@@ -140,6 +141,15 @@ class Dispatcher:
             await self._outcomes.released(task.id, task.prompt_id)
             return
         await self._confirm_queued(task, backend)
+
+    async def _plan_progress(self, task: Task, prompt: Mapping[str, Any]) -> None:
+        """What the progress bar counts, from the prompt as sent (before any of its events can
+        arrive): its nodes (an optional node left out is not counted) and its sampler's steps."""
+        sampler = prompt.get(self._templates.get(task.workflow).sampler_node, {})
+        steps = sampler.get("inputs", {}).get("steps")
+        await Task.filter(id=task.id, prompt_id=task.prompt_id, status=TaskStatus.PENDING).update(
+            node_count=len(prompt), total_steps=steps if isinstance(steps, int) else 0
+        )
 
     async def _confirm_queued(self, task: Task, backend: Backend) -> None:
         queued = await Task.filter(id=task.id, prompt_id=task.prompt_id).update(queued_at=utc_now())

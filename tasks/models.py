@@ -79,6 +79,7 @@ class Task(Model):
     progress = fields.FloatField(default=0.0)
     current_node = fields.CharField(max_length=64, null=True)
     preview_key = fields.CharField(max_length=255, null=True)
+    estimated_finish_at = fields.DatetimeField(null=True)
     sequence = fields.BigIntField(default=0)
 
     backend = fields.CharField(max_length=255, null=True)
@@ -87,6 +88,7 @@ class Task(Model):
     node_count = fields.IntField(default=0)
     dispatched_at = fields.DatetimeField(null=True)
     queued_at = fields.DatetimeField(null=True)
+    requeue_reason = fields.TextField(null=True)
 
     error_code = fields.CharField(max_length=64, null=True)
     error_message = fields.TextField(null=True)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from tasks.clock import utc_now
@@ -25,7 +25,12 @@ RUN_RESET: dict[str, Any] = {
     "progress": 0.0,
     "current_node": None,
     "started_at": None,
+    "node_count": 0,
+    "preview_key": None,
+    "estimated_finish_at": None,
 }
+"""What one attempt leaves on a task, undone when it goes back to the queue: the next attempt
+starts from no progress and no preview."""
 
 
 class NotActive(Exception):
@@ -37,13 +42,16 @@ class TaskOutcomes:
         self._changes = changes
         self.max_attempts = max_attempts
 
-    async def started(self, task_id: UUID) -> Task | None:
+    async def started(
+        self, task_id: UUID, *, estimated_finish_at: datetime | None = None
+    ) -> Task | None:
         return await self._changes.apply(
             task_id,
             EventKind.STATUS,
             expect=[TaskStatus.PENDING],
             status=TaskStatus.PROCESSING,
             started_at=utc_now(),
+            estimated_finish_at=estimated_finish_at,
         )
 
     async def completed(self, task_id: UUID, output: CollectedOutput) -> Task | None:
@@ -99,24 +107,31 @@ class TaskOutcomes:
         )
 
     async def lost(self, task: Task, reason: str) -> Task | None:
-        """The backend no longer knows the prompt: queue the task again, same seed, or give up."""
+        """The backend no longer knows the prompt: queue the task again as its next attempt
+        (same seed, progress from 0, the reason on the task), or give up."""
         if task.attempts >= self.max_attempts:
             return await self.failed(
                 task.id,
                 "LOST",
                 f"{reason}; gave up after {task.attempts} attempts.",
             )
+        attempt = task.attempts + 1
         return await self._changes.apply(
             task.id,
             EventKind.STATUS,
             expect=ACTIVE_STATUSES,
             status=TaskStatus.PENDING,
+            attempts=attempt,
+            requeue_reason=(
+                f"Re-queued as attempt {attempt} of {self.max_attempts}: {reason}; "
+                "its progress starts again from 0."
+            ),
             **RUN_RESET,
         )
 
     async def released(self, task_id: UUID, prompt_id: str) -> bool:
-        """Undo a claim whose prompt never reached the backend; the attempt does not count."""
+        """Undo a claim whose prompt never reached the backend; the task stays on its attempt."""
         released = await Task.filter(
             id=task_id, prompt_id=prompt_id, status=TaskStatus.PENDING
-        ).update(attempts=F("attempts") - 1, **RUN_RESET)
+        ).update(**RUN_RESET)
         return bool(released)

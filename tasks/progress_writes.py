@@ -18,7 +18,7 @@ from tasks.models import Task
 
 logger = logging.getLogger(__name__)
 
-PROGRESS_FIELDS = ("step", "total_steps", "progress", "current_node")
+PROGRESS_FIELDS = ("step", "total_steps", "progress", "current_node", "estimated_finish_at")
 
 # Called with the task whose write found the row changed by someone else meanwhile.
 OnConflict = Callable[[UUID], Awaitable[None]]

@@ -27,6 +27,7 @@ from tasks.outcomes import TaskOutcomes
 from tasks.outputs import OutputCollector
 from tasks.previews import LatestPreviews, PreviewKeeper
 from tasks.reconciler import Reconciler
+from tasks.run_times import RunTimes
 from tasks.tracker import BackendTracker
 from tasks.transitions import TaskChanges
 from tasks.watchdog import Watchdog, WatchdogSettings
@@ -63,6 +64,7 @@ class ComfyRuntime:
         blobs: BlobStore,
         changes: TaskChanges,
         broker: Broker,
+        run_times: RunTimes,
         leases: Leases | None = None,
     ) -> None:
         self.settings = settings
@@ -71,6 +73,7 @@ class ComfyRuntime:
         self._blobs = blobs
         self._changes = changes
         self._broker = broker
+        self._run_times = run_times
         self._stack = contextlib.AsyncExitStack()
         self._background = BackgroundTasks()
         self._trackers: list[BackendTracker] = []
@@ -143,6 +146,7 @@ class ComfyRuntime:
             finisher=finisher,
             previews=LatestPreviews(PreviewKeeper(self._blobs, self._changes)),
             reconciler=reconciler,
+            run_times=self._run_times,
             on_idle=self.dispatcher.wake,
         )
         self._trackers.append(tracker)

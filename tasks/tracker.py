@@ -7,17 +7,20 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from comfy.errors import ComfyError
 from comfy.protocol import PreviewFrame, ServerMessage
 from tasks.backends import Backend
+from tasks.estimates import running_finish
 from tasks.finisher import PromptFinisher
-from tasks.models import Task
+from tasks.models import StoredImage, Task
 from tasks.outcomes import TaskOutcomes
 from tasks.previews import LatestPreviews
 from tasks.progress import PromptRun
 from tasks.reconciler import Reconciler
+from tasks.run_times import RunKind, RunTimes
 from tasks.transitions import TaskChanges
 from workflows.registry import TemplateRegistry
 
@@ -39,6 +42,7 @@ class BackendTracker:
         finisher: PromptFinisher,
         previews: LatestPreviews,
         reconciler: Reconciler,
+        run_times: RunTimes,
         on_idle: Callable[[], None],
     ) -> None:
         self._backend = backend
@@ -48,6 +52,7 @@ class BackendTracker:
         self._finisher = finisher
         self._previews = previews
         self._reconciler = reconciler
+        self._run_times = run_times
         self._on_idle = on_idle
         self._runs: dict[str, PromptRun] = {}
         self._running_prompt: str | None = None
@@ -69,7 +74,7 @@ class BackendTracker:
         prompt_id = frame.prompt_id or self._running_prompt
         run = await self._run(prompt_id) if prompt_id else None
         if run is not None and run.preview_due(time.monotonic(), PREVIEW_INTERVAL):
-            self._previews.offer(run.task_id, frame.image)
+            self._previews.offer(run.task_id, run.prompt_id, frame.image)
 
     async def on_message(self, message: ServerMessage) -> None:
         kind = message["type"]
@@ -96,7 +101,8 @@ class BackendTracker:
     async def _on_execution_start(self, run: PromptRun, data: dict[str, Any]) -> None:
         self._running_prompt = run.prompt_id
         run.started = True
-        task = await self._outcomes.started(run.task_id)
+        run.began_at = time.monotonic()
+        task = await self._outcomes.started(run.task_id, estimated_finish_at=self._estimate(run))
         if task is None:
             await self._stop_if_unwanted(run)
 
@@ -113,7 +119,8 @@ class BackendTracker:
         await self._record_progress(run)
 
     async def _on_progress(self, run: PromptRun, data: dict[str, Any]) -> None:
-        if run.sampled(str(data.get("node")), int(data["value"]), int(data["max"])):
+        node, value, maximum = str(data.get("node")), int(data["value"]), int(data["max"])
+        if run.sampled(node, value, maximum, time.monotonic()):
             await self._record_progress(run)
 
     async def _on_execution_success(self, run: PromptRun, data: dict[str, Any]) -> None:
@@ -135,12 +142,38 @@ class BackendTracker:
 
     async def _record_progress(self, run: PromptRun) -> None:
         percent = run.update_percent()
+        estimate = self._estimate(run)
         await self._changes.progress(
             run.task_id,
             step=run.step,
             total_steps=run.total_steps,
             progress=percent,
             current_node=run.current_node,
+            **({"estimated_finish_at": estimate} if estimate is not None else {}),
+        )
+
+    def _estimate(self, run: PromptRun) -> datetime | None:
+        kind = run.kind
+        if kind is None:
+            return None
+        return running_finish(
+            run,
+            tail_seconds=self._run_times.tail_seconds(kind),
+            run_seconds=self._run_times.run_seconds(kind.backend),
+            now=time.monotonic(),
+        )
+
+    def _measured(self, run: PromptRun) -> None:
+        """A finished run's times, for the estimates of the runs after it."""
+        kind = run.kind
+        if kind is None:
+            return
+        now = time.monotonic()
+        done_sampling = run.sampling.done_at
+        self._run_times.record(
+            kind,
+            run_seconds=now - run.began_at if run.began_at is not None else None,
+            tail_seconds=now - done_sampling if done_sampling is not None else None,
         )
 
     async def _stop_if_unwanted(self, run: PromptRun) -> None:
@@ -163,6 +196,7 @@ class BackendTracker:
     async def _finish(self, run: PromptRun) -> None:
         try:
             await self._finisher.complete(run.task_id, run.prompt_id, self._backend)
+            self._measured(run)
         except ComfyError as exc:
             # Expected while ComfyUI restarts: the task stays active, and the reconciliation on
             # reconnect (or the watchdog's silence check) settles it or runs it again.
@@ -190,9 +224,17 @@ class BackendTracker:
             step=task.step,
             total_steps=task.total_steps,
             percent=task.progress,
+            kind=await self._kind_of(task),
         )
         self._runs[prompt_id] = run
         return run
+
+    async def _kind_of(self, task: Task) -> RunKind:
+        image = await StoredImage.get_or_none(id=task.reference_image_id)  # type: ignore[attr-defined]
+        resolution = f"{image.width}x{image.height}" if image is not None else "unknown"
+        if task.second_image_id is not None:  # type: ignore[attr-defined]
+            resolution += "+second image"
+        return RunKind(backend=self._backend.name, workflow=task.workflow, resolution=resolution)
 
     async def close(self) -> None:
         await self._previews.close()

@@ -14,6 +14,7 @@ from comfy.errors import ComfyUnavailable
 from tasks.backends import Backend
 from tasks.finisher import PromptFinisher
 from tasks.progress import PromptRun
+from tasks.run_times import RunTimes
 from tasks.tracker import BackendTracker
 
 
@@ -36,6 +37,7 @@ async def test_comfyui_unavailable_while_finishing_is_a_warning_and_the_tracker_
         finisher=cast(PromptFinisher, FailingFinisher()),
         previews=stub,
         reconciler=stub,
+        run_times=RunTimes(),
         on_idle=lambda: woken.append(True),
     )
     run = PromptRun(prompt_id="p1", task_id=uuid.uuid4(), node_count=3, sampler_node="31")
