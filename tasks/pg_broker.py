@@ -13,9 +13,11 @@ import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
+from tortoise import fields
 
 from tasks.broker import EventFilter, InProcessBroker, Subscription
 from tasks.database import postgres_dsn
@@ -41,8 +43,19 @@ def encode(event: TaskEvent, sender: str) -> str:
     }
     if event.kind is EventKind.PROGRESS and event.task is not None:
         # Progress is written behind: the row other replicas read may not have it yet.
-        data["p"] = {name: getattr(event.task, name) for name in PROGRESS_FIELDS}
+        data["p"] = {name: to_wire(getattr(event.task, name)) for name in PROGRESS_FIELDS}
     return json.dumps(data, separators=(",", ":"))
+
+
+def to_wire(value: object) -> object:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def from_wire(name: str, value: object) -> object:
+    """A progress field as the model has it (times travel as ISO 8601 text)."""
+    if isinstance(value, str) and isinstance(Task._meta.fields_map[name], fields.DatetimeField):
+        return datetime.fromisoformat(value)
+    return value
 
 
 def decode(payload: str) -> tuple[TaskEvent, str, dict[str, object] | None]:
@@ -63,7 +76,7 @@ def with_progress(row: Task, event: TaskEvent, progress: dict[str, object] | Non
         return row
     for name, value in progress.items():
         if name in PROGRESS_FIELDS:
-            setattr(row, name, value)
+            setattr(row, name, from_wire(name, value))
     row.sequence = event.sequence
     return row
 

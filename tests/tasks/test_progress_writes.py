@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 
 from tortoise.expressions import F
 
@@ -11,6 +12,7 @@ from tasks.clock import utc_now
 from tasks.database import Database
 from tasks.events import EventKind, TaskEvent
 from tasks.models import ImageKind, StoredImage, Task
+from tasks.pg_broker import decode, encode, with_progress
 from tasks.status import TaskStatus
 from tasks.transitions import TaskChanges
 
@@ -98,3 +100,22 @@ async def test_progress_during_a_preview_change_of_this_replica_never_repeats_a_
     assert statuses == [TaskStatus.PROCESSING, TaskStatus.COMPLETED]
     row = await Task.get(id=task.id)
     assert row.sequence == max(sequences) and row.step == 5
+
+
+async def test_the_estimated_finish_is_written_with_progress_and_relayed_to_other_replicas(
+    database: Database,
+) -> None:
+    recorder = Recorder()
+    changes = TaskChanges(recorder)
+    task = await running_task()
+    await changes.apply(task.id, EventKind.STATUS, expect=[TaskStatus.PENDING],
+                        status=TaskStatus.PROCESSING)  # fmt: skip
+    finish = utc_now() + timedelta(seconds=42)
+    await changes.progress(task.id, step=3, total_steps=20, estimated_finish_at=finish)
+    await changes.close()
+    assert (await Task.get(id=task.id)).estimated_finish_at == finish
+    event = recorder.events[-1]
+    relayed, _, progress = decode(encode(event, "another replica"))
+    stale = await Task.get(id=task.id)
+    stale.sequence, stale.estimated_finish_at = event.sequence - 1, None
+    assert with_progress(stale, relayed, progress).estimated_finish_at == finish
