@@ -169,10 +169,11 @@ class BackendTracker:
         if kind is None:
             return
         now = time.monotonic()
+        sampled = run.sampling.first_at is not None  # a fully cached run says nothing of the GPU
         done_sampling = run.sampling.done_at
         self._run_times.record(
             kind,
-            run_seconds=now - run.began_at if run.began_at is not None else None,
+            run_seconds=now - run.began_at if run.began_at is not None and sampled else None,
             tail_seconds=now - done_sampling if done_sampling is not None else None,
         )
 
