@@ -1,12 +1,19 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any, cast
 
+from comfy.client import ComfyClient
+from tasks.backends import Backend, BackendPool
 from tasks.clock import utc_now
-from tasks.estimates import running_finish
+from tasks.database import Database
+from tasks.estimates import running_finish, waiting_finish
+from tasks.models import Task
 from tasks.progress import PromptRun
 from tasks.run_times import RunKind, RunTimes
+from tasks.status import TaskStatus
+from tests.tasks.test_progress_writes import running_task
 
 KIND = RunKind(backend="http://gpu-1", workflow="flux_kontext_dev_basic", resolution="96x64")
 
@@ -68,3 +75,28 @@ def test_run_times_keep_the_recent_runs_per_kind_and_backend() -> None:
     assert times.tail_seconds(other_resolution) == 8.0
     assert times.run_seconds(KIND.backend) == 12.0
     assert times.run_seconds("http://gpu-2") is None
+
+
+def ready_pool(*urls: str) -> BackendPool:
+    client: Any = object()
+    return BackendPool(
+        [Backend(url=url, client=cast(ComfyClient, client), connected=True, problem=None)
+         for url in urls]
+    )  # fmt: skip
+
+
+async def test_a_waiting_task_shares_the_work_ahead_among_the_ready_backends(
+    database: Database,
+) -> None:
+    times = RunTimes()
+    pool = ready_pool("http://gpu-1", "http://gpu-2")
+    assert await waiting_finish(3, times, pool) is None  # no run measured yet
+    times.record(KIND, run_seconds=10.0, tail_seconds=1.0)
+    # Nothing running: this task and the three ahead, ten seconds each, on two backends.
+    assert abs(seconds_until(await waiting_finish(3, times, pool)) - 20.0) < 0.5
+    running = await running_task()
+    await Task.filter(id=running.id).update(
+        status=TaskStatus.PROCESSING, estimated_finish_at=utc_now() + timedelta(seconds=6)
+    )
+    assert abs(seconds_until(await waiting_finish(3, times, pool)) - 23.0) < 0.5
+    assert await waiting_finish(3, times, BackendPool([])) is None  # no backend to run it
