@@ -1,0 +1,85 @@
+"""A re-queued task starts its next attempt clean: counted, explained, from 0, without the
+preview of the attempt before."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from storage.local import LocalBlobStore
+from tasks.events import EventKind, TaskEvent
+from tasks.models import Task
+from tasks.outcomes import TaskOutcomes
+from tasks.previews import PreviewKeeper
+from tasks.status import TaskStatus
+from tasks.transitions import TaskChanges
+from tests.support.images import encoded
+from tests.tasks.test_outputs import a_task
+
+pytestmark = pytest.mark.usefixtures("database")
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[TaskEvent] = []
+
+    async def publish(self, event: TaskEvent) -> None:
+        self.events.append(event)
+
+
+async def test_a_requeue_counts_the_next_attempt_says_why_and_starts_from_nothing(
+    tmp_path: Path,
+) -> None:
+    recorder = Recorder()
+    changes = TaskChanges(recorder)
+    outcomes = TaskOutcomes(changes, max_attempts=3)
+    keeper = PreviewKeeper(LocalBlobStore(tmp_path), changes)
+    task = await a_task()
+    await Task.filter(id=task.id).update(prompt_id="first", attempts=1, node_count=14)
+    await changes.progress(task.id, step=12, total_steps=20, progress=70.0)
+    await keeper.keep(task.id, "first", encoded(32, 32))
+    shown = await Task.get(id=task.id)
+    assert shown.preview_key is not None and shown.progress == 70.0
+
+    requeued = await outcomes.lost(shown, "ComfyUI at http://gpu no longer knows the prompt")
+    assert requeued is not None
+    assert (requeued.status, requeued.attempts) == (TaskStatus.PENDING, 2)
+    assert requeued.requeue_reason == (
+        "Re-queued as attempt 2 of 3: ComfyUI at http://gpu no longer knows the prompt; "
+        "its progress starts again from 0."
+    )
+    assert (requeued.progress, requeued.step, requeued.total_steps) == (0.0, 0, 0)
+    assert (requeued.preview_key, requeued.prompt_id, requeued.node_count) == (None, None, 0)
+    event = recorder.events[-1]
+    assert (event.kind, event.status, event.task) == (
+        EventKind.STATUS,
+        TaskStatus.PENDING,
+        requeued,
+    )
+
+    # A preview of the first attempt that was still on its way is dropped.
+    await keeper.keep(task.id, "first", encoded(32, 32))
+    assert (await Task.get(id=task.id)).preview_key is None
+    await changes.close()
+
+
+async def test_a_preview_of_another_prompt_is_not_kept(tmp_path: Path) -> None:
+    changes = TaskChanges(Recorder())
+    keeper = PreviewKeeper(LocalBlobStore(tmp_path), changes)
+    task = await a_task()
+    await Task.filter(id=task.id).update(prompt_id="second")
+    await keeper.keep(task.id, "first", encoded(32, 32))
+    assert (await Task.get(id=task.id)).preview_key is None
+    await keeper.keep(task.id, "second", encoded(32, 32))
+    assert (await Task.get(id=task.id)).preview_key is not None
+    await changes.close()
+
+
+async def test_the_last_allowed_attempt_lost_fails_the_task(tmp_path: Path) -> None:
+    outcomes = TaskOutcomes(TaskChanges(Recorder()), max_attempts=2)
+    task = await a_task()
+    await Task.filter(id=task.id).update(prompt_id="p", attempts=2)
+    failed = await outcomes.lost(await Task.get(id=task.id), "forgotten")
+    assert failed is not None and failed.status is TaskStatus.FAILED
+    assert (failed.error_code, failed.attempts) == ("LOST", 2)
