@@ -116,7 +116,7 @@ async def test_a_requeued_task_starts_its_next_attempt_from_zero_and_says_why(
 async def test_the_estimated_finish_comes_from_measured_step_times(
     settings: Settings, database: Database
 ) -> None:
-    async with running_emulator(EmulatorConfig(step_seconds=0.15)) as emulator:
+    async with running_emulator(EmulatorConfig(step_seconds=0.25)) as emulator:
         live = dataclasses.replace(settings, dispatch=True, comfyui_urls=(emulator.url,))
         async with serve_asgi(create_app(live)) as url, httpx.AsyncClient(base_url=url) as http:
             api = GraphQLClient(http)
