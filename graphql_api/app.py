@@ -35,6 +35,7 @@ from tasks.janitor import StorageJanitor
 from tasks.leases import PostgresLeases
 from tasks.limits import Admission, SubmissionLimits
 from tasks.pg_broker import PostgresBroker
+from tasks.presets import PresetBook
 from tasks.runtime import ComfyRuntime, RuntimeSettings
 from tasks.service import TaskService
 from tasks.services import Services
@@ -152,7 +153,12 @@ def make_lifespan(settings: Settings) -> Any:
                 default_timeout=settings.task_timeout_seconds,
             )
             services = Services(
-                tasks=tasks, templates=templates, blobs=blobs, broker=broker, backends=runtime.pool
+                tasks=tasks,
+                templates=templates,
+                blobs=blobs,
+                broker=broker,
+                backends=runtime.pool,
+                presets=PresetBook(templates.get_default()),
             )
             metrics = TaskMetrics()
             background = BackgroundTasks()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from storage.blobs import BlobStore
 from tasks.backends import BackendPool
 from tasks.broker import Broker
+from tasks.presets import PresetBook
 from tasks.service import TaskService
 from workflows.registry import TemplateRegistry
 
@@ -18,3 +19,4 @@ class Services:
     blobs: BlobStore
     broker: Broker
     backends: BackendPool
+    presets: PresetBook
