@@ -75,6 +75,8 @@ def test_builds_when_missing_then_only_when_a_source_is_newer(checkout: Path) ->
     assert (count(checkout, "installs.log"), count(checkout, "builds.log")) == (1, 1)
     assert "building web/dist" in first.stdout
 
+    (checkout / "web" / "test-output").mkdir()
+    (checkout / "web" / "test-output" / "shot.png").write_bytes(b"not a source")
     unchanged = run(checkout)
     assert unchanged.returncode == 0 and unchanged.stdout == ""
     assert count(checkout, "builds.log") == 1
