@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from comfy.emulator import EmulatorConfig, running_emulator
 from graphql_api.auth import ApiKeyGate
@@ -24,6 +24,7 @@ from graphql_api.schema import build_schema
 from graphql_api.settings import Settings
 from graphql_api.transport_errors import http_exception_as_json
 from graphql_api.view import KontextGraphQL
+from graphql_api.webapp import WebApp, api_prefixes
 from storage.limits import ImageLimits
 from storage.opening import open_storage
 from tasks.background import BackgroundTasks
@@ -35,6 +36,7 @@ from tasks.janitor import StorageJanitor
 from tasks.leases import PostgresLeases
 from tasks.limits import Admission, SubmissionLimits
 from tasks.pg_broker import PostgresBroker
+from tasks.presets import PresetBook
 from tasks.run_times import RunTimes
 from tasks.runtime import ComfyRuntime, RuntimeSettings
 from tasks.service import TaskService
@@ -161,6 +163,7 @@ def make_lifespan(settings: Settings) -> Any:
                 broker=broker,
                 backends=runtime.pool,
                 run_times=run_times,
+                presets=PresetBook(templates.get_default()),
             )
             metrics = TaskMetrics()
             background = BackgroundTasks()
@@ -176,6 +179,12 @@ def make_lifespan(settings: Settings) -> Any:
             }
 
     return lifespan
+
+
+def web_app_route(settings: Settings, api_routes: Sequence[BaseRoute]) -> Route:
+    """The built web app at `/` and the paths it routes itself; it comes after every API route."""
+    app = WebApp(settings.web_dist, api_prefixes=api_prefixes(api_routes))
+    return Route("/{path:path}", app, methods=["GET", "HEAD"])
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -202,15 +211,16 @@ def create_app(settings: Settings) -> Starlette:
                 allow_headers=CORS_HEADERS,
             ),
         )
+    routes: list[BaseRoute] = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route(FILES_ROUTE + "/{key:path}", serve_file, methods=["GET", "HEAD"]),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", serve_metrics),
+    ]
     return Starlette(
-        routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
-            Route(FILES_ROUTE + "/{key:path}", serve_file, methods=["GET", "HEAD"]),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/metrics", serve_metrics),
-        ],
+        routes=[*routes, web_app_route(settings, routes)],
         middleware=middleware,
         exception_handlers={HTTPException: http_exception_as_json},
         lifespan=make_lifespan(settings),

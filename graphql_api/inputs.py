@@ -12,6 +12,7 @@ from strawberry.file_uploads import Upload
 from graphql_api.scalars import Seed
 from tasks.errors import InvalidRequest
 from tasks.requests import (
+    DEFAULT_WORKFLOW,
     AsyncReadable,
     Base64Source,
     GenerationRequest,
@@ -20,8 +21,6 @@ from tasks.requests import (
     UploadSource,
     UrlSource,
 )
-
-DEFAULT_WORKFLOW = "flux_kontext_dev_basic"
 
 
 @strawberry.input(
@@ -74,6 +73,12 @@ class GenerateImageInput:
             "(1 to 86400; default from the server's settings)."
         ),
     )
+
+
+@strawberry.input(description="A preset to save: its name and the parameters it sets.")
+class SavePresetInput:
+    name: str = strawberry.field(description="1 to 100 characters; the same name replaces it.")
+    parameters: GenerationParametersInput
 
 
 def parse_uuid(value: str, field: str) -> UUID:

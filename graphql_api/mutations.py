@@ -9,11 +9,15 @@ from graphql_api.context import RequestContext
 from graphql_api.inputs import (
     GenerateImageInput,
     ImageInput,
+    SavePresetInput,
     generation_request,
+    given_parameters,
     image_source,
     parse_uuid,
 )
-from graphql_api.types import GenerateImagePayload, Image, Task
+from graphql_api.scalars import Seed
+from graphql_api.types import GenerateImagePayload, Image, Preset, Task
+from tasks.service import SubmitResult
 
 Ctx = Info[RequestContext, None]
 
@@ -24,12 +28,37 @@ class Mutation:
     async def generate_image(self, info: Ctx, input: GenerateImageInput) -> GenerateImagePayload:
         context = info.context
         result = await context.services.tasks.submit(generation_request(input, context.owner))
-        tasks = [Task.from_row(row) for row in result.tasks]
-        noun = "task" if len(tasks) == 1 else f"{len(tasks)} tasks"
-        verb = "already queued" if result.replayed else "queued"
-        return GenerateImagePayload(
-            task=tasks[0], tasks=tasks, message=f"{noun} {verb}", replayed=result.replayed
+        return accepted(result)
+
+    @strawberry.mutation(
+        description="Run a finished task again as a new task: the same reference image(s), "
+        "description, workflow, parameters and timeout, with `seed` (null: the original's "
+        "seed). The new task's `rerunOf` is the original."
+    )
+    async def rerun_task(
+        self, info: Ctx, id: strawberry.ID, seed: Seed | None = None
+    ) -> GenerateImagePayload:
+        context = info.context
+        result = await context.services.tasks.rerun(
+            parse_uuid(id, "id"), owner=context.owner, seed=seed
         )
+        return accepted(result)
+
+    @strawberry.mutation(
+        description="Save a preset under a name (the same name replaces it); its parameters are "
+        "checked like generateImage's."
+    )
+    async def save_preset(self, info: Ctx, input: SavePresetInput) -> Preset:
+        context = info.context
+        entry = await context.services.presets.save(
+            context.owner, input.name, given_parameters(input.parameters)
+        )
+        return Preset.from_entry(entry)
+
+    @strawberry.mutation(description="Delete one of the caller's presets; returns its id.")
+    async def delete_preset(self, info: Ctx, id: strawberry.ID) -> strawberry.ID:
+        context = info.context
+        return strawberry.ID(await context.services.presets.delete(context.owner, str(id)))
 
     @strawberry.mutation(description="Store an image to reuse by id in later requests.")
     async def upload_image(self, info: Ctx, image: ImageInput) -> Image:
@@ -50,3 +79,12 @@ class Mutation:
         context = info.context
         deleted = await context.services.tasks.delete(parse_uuid(id, "id"), owner=context.owner)
         return strawberry.ID(str(deleted))
+
+
+def accepted(result: SubmitResult) -> GenerateImagePayload:
+    tasks = [Task.from_row(row) for row in result.tasks]
+    noun = "task" if len(tasks) == 1 else f"{len(tasks)} tasks"
+    verb = "already queued" if result.replayed else "queued"
+    return GenerateImagePayload(
+        task=tasks[0], tasks=tasks, message=f"{noun} {verb}", replayed=result.replayed
+    )

@@ -12,9 +12,12 @@ from graphql_api.inputs import parse_uuid
 from graphql_api.types import (
     BackendInfo,
     Image,
+    ImageConnection,
+    ImageEdge,
     Node,
     PageInfo,
     ParameterKind,
+    Preset,
     Task,
     TaskConnection,
     TaskEdge,
@@ -25,6 +28,7 @@ from tasks.history import Cursor, history_page
 from tasks.models import StoredImage
 from tasks.requests import HistoryQuery
 from tasks.status import TaskStatus
+from tasks.uploads import uploads_page
 from workflows.manifest import ParameterSpec, WorkflowTemplate
 
 Ctx = Info[RequestContext, None]
@@ -90,6 +94,38 @@ class Query:
             ),
             query=query,
         )
+
+    @strawberry.field(
+        description="The reference images the caller gave (uploadImage, or with a task), newest "
+        "first, as a Relay connection: pass one's id as `imageId` to use it again."
+    )
+    async def uploads(
+        self, info: Ctx, first: int = 20, after: str | None = None
+    ) -> ImageConnection:
+        images, has_next_page = await uploads_page(info.context.owner, first, after)
+        edges = [
+            ImageEdge(cursor=Cursor.of(row).encode(), node=Image.from_row(row)) for row in images
+        ]
+        return ImageConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=has_next_page,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
+
+    @strawberry.field(
+        description="The built-in presets (fast draft, balanced, strong edit), then the "
+        "caller's own by name."
+    )
+    async def presets(self, info: Ctx) -> list[Preset]:
+        context = info.context
+        return [
+            Preset.from_entry(entry)
+            for entry in await context.services.presets.of_owner(context.owner)
+        ]
 
     @strawberry.field(description="An image the caller uploaded or generated.")
     async def image(self, info: Ctx, id: strawberry.ID) -> Image | None:

@@ -92,6 +92,12 @@ class Settings:
     storage_dir: Path = _setting(
         "KONTEXT_STORAGE_DIR", Path("data/files"), Path, "Folder for images (local storage)"
     )
+    web_dist: Path = _setting(
+        "KONTEXT_WEB_DIST",
+        Path("web/dist"),
+        Path,
+        "Folder of the built web app served at `/` (`npm --prefix web run build` makes it)",
+    )
     storage_url: str = _setting(
         "KONTEXT_STORAGE_URL",
         "",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import strawberry
@@ -16,6 +17,7 @@ from tasks.estimates import waiting_finish
 from tasks.history import history_count
 from tasks.models import StoredImage
 from tasks.models import Task as TaskRow
+from tasks.presets import PresetEntry
 from tasks.queueing import queue_position
 from tasks.requests import HistoryQuery
 from tasks.status import TaskStatus
@@ -26,6 +28,7 @@ FINISH_ESTIMATE = (
     "When the task should finish, from measured times (README: Progress and estimates); null "
     "when unknown and once the task has ended."
 )
+T = TypeVar("T")
 
 
 @strawberry.interface(description="An object with a globally unique id.")
@@ -149,6 +152,7 @@ class Task(Node):
     reference_image_id: strawberry.Private[UUID]
     second_image_id: strawberry.Private[UUID | None]
     result_image_id: strawberry.Private[UUID | None]
+    rerun_of_id: strawberry.Private[UUID | None]
 
     @strawberry.field(
         description="While PENDING: how many tasks start before this one (0: next); else null."
@@ -175,6 +179,16 @@ class Task(Node):
     @strawberry.field(description="The edited image, once the task is COMPLETED.")
     async def result(self, info: Info[RequestContext, None]) -> TaskResult | None:
         return await result_of(self, info.context)
+
+    @strawberry.field(
+        description="The task this one re-runs (rerunTask); null for a new edit or once the "
+        "original is deleted."
+    )
+    async def rerun_of(self, info: Info[RequestContext, None]) -> Task | None:
+        if self.rerun_of_id is None:
+            return None
+        row = await info.context.tasks.load(self.rerun_of_id)
+        return Task.from_row(row) if row is not None else None
 
     @classmethod
     def from_row(cls, row: TaskRow) -> Task:
@@ -204,6 +218,7 @@ class Task(Node):
             reference_image_id=row.reference_image_id,  # type: ignore[attr-defined]
             second_image_id=row.second_image_id,  # type: ignore[attr-defined]
             result_image_id=row.result_image_id,  # type: ignore[attr-defined]
+            rerun_of_id=row.rerun_of_id,  # type: ignore[attr-defined]
         )
 
 
@@ -292,6 +307,61 @@ class TaskConnection:
     async def total_count(self) -> int:
         # Counted only when selected: a COUNT over every matching task is not free.
         return await history_count(self.query)
+
+
+@strawberry.type
+class ImageEdge:
+    cursor: str
+    node: Image
+
+
+@strawberry.type(description="A page of images, newest first (Relay connection).")
+class ImageConnection:
+    edges: list[ImageEdge]
+    page_info: PageInfo
+
+
+@strawberry.type(
+    description="The generation parameters a preset sets; null ones are left as they are."
+)
+class PresetParameters:
+    steps: int | None = None
+    cfg: float | None = None
+    guidance: float | None = None
+    seed: Seed | None = None
+    sampler: str | None = None
+    scheduler: str | None = None
+    denoise: float | None = None
+
+
+@strawberry.type(description="A named set of generation parameters: built-in or the caller's own.")
+class Preset:
+    id: strawberry.ID
+    name: str
+    built_in: bool = strawberry.field(description="Built-in presets cannot be deleted.")
+    parameters: PresetParameters
+
+    @classmethod
+    def from_entry(cls, entry: PresetEntry) -> Preset:
+        values = entry.parameters
+        return cls(
+            id=strawberry.ID(entry.id),
+            name=entry.name,
+            built_in=entry.built_in,
+            parameters=PresetParameters(
+                steps=_optional(int, values.get("steps")),
+                cfg=_optional(float, values.get("cfg")),
+                guidance=_optional(float, values.get("guidance")),
+                seed=_optional(Seed, values.get("seed")),
+                sampler=_optional(str, values.get("sampler")),
+                scheduler=_optional(str, values.get("scheduler")),
+                denoise=_optional(float, values.get("denoise")),
+            ),
+        )
+
+
+def _optional(kind: Callable[[Any], T], value: object) -> T | None:
+    return None if value is None else kind(value)
 
 
 @strawberry.type(description="What generateImage accepted.")

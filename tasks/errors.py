@@ -4,6 +4,8 @@ DomainError
  ├── InvalidRequest        BAD_USER_INPUT   (with one problem per offending field)
  ├── TaskNotFound          NOT_FOUND        (also for anything owned by someone else)
  ├── ImageNotFound         NOT_FOUND
+ ├── PresetNotFound        NOT_FOUND
+ ├── BuiltInPreset         BUILT_IN_PRESET  (built-in presets cannot be changed or deleted)
  ├── IdempotencyConflict   IDEMPOTENCY_CONFLICT
  └── InvalidTaskState      INVALID_STATE    (e.g. cancelling a finished task)
 """
@@ -72,6 +74,20 @@ class ImageNotFound(DomainError):
 
     def __init__(self, image_id: object) -> None:
         super().__init__(f"No image with id {image_id}; upload it again.")
+
+
+class PresetNotFound(DomainError):
+    code = "NOT_FOUND"
+
+    def __init__(self, preset_id: object) -> None:
+        super().__init__(f"No preset with id {preset_id}.")
+
+
+class BuiltInPreset(DomainError):
+    code = "BUILT_IN_PRESET"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"{name!r} is a built-in preset; built-in presets cannot be deleted.")
 
 
 class IdempotencyConflict(DomainError):

@@ -6,9 +6,11 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol, TypeVar
 from uuid import UUID
 
 from tortoise.expressions import Q
+from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from tasks.errors import InvalidRequest
@@ -18,6 +20,19 @@ from tasks.text import check_text
 
 MAX_PAGE = 100
 MAX_SEARCH = 200
+
+
+class Dated(Protocol):
+    """A row listed newest first: by its creation time, then its id."""
+
+    @property
+    def id(self) -> UUID: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+
+DatedRow = TypeVar("DatedRow", bound=Model)
 
 
 @dataclass(frozen=True)
@@ -44,8 +59,8 @@ class Cursor:
             ) from exc
 
     @classmethod
-    def of(cls, task: Task) -> Cursor:
-        return cls(created_at=task.created_at, task_id=task.id)
+    def of(cls, row: Dated) -> Cursor:
+        return cls(created_at=row.created_at, task_id=row.id)
 
 
 @dataclass(frozen=True)
@@ -62,11 +77,30 @@ class HistoryPage:
         return Cursor.of(self.tasks[0]).encode() if self.tasks else None
 
 
-def check_history_query(query: HistoryQuery) -> None:
-    if not 1 <= query.first <= MAX_PAGE:
+def check_page_size(first: int) -> None:
+    if not 1 <= first <= MAX_PAGE:
         raise InvalidRequest.single(
             "first", f"first must be between 1 and {MAX_PAGE}.", "OUT_OF_RANGE"
         )
+
+
+async def newest_first(
+    rows: QuerySet[DatedRow], first: int, after: str | None
+) -> tuple[list[DatedRow], bool]:
+    """One page of `rows` newest first, after the cursor `after`; and whether more follow."""
+    check_page_size(first)
+    if after is not None:
+        cursor = Cursor.decode(after)
+        rows = rows.filter(
+            Q(created_at__lt=cursor.created_at)
+            | Q(created_at=cursor.created_at, id__lt=cursor.task_id)
+        )
+    found = await rows.order_by("-created_at", "-id").limit(first + 1)
+    return list(found[:first]), len(found) > first
+
+
+def check_history_query(query: HistoryQuery) -> None:
+    check_page_size(query.first)
     check_text(query.search, "search")
     if query.search is not None and len(query.search) > MAX_SEARCH:
         raise InvalidRequest.single(
@@ -91,15 +125,5 @@ async def history_count(query: HistoryQuery) -> int:
 
 async def history_page(query: HistoryQuery) -> HistoryPage:
     check_history_query(query)
-    page = matching(query)
-    if query.after is not None:
-        cursor = Cursor.decode(query.after)
-        page = page.filter(
-            Q(created_at__lt=cursor.created_at)
-            | Q(created_at=cursor.created_at, id__lt=cursor.task_id)
-        )
-    rows = await page.order_by("-created_at", "-id").limit(query.first + 1)
-    return HistoryPage(
-        tasks=list(rows[: query.first]),
-        has_next_page=len(rows) > query.first,
-    )
+    tasks, has_next_page = await newest_first(matching(query), query.first, query.after)
+    return HistoryPage(tasks=tasks, has_next_page=has_next_page)

@@ -33,7 +33,10 @@ class StoredImage(Model):
 
     class Meta:
         table = "stored_image"
-        indexes = (Index(fields=("owner", "kind", "sha256"), name="image_owner_kind_sha"),)
+        indexes = (
+            Index(fields=("owner", "kind", "sha256"), name="image_owner_kind_sha"),
+            Index(fields=("owner", "kind", "created_at"), name="image_owner_kind_created"),
+        )
 
 
 class ApiKey(Model):
@@ -71,6 +74,9 @@ class Task(Model):
     )
     batch_id = fields.UUIDField(null=True)
     batch_index = fields.IntField(default=0)
+    rerun_of: fields.ForeignKeyNullableRelation[Task] = fields.ForeignKeyField(
+        "kontext.Task", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
     idempotency_key = fields.CharField(max_length=128, null=True)
     request_hash = fields.CharField(max_length=64)
 
@@ -108,3 +114,18 @@ class Task(Model):
             Index(fields=("owner", "status", "created_at"), name="task_owner_status_created"),
             Index(fields=("status", "created_at"), name="task_status_created"),
         )
+
+
+class Preset(Model):
+    """A named set of generation parameters an owner saved (only the parameters it sets)."""
+
+    id = fields.UUIDField(primary_key=True)
+    owner = fields.CharField(max_length=64)
+    name = fields.CharField(max_length=100)
+    parameters: fields.Field[dict[str, Any]] = fields.JSONField()
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "preset"
+        unique_together = (("owner", "name"),)

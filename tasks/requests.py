@@ -9,6 +9,8 @@ from uuid import UUID
 
 from tasks.status import TaskStatus
 
+DEFAULT_WORKFLOW = "flux_kontext_dev_basic"
+
 
 class AsyncReadable(Protocol):
     """An uploaded file as the web framework hands it over."""
@@ -44,12 +46,13 @@ class GenerationRequest:
     owner: str
     description: str
     reference_image: ImageSource
-    workflow: str = "flux_kontext_dev_basic"
+    workflow: str = DEFAULT_WORKFLOW
     second_image: ImageSource | None = None
     parameters: Mapping[str, object] = field(default_factory=dict)
     count: int = 1
     idempotency_key: str | None = None
     timeout_seconds: int | None = None
+    rerun_of: UUID | None = None  # the finished task this one runs again
 
 
 @dataclass(frozen=True)

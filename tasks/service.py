@@ -27,7 +27,7 @@ from tasks.events import EventKind
 from tasks.intake import AcquiredImage, ImageIntake
 from tasks.limits import Admission, SubmissionLimits
 from tasks.models import StoredImage, Task
-from tasks.requests import GenerationRequest, ImageSource
+from tasks.requests import GenerationRequest, ImageSource, StoredImageSource
 from tasks.status import ACTIVE_STATUSES, TaskStatus
 from tasks.text import text_problem
 from tasks.transitions import TaskChanges
@@ -124,12 +124,7 @@ class TaskService:
         try:
             return resolve_parameters(template, raw)
         except InvalidParameters as exc:
-            raise InvalidRequest(
-                [
-                    Problem(field=field_path(p.name), message=p.message, reason=p.reason)
-                    for p in exc.problems
-                ]
-            ) from exc
+            raise refused_parameters(exc) from exc
 
     async def _replay(self, request: GenerationRequest, request_hash: str) -> list[Task] | None:
         if request.idempotency_key is None:
@@ -169,6 +164,31 @@ class TaskService:
         for image in created:
             await self._intake.ensure_blobs(image)
         return tasks
+
+    async def rerun(self, task_id: UUID, *, owner: str, seed: int | None) -> SubmitResult:
+        """A new task with the finished task's images, description, workflow, parameters and
+        timeout, run with `seed` (None: the original's seed), linked to it by `rerun_of`."""
+        original = await self.get(task_id, owner=owner)
+        if not original.status.is_terminal:
+            raise InvalidTaskState(
+                f"Task {task_id} is {original.status.value}; only finished tasks can be re-run."
+            )
+        second_id: UUID | None = original.second_image_id  # type: ignore[attr-defined]
+        return await self.submit(
+            GenerationRequest(
+                owner=owner,
+                description=original.description,
+                reference_image=StoredImageSource(original.reference_image_id),  # type: ignore[attr-defined]
+                second_image=StoredImageSource(second_id) if second_id else None,
+                workflow=original.workflow,
+                parameters={
+                    **original.parameters,
+                    "seed": int(original.seed) if seed is None else seed,
+                },
+                timeout_seconds=timeout_of(original),
+                rerun_of=original.id,
+            )
+        )
 
     async def store_image(self, source: ImageSource, *, owner: str) -> StoredImage:
         image = await self._intake.acquire(source, owner=owner, field="image")
@@ -258,6 +278,16 @@ def field_path(parameter: str) -> str:
     return f"input.parameters.{parameter}"
 
 
+def refused_parameters(exc: InvalidParameters) -> InvalidRequest:
+    """The workflow's refusal as the caller's BAD_USER_INPUT, one problem per parameter."""
+    return InvalidRequest(
+        [
+            Problem(field=field_path(p.name), message=p.message, reason=p.reason)
+            for p in exc.problems
+        ]
+    )
+
+
 def fingerprint(
     request: GenerationRequest, params: ResolvedParameters, images: Sequence[AcquiredImage]
 ) -> str:
@@ -269,6 +299,13 @@ def fingerprint(
         "count": request.count,
     }
     return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+
+
+def timeout_of(task: Task) -> int | None:
+    """The timeout a task was accepted with, in seconds."""
+    if task.deadline_at is None:
+        return None
+    return round((task.deadline_at - task.created_at).total_seconds())
 
 
 def pick_seed(requested: int | None) -> int:
@@ -301,6 +338,7 @@ async def create_tasks(
                 second_image=images[1] if len(images) > 1 else None,
                 batch_id=batch_id,
                 batch_index=index,
+                rerun_of_id=request.rerun_of,
                 idempotency_key=request.idempotency_key,
                 request_hash=request_hash,
                 created_at=now,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from storage.blobs import BlobStore
 from tasks.backends import BackendPool
 from tasks.broker import Broker
+from tasks.presets import PresetBook
 from tasks.run_times import RunTimes
 from tasks.service import TaskService
 from workflows.registry import TemplateRegistry
@@ -20,3 +21,4 @@ class Services:
     broker: Broker
     backends: BackendPool
     run_times: RunTimes
+    presets: PresetBook

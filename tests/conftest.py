@@ -61,6 +61,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         database_url=database_url,
         storage_dir=tmp_path / "files",
+        web_dist=tmp_path / "web-dist",  # not built: tests that serve the app make their own
         dispatch=False,
         submit_rate_per_minute=100_000,
         submit_burst=1_000,

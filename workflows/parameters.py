@@ -15,6 +15,7 @@ __all__ = [
     "ParameterProblem",
     "ProblemReason",
     "ResolvedParameters",
+    "check_given",
     "resolve_parameters",
 ]
 
@@ -84,3 +85,21 @@ def resolve_parameters(template: WorkflowTemplate, raw: Mapping[str, object]) ->
     if problems:
         raise InvalidParameters(problems)
     return ResolvedParameters(values=values, seed=seed)
+
+
+def check_given(template: WorkflowTemplate, raw: Mapping[str, object]) -> dict[str, ParameterValue]:
+    """Check only the values given, by the same rules as `resolve_parameters`; no defaults,
+    nothing required. For partial sets of parameters (presets). A value of None is not given."""
+    problems = _unknown(template, raw)
+    values: dict[str, ParameterValue] = {}
+    for spec in template.parameters:
+        given = raw.get(spec.name)
+        if given is None or spec.type is ParameterType.IMAGE:
+            continue
+        try:
+            values[spec.name] = check_value(spec, given)
+        except ValueRejected as rejected:
+            problems.append(ParameterProblem(spec.name, rejected.message, rejected.reason))
+    if problems:
+        raise InvalidParameters(problems)
+    return values

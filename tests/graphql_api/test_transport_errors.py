@@ -44,7 +44,7 @@ async def test_bodies_graphql_cannot_read_are_400_bad_request(
 
 
 async def test_unknown_routes_and_methods_are_coded(api: GraphQLClient) -> None:
-    missing = await api.http.get("/nope")
+    missing = await api.http.get("/graphql/nope")
     assert (missing.status_code, coded(missing)) == (404, "NOT_FOUND")
     wrong = await api.http.put("/graphql", content=b"{}")
     assert (wrong.status_code, coded(wrong)) == (405, "METHOD_NOT_ALLOWED")
