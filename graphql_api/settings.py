@@ -156,7 +156,8 @@ class Settings:
         "KONTEXT_COMFYUI_CLIENT_ID",
         "kontext-graphql",
         str,
-        "client_id this service uses on ComfyUI (events go only to this id's socket)",
+        "Prefix of the client id each process uses on ComfyUI; host, pid and a random part "
+        "are added, so replicas never share one (see `backends { clientId }`)",
     )
     max_attempts: int = _setting(
         "KONTEXT_MAX_ATTEMPTS", 3, int, "Runs of a task before a lost prompt fails it"

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from comfy.client import ComfyClient
 from comfy.errors import ComfyError
+from comfy.models import QueuedPrompt
+from tasks.socket_health import SocketHealth
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +35,7 @@ class Backend:
     reconnects: int = 0
     finishing: set[str] = field(default_factory=set)
     """Prompts done executing whose output is still being collected (they hold no slot)."""
+    socket: SocketHealth = field(default_factory=SocketHealth)
 
     @property
     def name(self) -> str:
@@ -38,13 +43,27 @@ class Backend:
 
     @property
     def ready(self) -> bool:
-        return self.connected and self.problem is None
+        return self.connected and self.problem is None and self.socket.stalled_since is None
 
     @property
     def not_ready_reason(self) -> str | None:
         if not self.connected:
             return "websocket not connected"
+        if self.socket.stall_reason is not None:
+            return (
+                f"websocket stalled: ComfyUI stopped routing events to client id "
+                f"{self.client.client_id} ({self.socket.stall_reason}); reconnecting"
+            )
         return self.problem
+
+    async def queue_prompt(
+        self, prompt: dict[str, Any], *, prompt_id: str, extra_data: dict[str, Any]
+    ) -> QueuedPrompt:
+        """POST /prompt; ComfyUI's `status` broadcast should reach our socket soon after."""
+        heard = self.socket.statuses
+        queued = await self.client.queue_prompt(prompt, prompt_id=prompt_id, extra_data=extra_data)
+        self.socket.prompt_sent(heard, time.monotonic())
+        return queued
 
     async def check(self, required_node_types: Iterable[str]) -> None:
         """Ask the server what it is and whether it has every node type our templates use."""

@@ -117,7 +117,7 @@ class Dispatcher:
         assert task.prompt_id is not None
         try:
             prompt = await self._prompt_for(task, backend)
-            await backend.client.queue_prompt(
+            await backend.queue_prompt(
                 prompt,
                 prompt_id=task.prompt_id,
                 extra_data={"preview_method": self._settings.preview_method},
