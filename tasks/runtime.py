@@ -109,6 +109,7 @@ class ComfyRuntime:
             outcomes=self.outcomes,
             canceller=self.canceller,
             reconciler=reconciler,
+            leases=self._leases,
             settings=self.settings.watchdog,
         )
         self._background.start(watchdog.run(), "watchdog")
