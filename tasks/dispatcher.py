@@ -123,9 +123,9 @@ class Dispatcher:
                 extra_data={"preview_method": self._settings.preview_method},
             )
         except PromptRejected as exc:
-            await self._outcomes.failed(
-                task.id, "WORKFLOW_INVALID", str(exc), {"node_errors": exc.node_errors}
-            )
+            node_id, node_type = exc.only_node
+            details = {"node_errors": exc.node_errors, "node_id": node_id, "node_type": node_type}
+            await self._outcomes.failed(task.id, "WORKFLOW_INVALID", str(exc), details)
             return
         except StorageError as exc:
             await self._outcomes.failed(

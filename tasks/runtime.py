@@ -16,7 +16,7 @@ from comfy.client import ComfyClient
 from comfy.client_ids import unique_client_id
 from comfy.stream import ComfyEventStream
 from storage.blobs import BlobStore
-from tasks.backends import Backend, BackendPool
+from tasks.backends import Backend, BackendPool, Requirements
 from tasks.background import BackgroundTasks
 from tasks.broker import Broker
 from tasks.cancelling import RemoteCanceller
@@ -133,8 +133,16 @@ class ComfyRuntime:
     async def _open_backend(self, url: str) -> Backend:
         client = ComfyClient(url, client_id=self.client_id, timeout=self.settings.request_timeout)
         await self._stack.enter_async_context(client)
-        backend = Backend(url=url.rstrip("/"), client=client, emulated=self.settings.emulated)
-        await backend.check(self._templates.required_node_types())
+        backend = Backend(
+            url=url.rstrip("/"),
+            client=client,
+            emulated=self.settings.emulated,
+            requirements=Requirements(
+                node_types=self._templates.required_node_types(),
+                models=self._templates.required_models(self.settings.dispatch.models),
+            ),
+        )
+        await backend.check()
         return backend
 
     def _track(self, backend: Backend, finisher: PromptFinisher, reconciler: Reconciler) -> None:
@@ -183,12 +191,11 @@ class ComfyRuntime:
             logger.warning("lost the lease on backend %s; waiting to get it back", backend.url)
 
     async def _health_loop(self) -> None:
-        required = self._templates.required_node_types()
         while True:
             await asyncio.sleep(self.settings.health_seconds)
             for backend in self.pool.all:
                 if backend.problem is not None:
-                    await backend.check(required)
+                    await backend.check()
                     if backend.ready and self.dispatcher is not None:
                         self.dispatcher.wake()
 

@@ -63,8 +63,10 @@ class BackendTracker:
                 self._backend.client.client_id,
                 stalled_since.isoformat(),
             )
-        # A restarted server may have lost its input folder: upload images again from now on.
+        # A restarted server may have lost its input folder: upload images again from now on;
+        # and it may have other node types or model files now.
         self._backend.client.forget_uploads()
+        await self._backend.check()
         await self._reconciler.reconcile(self._backend)
         self._on_idle()
 

@@ -21,7 +21,9 @@ from tests.integration.test_runs_on_comfyui import submit, wait_terminal
 from tests.support.graphql import GraphQLClient
 from tests.support.server import serve_asgi
 
-BACKENDS = "{ backends { url connected ready notReadyReason clientId stalledSince stalls } }"
+BACKENDS = (
+    "{ backends { url connected ready notReadyReason reconnects clientId stalledSince stalls } }"
+)
 
 
 async def connected_backend(api: GraphQLClient) -> dict[str, Any]:
