@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from comfy.errors import ComfyError
@@ -113,7 +113,7 @@ class BackendTracker:
                 self._backend.url,
                 sorted(unheard),
             )
-            await self._reconciler.check_prompts(self._backend, unheard)
+            self._start_job(self._reconciler.check_prompts(self._backend, unheard))
 
     async def _on_execution_start(self, run: PromptRun, data: dict[str, Any]) -> None:
         self._running_prompt = run.prompt_id
@@ -172,7 +172,11 @@ class BackendTracker:
                 await self._backend.client.interrupt(run.prompt_id)
 
     def _start_finishing(self, run: PromptRun) -> None:
-        job = asyncio.create_task(self._finish(run))
+        self._start_job(self._finish(run))
+
+    def _start_job(self, work: Coroutine[Any, Any, None]) -> None:
+        """Long work (downloads) off the reading task, which must stay quick."""
+        job = asyncio.create_task(work)
         self._finishing.add(job)
         job.add_done_callback(self._finished)
 
