@@ -3,6 +3,7 @@ replica tracks any more, running or already waiting in ComfyUI's queue; and it s
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import socket
@@ -33,9 +34,13 @@ from tasks.reconciler import Reconciler
 from tasks.status import TaskStatus
 from tasks.transitions import TaskChanges
 from tasks.watchdog import Watchdog, WatchdogSettings
+from tests.comfy.emulator.prompts import kontext, png, upload
+from tests.comfy.emulator.prompts import submit as send_prompt
+from tests.integration.test_client_ids import connected_backend
 from tests.integration.test_runs_on_comfyui import submit, wait_terminal
 from tests.support.graphql import GraphQLClient
 from tests.support.server import serve_asgi
+from tests.tasks.test_outputs import a_task
 from workflows.registry import load_templates
 
 GONE = "http://gone.invalid:8188"
@@ -119,3 +124,39 @@ async def test_the_watchdog_says_once_that_a_backends_tasks_are_silent(
     said = [r for r in caplog.records if r.name.startswith("tasks.") and r.levelname == "WARNING"]
     assert [r.name for r in said] == ["tasks.watchdog", "tasks.reconciler"], said
     assert (await Task.get(id=task_id)).status is TaskStatus.PROCESSING
+
+
+async def test_a_silent_task_waiting_inside_comfyui_is_reconciled_by_the_watchdog(
+    settings: Settings, database: Database, emulator: RunningEmulator
+) -> None:
+    """The task's prompt was queued (PENDING, queued_at set) and has finished since, but no word
+    of it reached this process: only the watchdog's silence check can find it."""
+    live = dataclasses.replace(
+        settings, dispatch=True, comfyui_urls=(emulator.url,), silence_seconds=1.0
+    )
+    async with serve_asgi(create_app(live)) as url, httpx.AsyncClient(base_url=url) as http:
+        api = GraphQLClient(http)
+        await connected_backend(api)
+        async with httpx.AsyncClient(base_url=emulator.url) as comfy:
+            assert (await upload(comfy, "in.png", png())).status_code == 200
+            prompt_id = await send_prompt(comfy, kontext("in.png", steps=2), "elsewhere")
+            async with asyncio.timeout(10):
+                while prompt_id not in (await comfy.get(f"/history/{prompt_id}")).json():
+                    await asyncio.sleep(0.05)
+        task = await a_task(TaskStatus.PENDING)
+        then = utc_now() - AN_HOUR_AGO
+        await Task.filter(id=task.id).update(
+            workflow=load_templates().default_name,
+            backend=emulator.url,
+            prompt_id=prompt_id,
+            attempts=1,
+            dispatched_at=then,
+            queued_at=then,
+            updated_at=then,
+            deadline_at=utc_now() + AN_HOUR_AGO,
+        )
+        async with asyncio.timeout(15):
+            while not (row := await Task.get(id=task.id)).status.is_terminal:
+                await asyncio.sleep(0.05)
+    assert row.status is TaskStatus.COMPLETED, row.error_message
+    assert row.attempts == 1
