@@ -172,7 +172,8 @@ class Settings:
         "KONTEXT_SILENCE_SECONDS",
         120.0,
         float,
-        "A running task with no event for this long is checked by polling ComfyUI",
+        "A task sent to ComfyUI (running or waiting there) with no word for this long is "
+        "checked by polling ComfyUI; on a backend no replica tracks any more it is queued again",
     )
     emulator_step_seconds: float = _setting(
         "KONTEXT_EMULATOR_STEP_SECONDS", 0.25, float, "Emulated seconds per sampling step"
