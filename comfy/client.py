@@ -213,10 +213,6 @@ class ComfyClient:
         path = "/object_info" if node_type is None else f"/object_info/{_segment(node_type)}"
         return _json_object(_expect(await self._request("GET", path), 200))
 
-    async def missing_node_types(self, required: Iterable[str]) -> list[str]:
-        known = await self.object_info()
-        return sorted(set(required) - set(known))
-
     async def system_stats(self) -> SystemStats:
         response = await self._request("GET", "/system_stats")
         return _parsed(SystemStats.from_json, _json_object(_expect(response, 200)))

@@ -55,6 +55,15 @@ class PromptRejected(ComfyError):
     def error_type(self) -> str:
         return str(self.error.get("type", ""))
 
+    @property
+    def only_node(self) -> tuple[str | None, str | None]:
+        """(node id, node type) when `node_errors` names exactly one node, else (None, None)."""
+        if len(self.node_errors) != 1:
+            return None, None
+        node_id, node = next(iter(self.node_errors.items()))
+        node_type = node.get("class_type") if isinstance(node, dict) else None
+        return str(node_id), node_type if isinstance(node_type, str) else None
+
 
 def summarize_rejection(error: dict[str, Any], node_errors: dict[str, Any]) -> str:
     """One readable line: the prompt's error, then every problem of every failing node."""

@@ -88,6 +88,8 @@ class ComfyEventStream:
         self._random = random.Random()
         self._connected = False
         self._last_message_at: float | None = None
+        self._websocket: ClientConnection | None = None
+        self._leaving: str | None = None
 
     @property
     def connected(self) -> bool:
@@ -117,6 +119,14 @@ class ComfyEventStream:
         finally:
             self._connected = False
 
+    async def reconnect(self, reason: str) -> None:
+        """Close the current connection; `run` then reconnects as after any other close."""
+        websocket = self._websocket
+        if websocket is None:
+            return
+        self._leaving = reason
+        await websocket.close()
+
     def backoff(self, failures: int) -> float:
         """Between half and all of base * 2**failures, capped at max_delay."""
         ceiling = min(self._max_delay, self._base_delay * 2.0 ** min(failures, 32))
@@ -124,16 +134,20 @@ class ComfyEventStream:
 
     async def _follow(self) -> str:
         """One connection, from open to close; returns why it ended."""
+        self._leaving = None
         try:
             async with self._connect() as websocket:
+                self._websocket = websocket
                 if self._preview_metadata:
                     await websocket.send(encode_message(feature_flags_hello()))
                 await self._consume(websocket)
-                return f"closed by the server ({_close_code(websocket)})"
+                return self._leaving or f"closed by the server ({_close_code(websocket)})"
         except ConnectionClosed as exc:
-            return f"connection lost ({_describe(exc)})"
+            return self._leaving or f"connection lost ({_describe(exc)})"
         except (OSError, TimeoutError, WebSocketException) as exc:
             return f"connection failed: {exc!r}"
+        finally:
+            self._websocket = None
 
     def _connect(self) -> connect:
         return connect(

@@ -89,7 +89,7 @@ def runtime_settings(
     return RuntimeSettings(
         urls=urls,
         emulated=settings.uses_emulator,
-        client_id=settings.comfyui_client_id,
+        client_id_prefix=settings.comfyui_client_id,
         max_attempts=settings.max_attempts,
         skip_locked=database.is_postgres,
         dispatch=DispatchSettings(models=settings.model_files),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionResult, StreamExecutionResult
 
@@ -33,7 +33,7 @@ def is_input_error(error: GraphQLError) -> bool:
     original = error.original_error
     if original is not None and not isinstance(original, GraphQLError):
         return False
-    if error.message.startswith("Syntax Error"):
+    if isinstance(error, GraphQLSyntaxError):
         return False
     return any(marker in error.message for marker in INPUT_ERROR_MARKERS)
 
@@ -46,7 +46,7 @@ def error_code(error: GraphQLError) -> str:
         return "BAD_USER_INPUT"
     if error.path is not None:
         return "INTERNAL_SERVER_ERROR"
-    if error.message.startswith("Syntax Error"):
+    if isinstance(error, GraphQLSyntaxError):
         return "GRAPHQL_PARSE_FAILED"
     return "GRAPHQL_VALIDATION_FAILED"
 

@@ -154,6 +154,9 @@ class Query:
                 running_prompt_ids=list(backend.running),
                 queued_prompt_ids=list(backend.queued),
                 reconnects=backend.reconnects,
+                client_id=backend.client.client_id,
+                stalled_since=backend.socket.stalled_since,
+                stalls=backend.socket.stalls,
             )
             for backend in info.context.services.backends.all
         ]

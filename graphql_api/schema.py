@@ -9,7 +9,6 @@ from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
     ValidationCache,
 )
@@ -19,6 +18,7 @@ from strawberry.types import ExecutionContext
 from graphql_api.errors import ErrorCodes, error_code
 from graphql_api.fanout import SharedResults, sharing_executor
 from graphql_api.mutations import Mutation
+from graphql_api.parsing import ReportingParserCache
 from graphql_api.queries import Query
 from graphql_api.scalars import SCALAR_MAP
 from graphql_api.subscriptions import Subscription
@@ -62,7 +62,7 @@ def build_schema(
             lambda: AddValidationRules(limits),
             *([] if introspection else [DisableIntrospection]),
             # Same text, same document object; same document and rules, the same verdict.
-            lambda: ParserCache(maxsize=PARSED_DOCUMENTS),
+            lambda: ReportingParserCache(maxsize=PARSED_DOCUMENTS),
             lambda: ValidationCache(maxsize=PARSED_DOCUMENTS),
         ],
         config=StrawberryConfig(scalar_map=dict(SCALAR_MAP)),

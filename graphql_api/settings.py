@@ -162,7 +162,8 @@ class Settings:
         "KONTEXT_COMFYUI_CLIENT_ID",
         "kontext-graphql",
         str,
-        "client_id this service uses on ComfyUI (events go only to this id's socket)",
+        "Prefix of the client id each process uses on ComfyUI; host, pid and a random part "
+        "are added, so replicas never share one (see `backends { clientId }`)",
     )
     max_attempts: int = _setting(
         "KONTEXT_MAX_ATTEMPTS", 3, int, "Runs of a task before a lost prompt fails it"
@@ -177,7 +178,8 @@ class Settings:
         "KONTEXT_SILENCE_SECONDS",
         120.0,
         float,
-        "A running task with no event for this long is checked by polling ComfyUI",
+        "A task sent to ComfyUI (running or waiting there) with no word for this long is "
+        "checked by polling ComfyUI; on a backend no replica tracks any more it is queued again",
     )
     emulator_step_seconds: float = _setting(
         "KONTEXT_EMULATOR_STEP_SECONDS", 0.25, float, "Emulated seconds per sampling step"

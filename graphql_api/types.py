@@ -417,3 +417,15 @@ class BackendInfo:
     running_prompt_ids: list[str]
     queued_prompt_ids: list[str]
     reconnects: int
+    client_id: str = strawberry.field(
+        description="The client id this process uses on this server: the configured prefix "
+        "(KONTEXT_COMFYUI_CLIENT_ID) plus host, pid and a random part, unique per process."
+    )
+    stalled_since: datetime | None = strawberry.field(
+        description="While ComfyUI does not route events to our socket (another socket with "
+        "our client id replaced it or closed): since when. Null when events flow."
+    )
+    stalls: int = strawberry.field(
+        description="How often events stopped reaching our socket since start-up (each time "
+        "the service reconnected and reconciled)."
+    )

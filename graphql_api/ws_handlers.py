@@ -4,6 +4,7 @@ close reason fits a close frame."""
 
 from __future__ import annotations
 
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -34,6 +35,14 @@ class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, No
             await self.handle_invalid_message(problem)  # closes with 4400
             return
         await super().handle_message(message)
+
+    @staticmethod
+    def _get_pre_execution_close_reason(error: GraphQLError) -> str | None:
+        """A document that does not parse is the operation's failure, not the connection's: it
+        gets an `error` message with the coded errors, as an invalid one does."""
+        if isinstance(error, GraphQLSyntaxError):
+            return None
+        return BaseGraphQLTransportWSHandler._get_pre_execution_close_reason(error)
 
 
 class GuardedLegacyWSHandler(BaseGraphQLWSHandler[RequestContext, None]):

@@ -3,18 +3,49 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from comfy.client import ComfyClient
 from comfy.errors import ComfyError
+from comfy.models import QueuedPrompt
+from comfy.object_info import input_choices
+from tasks.socket_health import SocketHealth
+from workflows.template import RequiredModel
 
 logger = logging.getLogger(__name__)
 
 # One prompt running and one queued behind it: the GPU never waits for us, and no task is
 # stranded in one backend's queue while another backend is idle.
 PROMPTS_PER_BACKEND = 2
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """What a backend must offer for our templates to run."""
+
+    node_types: frozenset[str] = frozenset()
+    models: frozenset[RequiredModel] = frozenset()
+
+
+SHOWN_CHOICES = 20
+
+
+def missing_model(object_info: dict[str, Any], model: RequiredModel) -> str | None:
+    """Why the server cannot load this model file; None when it can (or cannot tell)."""
+    choices = input_choices(object_info, model.node_type, model.input)
+    if choices is None or model.file_name in choices:
+        return None
+    shown = ", ".join(choices[:SHOWN_CHOICES]) or "none"
+    if len(choices) > SHOWN_CHOICES:
+        shown += f", … ({len(choices)} in all)"
+    return (
+        f"missing model file {model.file_name!r} (model slot {model.slot}, "
+        f"{model.node_type}.{model.input}); the server offers: {shown}"
+    )
 
 
 @dataclass
@@ -31,6 +62,8 @@ class Backend:
     reconnects: int = 0
     finishing: set[str] = field(default_factory=set)
     """Prompts done executing whose output is still being collected (they hold no slot)."""
+    socket: SocketHealth = field(default_factory=SocketHealth)
+    requirements: Requirements = field(default_factory=Requirements)
 
     @property
     def name(self) -> str:
@@ -38,27 +71,50 @@ class Backend:
 
     @property
     def ready(self) -> bool:
-        return self.connected and self.problem is None
+        return self.connected and self.problem is None and self.socket.stalled_since is None
 
     @property
     def not_ready_reason(self) -> str | None:
         if not self.connected:
             return "websocket not connected"
+        if self.socket.stall_reason is not None:
+            return (
+                f"websocket stalled: ComfyUI stopped routing events to client id "
+                f"{self.client.client_id} ({self.socket.stall_reason}); reconnecting"
+            )
         return self.problem
 
-    async def check(self, required_node_types: Iterable[str]) -> None:
-        """Ask the server what it is and whether it has every node type our templates use."""
+    async def queue_prompt(
+        self, prompt: dict[str, Any], *, prompt_id: str, extra_data: dict[str, Any]
+    ) -> QueuedPrompt:
+        """POST /prompt; ComfyUI's `status` broadcast should reach our socket soon after."""
+        heard = self.socket.statuses
+        queued = await self.client.queue_prompt(prompt, prompt_id=prompt_id, extra_data=extra_data)
+        self.socket.prompt_sent(heard, time.monotonic())
+        return queued
+
+    async def check(self) -> None:
+        """Ask the server what it is and whether it has every node type and model file our
+        templates use (on start-up, on every (re)connect, and while it is not ready)."""
         try:
             stats = await self.client.system_stats()
-            missing = await self.client.missing_node_types(required_node_types)
+            object_info = await self.client.object_info()
         except ComfyError as exc:
             self.problem = f"unreachable: {exc}"
             return
         self.version = stats.comfyui_version
         self.checked = True
-        self.problem = f"missing node types: {', '.join(sorted(missing))}" if missing else None
-        if missing:
-            logger.error("backend %s lacks node types %s", self.url, sorted(missing))
+        missing = sorted(set(self.requirements.node_types) - set(object_info))
+        problems = [f"missing node types: {', '.join(missing)}"] if missing else []
+        problems += [
+            problem
+            for model in sorted(self.requirements.models, key=lambda m: (m.slot, m.node_type))
+            if (problem := missing_model(object_info, model)) is not None
+        ]
+        problem = "; ".join(problems) or None
+        if problem is not None and problem != self.problem:
+            logger.error("backend %s is not ready: %s", self.url, problem)
+        self.problem = problem
 
     async def refresh_queue(self) -> None:
         snapshot = await self.client.queue()

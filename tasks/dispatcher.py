@@ -118,15 +118,15 @@ class Dispatcher:
         try:
             prompt = await self._prompt_for(task, backend)
             await self._plan_progress(task, prompt)
-            await backend.client.queue_prompt(
+            await backend.queue_prompt(
                 prompt,
                 prompt_id=task.prompt_id,
                 extra_data={"preview_method": self._settings.preview_method},
             )
         except PromptRejected as exc:
-            await self._outcomes.failed(
-                task.id, "WORKFLOW_INVALID", str(exc), {"node_errors": exc.node_errors}
-            )
+            node_id, node_type = exc.only_node
+            details = {"node_errors": exc.node_errors, "node_id": node_id, "node_type": node_type}
+            await self._outcomes.failed(task.id, "WORKFLOW_INVALID", str(exc), details)
             return
         except StorageError as exc:
             await self._outcomes.failed(

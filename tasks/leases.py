@@ -28,6 +28,10 @@ def lock_key(name: str) -> int:
 class Leases(Protocol):
     def hold(self, name: str) -> contextlib.AbstractAsyncContextManager[asyncio.Event]: ...
 
+    async def tracked(self, name: str) -> bool:
+        """Whether a running replica (another one, for a backend this one does not configure)
+        holds the backend's lease."""
+
 
 class SoleReplica:
     """Without PostgreSQL there is one replica, and it holds every lease."""
@@ -35,6 +39,9 @@ class SoleReplica:
     @contextlib.asynccontextmanager
     async def hold(self, name: str) -> AsyncIterator[asyncio.Event]:
         yield asyncio.Event()
+
+    async def tracked(self, name: str) -> bool:
+        return False
 
 
 class PostgresLeases:
@@ -57,6 +64,20 @@ class PostgresLeases:
         logger.info("this replica now tracks backend %s", name)
         try:
             yield lost
+        finally:
+            await connection.close()
+
+    async def tracked(self, name: str) -> bool:
+        """Try the lease and let go at once; unsure (PostgreSQL unreachable) counts as tracked."""
+        connection = await self._connect()
+        if connection is None:
+            return True
+        try:
+            key = lock_key(name)
+            if await connection.fetchval("SELECT pg_try_advisory_lock($1)", key):
+                await connection.execute("SELECT pg_advisory_unlock($1)", key)
+                return False
+            return True
         finally:
             await connection.close()
 

@@ -4,6 +4,7 @@ backend still knows, because ComfyUI drops events for absent sockets and forgets
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import timedelta
 
 from comfy.errors import ComfyError
@@ -35,6 +36,19 @@ class Reconciler:
                 await self._check(task, backend)
         except ComfyError as exc:
             logger.warning("reconciliation of %s postponed: %s", backend.url, exc)
+
+    async def check_prompts(self, backend: Backend, prompt_ids: Iterable[str]) -> None:
+        """Settle the unfinished tasks of these prompts from what the backend knows of them."""
+        try:
+            tasks = await Task.filter(
+                backend=backend.name,
+                status__in=list(ACTIVE_STATUSES),
+                prompt_id__in=list(prompt_ids),
+            )
+            for task in tasks:
+                await self._check(task, backend)
+        except ComfyError as exc:
+            logger.warning("checking prompts on %s postponed: %s", backend.url, exc)
 
     async def _check(self, task: Task, backend: Backend) -> None:
         prompt_id = task.prompt_id

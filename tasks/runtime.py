@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from types import TracebackType
 
 from comfy.client import ComfyClient
+from comfy.client_ids import unique_client_id
 from comfy.stream import ComfyEventStream
 from storage.blobs import BlobStore
-from tasks.backends import Backend, BackendPool
+from tasks.backends import Backend, BackendPool, Requirements
 from tasks.background import BackgroundTasks
 from tasks.broker import Broker
 from tasks.cancelling import RemoteCanceller
@@ -28,6 +29,7 @@ from tasks.outputs import OutputCollector
 from tasks.previews import LatestPreviews, PreviewKeeper
 from tasks.reconciler import Reconciler
 from tasks.run_times import RunTimes
+from tasks.stalls import StallSettings, StallWatch
 from tasks.tracker import BackendTracker
 from tasks.transitions import TaskChanges
 from tasks.watchdog import Watchdog, WatchdogSettings
@@ -40,7 +42,8 @@ logger = logging.getLogger(__name__)
 class RuntimeSettings:
     urls: Sequence[str]
     emulated: bool = False
-    client_id: str = "kontext-graphql"
+    client_id_prefix: str = "kontext-graphql"
+    """This process's client id on ComfyUI is the prefix plus host, pid and a random part."""
     max_attempts: int = 3
     health_seconds: float = 5.0
     request_timeout: float = 30.0
@@ -49,6 +52,7 @@ class RuntimeSettings:
     skip_locked: bool = False
     dispatch: DispatchSettings = field(default_factory=DispatchSettings)
     watchdog: WatchdogSettings = field(default_factory=WatchdogSettings)
+    stalls: StallSettings = field(default_factory=StallSettings)
 
 
 def websocket_url(http_url: str) -> str:
@@ -68,6 +72,7 @@ class ComfyRuntime:
         leases: Leases | None = None,
     ) -> None:
         self.settings = settings
+        self.client_id = unique_client_id(settings.client_id_prefix)
         self._leases: Leases = leases or SoleReplica()
         self._templates = templates
         self._blobs = blobs
@@ -107,6 +112,7 @@ class ComfyRuntime:
             outcomes=self.outcomes,
             canceller=self.canceller,
             reconciler=reconciler,
+            leases=self._leases,
             settings=self.settings.watchdog,
         )
         self._background.start(watchdog.run(), "watchdog")
@@ -128,12 +134,18 @@ class ComfyRuntime:
         await self._stack.aclose()
 
     async def _open_backend(self, url: str) -> Backend:
-        client = ComfyClient(
-            url, client_id=self.settings.client_id, timeout=self.settings.request_timeout
-        )
+        client = ComfyClient(url, client_id=self.client_id, timeout=self.settings.request_timeout)
         await self._stack.enter_async_context(client)
-        backend = Backend(url=url.rstrip("/"), client=client, emulated=self.settings.emulated)
-        await backend.check(self._templates.required_node_types())
+        backend = Backend(
+            url=url.rstrip("/"),
+            client=client,
+            emulated=self.settings.emulated,
+            requirements=Requirements(
+                node_types=self._templates.required_node_types(),
+                models=self._templates.required_models(self.settings.dispatch.models),
+            ),
+        )
+        await backend.check()
         return backend
 
     def _track(self, backend: Backend, finisher: PromptFinisher, reconciler: Reconciler) -> None:
@@ -152,35 +164,42 @@ class ComfyRuntime:
         self._trackers.append(tracker)
         stream = ComfyEventStream(
             websocket_url(backend.url) + "/ws",
-            self.settings.client_id,
+            self.client_id,
             tracker,
             base_delay=self.settings.reconnect_base_delay,
             max_delay=self.settings.reconnect_max_delay,
         )
-        self._background.start(self._track_while_leased(backend, stream), f"stream {backend.url}")
+        stalls = StallWatch(backend, stream.reconnect, self.settings.stalls)
+        self._background.start(
+            self._track_while_leased(backend, stream, stalls), f"stream {backend.url}"
+        )
 
-    async def _track_while_leased(self, backend: Backend, stream: ComfyEventStream) -> None:
+    async def _track_while_leased(
+        self, backend: Backend, stream: ComfyEventStream, stalls: StallWatch
+    ) -> None:
         """Follow the backend's events only while this replica holds its lease."""
         while True:
             async with self._leases.hold(backend.name) as lost:
-                following = asyncio.create_task(stream.run())
-                waiting = asyncio.create_task(lost.wait())
+                jobs = {
+                    asyncio.create_task(stream.run()),
+                    asyncio.create_task(stalls.run()),
+                    asyncio.create_task(lost.wait()),
+                }
                 try:
-                    await asyncio.wait({following, waiting}, return_when=asyncio.FIRST_COMPLETED)
+                    await asyncio.wait(jobs, return_when=asyncio.FIRST_COMPLETED)
                 finally:
-                    for task in (following, waiting):
-                        task.cancel()
-                    await asyncio.gather(following, waiting, return_exceptions=True)
+                    for job in jobs:
+                        job.cancel()
+                    await asyncio.gather(*jobs, return_exceptions=True)
                     backend.connected = False
             logger.warning("lost the lease on backend %s; waiting to get it back", backend.url)
 
     async def _health_loop(self) -> None:
-        required = self._templates.required_node_types()
         while True:
             await asyncio.sleep(self.settings.health_seconds)
             for backend in self.pool.all:
                 if backend.problem is not None:
-                    await backend.check(required)
+                    await backend.check()
                     if backend.ready and self.dispatcher is not None:
                         self.dispatcher.wake()
 

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
@@ -60,8 +60,18 @@ class BackendTracker:
 
     async def on_connected(self) -> None:
         self._backend.connected = True
-        # A restarted server may have lost its input folder: upload images again from now on.
+        stalled_since = self._backend.socket.connected()
+        if stalled_since is not None:
+            logger.info(
+                "backend %s: events reach client id %s again (stalled since %s)",
+                self._backend.url,
+                self._backend.client.client_id,
+                stalled_since.isoformat(),
+            )
+        # A restarted server may have lost its input folder: upload images again from now on;
+        # and it may have other node types or model files now.
         self._backend.client.forget_uploads()
+        await self._backend.check()
         await self._reconciler.reconcile(self._backend)
         self._on_idle()
 
@@ -91,12 +101,24 @@ class BackendTracker:
             await handler(run, data)
 
     async def _on_status(self, data: dict[str, Any]) -> None:
+        self._backend.socket.heard_status()
         remaining = data.get("status", {}).get("exec_info", {}).get("queue_remaining")
         if remaining == 0:
             self._running_prompt = None
             self._on_idle()
+        before = {*self._backend.running, *self._backend.queued}
         with contextlib.suppress(ComfyError):
             await self._backend.refresh_queue()
+        # Prompts that left the queue without a word to us: sent under another client id (a
+        # replica that stopped, this process before a restart) or their events were lost.
+        unheard = before - {*self._backend.running, *self._backend.queued} - set(self._runs)
+        if unheard:
+            logger.info(
+                "backend %s: prompts %s left the queue unheard; checking them",
+                self._backend.url,
+                sorted(unheard),
+            )
+            self._start_job(self._reconciler.check_prompts(self._backend, unheard))
 
     async def _on_execution_start(self, run: PromptRun, data: dict[str, Any]) -> None:
         self._running_prompt = run.prompt_id
@@ -184,7 +206,11 @@ class BackendTracker:
                 await self._backend.client.interrupt(run.prompt_id)
 
     def _start_finishing(self, run: PromptRun) -> None:
-        job = asyncio.create_task(self._finish(run))
+        self._start_job(self._finish(run))
+
+    def _start_job(self, work: Coroutine[Any, Any, None]) -> None:
+        """Long work (downloads) off the reading task, which must stay quick."""
+        job = asyncio.create_task(work)
         self._finishing.add(job)
         job.add_done_callback(self._finished)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 from dockerfile_parse import DockerfileParser
 
+from comfy.client_ids import unique_client_id
 from graphql_api.settings import Settings, settings_table
 
 ROOT = Path(__file__).parent.parent
@@ -114,3 +115,19 @@ def test_compose_has_both_profiles_with_two_api_replicas_each() -> None:
     assert gpu["capabilities"] == ["gpu"]
     assert "emulator" in services["emulator"]["command"]
     assert Settings().port == 8000
+
+
+def test_compose_replicas_never_share_a_comfyui_client_id() -> None:
+    """ComfyUI keeps one socket per client id: each replica names its own prefix, and every
+    process adds host, pid and a random part to it."""
+    services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+    for profile in ("gpu", "emulator"):
+        apis = [
+            service
+            for name, service in services.items()
+            if name.startswith("api") and profile in service.get("profiles", [])
+        ]
+        prefixes = [api["environment"].get("KONTEXT_COMFYUI_CLIENT_ID") for api in apis]
+        assert None not in prefixes and len(set(prefixes)) == len(apis), prefixes
+    assert unique_client_id("kontext-api-1") != unique_client_id("kontext-api-1")
+    assert unique_client_id("kontext-api-1").startswith("kontext-api-1-")

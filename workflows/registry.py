@@ -5,12 +5,12 @@ Adding a template is adding two files beside the others: `<name>.bindings.json` 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from workflows.errors import ManifestError, UnknownWorkflow
 from workflows.manifest import MANIFEST_SUFFIX, load_template
-from workflows.template import WorkflowTemplate
+from workflows.template import RequiredModel, WorkflowTemplate
 
 __all__ = [
     "MANIFEST_SUFFIX",
@@ -61,6 +61,10 @@ class TemplateRegistry:
     def required_node_types(self) -> frozenset[str]:
         """Every node type some template needs: what a ComfyUI backend must offer."""
         return frozenset().union(*(t.required_node_types for t in self._templates.values()))
+
+    def required_models(self, chosen: Mapping[str, str]) -> frozenset[RequiredModel]:
+        """Every model file some template loads, with the configured names (`KONTEXT_MODEL_*`)."""
+        return frozenset().union(*(t.required_models(chosen) for t in self._templates.values()))
 
 
 def load_templates(directory: Path | None = None, default: str | None = None) -> TemplateRegistry:

@@ -75,6 +75,16 @@ class ModelSlot:
 
 
 @dataclass(frozen=True)
+class RequiredModel:
+    """A model file a backend must offer: the loader node type, its input and the file."""
+
+    slot: str
+    node_type: str
+    input: str
+    file_name: str
+
+
+@dataclass(frozen=True)
 class WorkflowTemplate:
     """A runnable template. `graph` is shared: never change it; `bind` returns a bound copy."""
 
@@ -94,6 +104,18 @@ class WorkflowTemplate:
 
     def model_slot(self, name: str) -> ModelSlot | None:
         return next((slot for slot in self.models if slot.name == name), None)
+
+    def required_models(self, chosen: Mapping[str, str]) -> frozenset[RequiredModel]:
+        """The model files this template loads, with the chosen file names (else the defaults)."""
+        return frozenset(
+            RequiredModel(
+                slot=slot.name,
+                node_type=str(self.graph[slot.target.node]["class_type"]),
+                input=slot.target.input,
+                file_name=chosen.get(slot.name, slot.default),
+            )
+            for slot in self.models
+        )
 
     @property
     def value_parameters(self) -> tuple[ParameterSpec, ...]:

@@ -297,3 +297,21 @@ def test_the_stream_url_is_comfyuis_websocket_endpoint_with_our_client_id(
 def test_a_url_that_is_no_websocket_address_is_refused() -> None:
     with pytest.raises(ValueError, match="URL"):
         ComfyEventStream("ftp://127.0.0.1/ws", "abc", Recorder())
+
+
+async def test_reconnect_closes_the_socket_and_opens_a_fresh_one_saying_why() -> None:
+    status = {"status": {"exec_info": {"queue_remaining": 0}}, "sid": "c"}
+    greeting = encode_message({"type": "status", "data": status})
+
+    async def session(websocket: ServerConnection, number: int) -> None:
+        await websocket.send(greeting)
+        await websocket.wait_closed()
+
+    recorder = Recorder()
+    async with ws_server(session) as url:
+        stream = fast_stream(url, recorder)
+        async with following(stream):
+            await recorder.until(lambda: recorder.count("connected") == 1)
+            await stream.reconnect("stalled: no status")
+            await recorder.until(lambda: recorder.count("connected") == 2)
+    assert ("disconnected", "stalled: no status") in recorder.events

@@ -1,13 +1,19 @@
 from __future__ import annotations
 
+import asyncio
+import json
 from contextlib import aclosing
 
 import pytest
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError, Source
 from strawberry.types.execution import ExecutionResult
+from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
 from graphql_api.errors import error_code
 from graphql_api.schema import build_schema
+from tests.support.graphql import GraphQLClient
+from tests.support.graphql_ws import graphql_ws
 
 HISTORY = "query($first: Int) { history(first: $first) { totalCount } }"
 
@@ -50,3 +56,64 @@ async def test_streamed_refusals_are_coded_as_they_are_yielded(
             codes = [(error.extensions or {}).get("code") for error in result.errors]
             assert codes and codes[0] in ("GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT"), codes
             break
+
+
+@pytest.mark.parametrize("query", ["{ task(", " ", "subscription { taskProgress(id: "])
+async def test_documents_that_do_not_parse_are_coded_parse_failures(
+    api: GraphQLClient, query: str
+) -> None:
+    response = await api.execute(query)
+    assert response.codes == ["GRAPHQL_PARSE_FAILED"], response.body
+    assert response.errors[0]["message"].startswith("Syntax Error")
+
+
+async def test_a_document_that_parses_but_does_not_fit_the_schema_is_a_validation_failure(
+    api: GraphQLClient,
+) -> None:
+    response = await api.execute("{ taks(id: 1) { id } }")
+    assert response.codes == ["GRAPHQL_VALIDATION_FAILED"], response.body
+
+
+def test_parse_failures_are_told_apart_by_type_not_by_message() -> None:
+    lookalike = GraphQLError("Syntax Error: a validation rule may say anything")
+    assert error_code(lookalike) == "GRAPHQL_VALIDATION_FAILED"
+    assert error_code(GraphQLSyntaxError(Source("{"), 1, "Unexpected <EOF>.")) == (
+        "GRAPHQL_PARSE_FAILED"
+    )
+
+
+INVALID_SUBSCRIPTIONS = [
+    ('subscription { taskProgress(id: "x") { kind ', "GRAPHQL_PARSE_FAILED"),
+    ('subscription { taskProgres(id: "x") { kind } }', "GRAPHQL_VALIDATION_FAILED"),
+]
+
+
+@pytest.mark.parametrize(("query", "code"), INVALID_SUBSCRIPTIONS)
+async def test_an_invalid_subscription_gets_an_error_message_over_graphql_transport_ws(
+    app_url: str, query: str, code: str
+) -> None:
+    async with graphql_ws(app_url) as ws:
+        await ws.send({"id": "1", "type": "subscribe", "payload": {"query": query}})
+        reply = await asyncio.wait_for(ws.receive(), 5)
+        assert reply["type"] == "error" and reply["id"] == "1", reply
+        assert [e["extensions"]["code"] for e in reply["payload"]] == [code]
+        # The connection stays usable for the next operation.
+        await ws.send({"type": "ping"})
+        assert (await asyncio.wait_for(ws.receive(), 5))["type"] == "pong"
+
+
+@pytest.mark.parametrize(("query", "code"), INVALID_SUBSCRIPTIONS)
+async def test_an_invalid_subscription_gets_an_error_message_over_legacy_graphql_ws(
+    app_url: str, query: str, code: str
+) -> None:
+    url = app_url.replace("http://", "ws://", 1) + "/graphql"
+    async with connect(url, subprotocols=[Subprotocol("graphql-ws")]) as socket:
+        await socket.send(json.dumps({"type": "connection_init", "payload": {}}))
+        await socket.send(json.dumps({"id": "1", "type": "start", "payload": {"query": query}}))
+        async with asyncio.timeout(5):
+            while True:
+                reply = json.loads(await socket.recv())
+                if reply["type"] not in ("connection_ack", "ka"):
+                    break
+        assert (reply["type"], reply["id"]) == ("error", "1"), reply
+        assert reply["payload"]["extensions"]["code"] == code

@@ -11,6 +11,10 @@ from comfy.emulator.config import EmulatorConfig
 from comfy.emulator.server import RunningEmulator, running_emulator
 from graphql_api.app import create_app
 from graphql_api.settings import Settings
+from tasks.database import Database
+from tasks.models import Task
+from tasks.status import TaskStatus
+from tests.integration.test_client_ids import connected_backend
 from tests.integration.test_runs_on_comfyui import submit, wait_terminal
 from tests.integration.test_subscriptions import collect, updates
 from tests.support.graphql import GraphQLClient
@@ -75,3 +79,40 @@ async def test_one_replica_tracks_a_backend_and_another_takes_over_when_it_stops
         task = await wait_terminal(second, task_id, timeout=30)
         assert task["status"] == "COMPLETED"
         assert await connected(second)
+
+
+async def test_two_dispatching_replicas_with_their_own_client_ids_finish_fifty_tasks(
+    settings: Settings, database: Database
+) -> None:
+    """The compose shape: two dispatching replicas on one database and one ComfyUI. The one
+    tracking the backend stops mid-run; the other takes over, hears nothing of the prompts the
+    first one sent (their events go to the first one's client id), and still settles them."""
+    async with running_emulator(EmulatorConfig(step_seconds=0.01)) as emulator:
+        dispatching = dataclasses.replace(settings, dispatch=True, comfyui_urls=(emulator.url,))
+        async with contextlib.AsyncExitStack() as second_stack:
+            first_stack = contextlib.AsyncExitStack()
+            first_url = await first_stack.enter_async_context(serve_asgi(create_app(dispatching)))
+            first = GraphQLClient(
+                await first_stack.enter_async_context(httpx.AsyncClient(base_url=first_url))
+            )
+            first_backend = await connected_backend(first)
+            second_url = await second_stack.enter_async_context(serve_asgi(create_app(dispatching)))
+            second = GraphQLClient(
+                await second_stack.enter_async_context(
+                    httpx.AsyncClient(base_url=second_url, timeout=30)
+                )
+            )
+            ids = [await submit(second, steps=3, seed=str(n)) for n in range(50)]
+            async with asyncio.timeout(30):
+                while await finished(ids) < 10:
+                    await asyncio.sleep(0.05)
+            await first_stack.aclose()  # a rolling restart: the tracking replica goes away
+            tasks = [await wait_terminal(second, task_id, timeout=60) for task_id in ids]
+            assert [task["status"] for task in tasks] == ["COMPLETED"] * 50
+            second_backend = await connected_backend(second)
+    assert second_backend["clientId"] != first_backend["clientId"]
+    assert (first_backend["stalls"], second_backend["stalls"]) == (0, 0)
+
+
+async def finished(ids: list[str]) -> int:
+    return await Task.filter(id__in=ids, status=TaskStatus.COMPLETED).count()

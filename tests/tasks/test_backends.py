@@ -6,7 +6,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from comfy.client import ComfyClient
-from tasks.backends import Backend, BackendPool
+from tasks.backends import Backend, BackendPool, Requirements
 from tests.comfy.emulator.recorded import http
 from tests.comfy.test_client import Replay
 from tests.support.server import serve_asgi
@@ -21,8 +21,9 @@ async def test_a_backend_missing_a_node_type_is_not_ready_and_says_which() -> No
     server.answer("GET", "/system_stats", 200, stats)
     app = Starlette(routes=[Route("/{path:path}", server.handle, methods=["GET", "POST"])])
     async with serve_asgi(app) as url, ComfyClient(url, client_id="t") as client:
-        backend = Backend(url=url, client=client, connected=True)
-        await backend.check(required)
+        requirements = Requirements(node_types=required)
+        backend = Backend(url=url, client=client, connected=True, requirements=requirements)
+        await backend.check()
     assert not backend.ready
     assert backend.not_ready_reason == "missing node types: ImageStitch"
     assert backend.version == "0.8.0"
