@@ -1,0 +1,209 @@
+// The web app in headless Chromium against a real service and the bundled ComfyUI emulator:
+// what a person does on the page, checked through the accessible names a screen reader uses.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+
+import { launchBrowser, openContext, screenshot } from "./support/browser.mjs";
+import { landscapePng } from "./support/png.mjs";
+import { startService } from "./support/service.mjs";
+
+const picture = { name: "landscape.png", mimeType: "image/png", buffer: landscapePng() };
+const timeout = 20_000;
+
+let service;
+let browser;
+let context;
+let foreign;
+
+before(async () => {
+  [service, browser] = await Promise.all([startService(), launchBrowser()]);
+  ({ context, foreign } = await openContext(browser));
+  context.setDefaultTimeout(timeout);
+});
+
+after(async () => {
+  await context?.close();
+  await browser?.close();
+  await service?.stop();
+});
+
+async function openPage() {
+  const page = await context.newPage();
+  await page.goto(service.url);
+  return page;
+}
+
+async function chooseReference(page, file = picture) {
+  await page.getByLabel("Reference image").setInputFiles(file);
+}
+
+async function startEdit(page, instruction) {
+  await chooseReference(page);
+  await page.getByText("512 × 384").waitFor();
+  await page.getByRole("textbox", { name: "Instruction" }).fill(instruction);
+}
+
+async function setSteps(page, steps) {
+  await page.getByText("Advanced parameters").click();
+  await page.getByLabel(/^Steps/).fill(String(steps));
+}
+
+function progressValues(page) {
+  return page.getByRole("progressbar").evaluateAll((bars) => bars.map((bar) => Number(bar.getAttribute("aria-valuenow"))));
+}
+
+describe("the edit page", () => {
+  test("upload, instruct, generate: progress reaches 100, the result shows, History has it after a reload", async () => {
+    const page = await openPage();
+    await screenshot(page, "01-empty");
+    await startEdit(page, "Turn the sky into a starry night");
+    await setSteps(page, 24);
+    await page.getByRole("button", { name: "Generate", exact: true }).click();
+
+    const bar = page.getByRole("progressbar");
+    await bar.waitFor();
+    const seen = new Set();
+    const deadline = Date.now() + timeout;
+    while (Date.now() < deadline) {
+      const [value] = await progressValues(page);
+      seen.add(value);
+      if (value === 100) break;
+      await page.waitForTimeout(40);
+    }
+    assert.ok(seen.has(100), `the progress bar reached ${[...seen].join(", ")}`);
+    assert.ok([...seen].some((value) => value > 0 && value < 100), `no step in between: ${[...seen]}`);
+    const result = page.getByRole("img", { name: /^Result/ });
+    await result.waitFor();
+    assert.match(await result.getAttribute("alt"), /starry night/);
+    await page.getByText(/Done in/).waitFor();
+    assert.match(page.url(), /[?&]tasks=/);
+    await page.getByRole("slider", { name: /Before and after/ }).focus();
+    await page.keyboard.press("ArrowLeft");
+    await screenshot(page, "02-result");
+
+    await page.reload();
+    await page.getByRole("img", { name: /^Result/ }).waitFor();
+    const history = page.getByRole("region", { name: "History" });
+    const entry = history.getByRole("button", { name: /starry night \(completed\)/ });
+    await entry.waitFor();
+    await page.getByRole("button", { name: "Re-run", exact: true }).waitFor();
+
+    // a second tab shows the same state from the same address
+    const second = await context.newPage();
+    await second.goto(page.url());
+    await second.getByRole("img", { name: /^Result: Turn the sky into a starry night/ }).waitFor();
+    await second.close();
+
+    // opening it from History shows its parameters and timings
+    await page.goto(service.url);
+    await page.getByRole("region", { name: "History" }).getByRole("button", { name: /starry night/ }).click();
+    await page.getByText("Parameters and timings").waitFor();
+    await page.getByRole("definition").filter({ hasText: /^24$/ }).waitFor();
+    await page.close();
+  });
+
+  test("a long task shows step x of y and its preview, and Cancel stops it", async () => {
+    const page = await openPage();
+    await startEdit(page, "Paint it in oils, slowly");
+    await setSteps(page, 150);
+    await page.getByRole("button", { name: "Generate", exact: true }).click();
+    await page.getByText(/Step \d+ of 150/).waitFor();
+    await page.getByRole("img", { name: /^Latest preview/ }).waitFor();
+    await screenshot(page, "03-progress");
+    const [value] = await progressValues(page);
+    assert.ok(value > 0 && value < 100, `mid-run progress ${value}`);
+    await page.getByRole("button", { name: "Cancel", exact: true }).click();
+    await page.getByRole("alert").filter({ hasText: "The task was cancelled." }).waitFor();
+    await page.getByRole("region", { name: "Current task" }).getByText("Cancelled", { exact: true }).waitFor();
+    assert.equal(await page.getByRole("button", { name: "Cancel", exact: true }).count(), 0);
+    await page.close();
+  });
+
+  test("a preset applies; a saved one comes back after a reload and can be deleted", async () => {
+    const page = await openPage();
+    await page.getByText("Advanced parameters").click();
+    const steps = page.getByLabel(/^Steps/);
+    await page.getByRole("button", { name: "Fast draft", exact: true }).click();
+    const draftSteps = await steps.inputValue();
+    assert.notEqual(draftSteps, "20", "the fast draft preset changed nothing");
+
+    await steps.fill("33");
+    await page.getByLabel(/^Guidance/).fill("4.5");
+    await page.getByLabel("Preset name").fill("My look");
+    await page.getByRole("button", { name: "Save preset" }).click();
+    await page.getByRole("button", { name: "My look", exact: true }).waitFor();
+    await screenshot(page, "04-presets");
+
+    await page.reload();
+    await page.getByText("Advanced parameters").click();
+    assert.equal(await page.getByLabel(/^Steps/).inputValue(), "20");
+    await page.getByRole("button", { name: "My look", exact: true }).click();
+    assert.equal(await page.getByLabel(/^Steps/).inputValue(), "33");
+    assert.equal(await page.getByLabel(/^Guidance/).inputValue(), "4.5");
+
+    await page.getByRole("button", { name: "Delete preset My look" }).click();
+    await page.getByRole("button", { name: "My look", exact: true }).waitFor({ state: "detached" });
+    await page.close();
+  });
+
+  test("a batch of 3 is shown side by side; picking one opens it; Re-run makes a linked task", async () => {
+    const page = await openPage();
+    await startEdit(page, "Add a hot air balloon");
+    await page.getByLabel("Count").selectOption("3");
+    await page.getByRole("button", { name: "Generate", exact: true }).click();
+
+    const batch = page.getByTestId("batch");
+    const results = batch.getByRole("img", { name: /^Result/ });
+    await batch.waitFor();
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid="batch"] img[alt^="Result"]').length === 3,
+      null,
+      { timeout },
+    );
+    const boxes = await Promise.all([0, 1, 2].map((index) => results.nth(index).boundingBox()));
+    assert.ok(boxes.every((box) => Math.abs(box.y - boxes[0].y) < 2), "the siblings are not in one row");
+    assert.ok(boxes[0].x < boxes[1].x && boxes[1].x < boxes[2].x);
+    await screenshot(page, "05-batch");
+
+    await batch.getByRole("button", { name: /#2$/ }).click();
+    await page.getByRole("img", { name: /^Result: Add a hot air balloon/ }).waitFor();
+    const opened = new URL(page.url()).searchParams.get("open");
+    assert.ok(opened);
+
+    await page.getByRole("button", { name: "Re-run", exact: true }).click();
+    await page.waitForURL((url) => new URL(url).searchParams.get("tasks") !== null && !new URL(url).searchParams.get("tasks").includes(","));
+    const rerun = new URL(page.url()).searchParams.get("tasks");
+    assert.notEqual(rerun, opened);
+    await page.getByRole("img", { name: /^Result: Add a hot air balloon/ }).waitFor();
+    await page.getByText(/^Re-run of/).waitFor();
+    await page.close();
+  });
+
+  test("a file that is not an image shows the service's typed error in words", async () => {
+    const page = await openPage();
+    await chooseReference(page, { name: "notes.png", mimeType: "image/png", buffer: Buffer.from("not a picture") });
+    const alert = page.getByRole("alert");
+    await alert.filter({ hasText: "not an image we can use" }).waitFor();
+    assert.match(await alert.innerText(), /BAD_USER_INPUT · BAD_IMAGE/);
+    assert.ok(await page.getByRole("button", { name: "Generate", exact: true }).isDisabled());
+    await screenshot(page, "06-invalid-file");
+    await page.close();
+  });
+
+  test("phone width: everything reachable in one column", async () => {
+    const page = await context.newPage();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(service.url);
+    await startEdit(page, "Make it autumn");
+    await page.getByRole("button", { name: "Generate", exact: true }).click();
+    await page.getByRole("img", { name: /^Result: Make it autumn/ }).waitFor();
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 390, `the page scrolls sideways (${width}px)`);
+    await screenshot(page, "07-phone");
+    await page.close();
+  });
+
+  test("no request left 127.0.0.1", () => {
+    assert.deepEqual(foreign, []);
+  });
+});
