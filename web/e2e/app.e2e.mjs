@@ -49,7 +49,9 @@ async function setSteps(page, steps) {
 }
 
 function progressValues(page) {
-  return page.getByRole("progressbar").evaluateAll((bars) => bars.map((bar) => Number(bar.getAttribute("aria-valuenow"))));
+  return page
+    .getByRole("progressbar")
+    .evaluateAll((bars) => bars.map((bar) => Number(bar.getAttribute("aria-valuenow"))));
 }
 
 describe("the edit page", () => {
@@ -71,7 +73,10 @@ describe("the edit page", () => {
       await page.waitForTimeout(40);
     }
     assert.ok(seen.has(100), `the progress bar reached ${[...seen].join(", ")}`);
-    assert.ok([...seen].some((value) => value > 0 && value < 100), `no step in between: ${[...seen]}`);
+    assert.ok(
+      [...seen].some((value) => value > 0 && value < 100),
+      `no step in between: ${[...seen]}`,
+    );
     const result = page.getByRole("img", { name: /^Result/ });
     await result.waitFor();
     assert.match(await result.getAttribute("alt"), /starry night/);
@@ -96,7 +101,10 @@ describe("the edit page", () => {
 
     // opening it from History shows its parameters and timings
     await page.goto(service.url);
-    await page.getByRole("region", { name: "History" }).getByRole("button", { name: /starry night/ }).click();
+    await page
+      .getByRole("region", { name: "History" })
+      .getByRole("button", { name: /starry night/ })
+      .click();
     await page.getByText("Parameters and timings").waitFor();
     await page.getByRole("definition").filter({ hasText: /^24$/ }).waitFor();
     await page.close();
@@ -161,7 +169,10 @@ describe("the edit page", () => {
       { timeout },
     );
     const boxes = await Promise.all([0, 1, 2].map((index) => results.nth(index).boundingBox()));
-    assert.ok(boxes.every((box) => Math.abs(box.y - boxes[0].y) < 2), "the siblings are not in one row");
+    assert.ok(
+      boxes.every((box) => Math.abs(box.y - boxes[0].y) < 2),
+      "the siblings are not in one row",
+    );
     assert.ok(boxes[0].x < boxes[1].x && boxes[1].x < boxes[2].x);
     await screenshot(page, "05-batch");
 
@@ -171,7 +182,9 @@ describe("the edit page", () => {
     assert.ok(opened);
 
     await page.getByRole("button", { name: "Re-run", exact: true }).click();
-    await page.waitForURL((url) => new URL(url).searchParams.get("tasks") !== null && !new URL(url).searchParams.get("tasks").includes(","));
+    await page.waitForURL(
+      (url) => new URL(url).searchParams.get("tasks") !== null && !new URL(url).searchParams.get("tasks").includes(","),
+    );
     const rerun = new URL(page.url()).searchParams.get("tasks");
     assert.notEqual(rerun, opened);
     await page.getByRole("img", { name: /^Result: Add a hot air balloon/ }).waitFor();

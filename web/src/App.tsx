@@ -26,16 +26,15 @@ export function App() {
     return () => window.removeEventListener(unauthenticatedEvent, onRefused);
   }, []);
 
-  const onFilter = useCallback(
-    (change: { status?: TaskStatus[]; search?: string }) => setView(change),
-    [setView],
-  );
+  const onFilter = useCallback((change: { status?: TaskStatus[]; search?: string }) => setView(change), [setView]);
 
   return (
     <div className="app">
       <header className="topbar">
         <div className="brand">
-          <span className="logo" aria-hidden="true">K</span>
+          <span className="logo" aria-hidden="true">
+            K
+          </span>
           <div>
             <h1>Kontext</h1>
             <p>Edit a photo by describing the change</p>

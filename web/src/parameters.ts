@@ -45,7 +45,9 @@ export function parameterProblem(parameter: WorkflowParameter, text: string): st
     return parameter.choices && !parameter.choices.includes(text) ? "Not one of the choices." : null;
   }
   if (parameter.type === "SEED") {
-    return /^\d{1,20}$/.test(text) && BigInt(text) <= 18446744073709551615n ? null : "A whole number from 0 to 18446744073709551615.";
+    return /^\d{1,20}$/.test(text) && BigInt(text) <= 18446744073709551615n
+      ? null
+      : "A whole number from 0 to 18446744073709551615.";
   }
   if (parameter.type === "INT" || parameter.type === "FLOAT") {
     const value = Number(text);

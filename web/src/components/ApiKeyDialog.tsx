@@ -34,7 +34,8 @@ export function ApiKeyDialog({ open, onClose, reason }: Props) {
         <h2 id="api-key-title">API key</h2>
         {reason && <p className="problem-inline">{reason}</p>}
         <p className="hint">
-          This service asks for an API key (<code>kontext create-key</code> prints one). It is kept in this browser only.
+          This service asks for an API key (<code>kontext create-key</code> prints one). It is kept in this browser
+          only.
         </p>
         <input
           type="password"
@@ -45,7 +46,15 @@ export function ApiKeyDialog({ open, onClose, reason }: Props) {
           onChange={(event) => setKey(event.currentTarget.value)}
         />
         <div className="dialog-actions">
-          <button type="button" className="button ghost" onClick={() => { writeApiKey(null); setKey(""); window.location.reload(); }}>
+          <button
+            type="button"
+            className="button ghost"
+            onClick={() => {
+              writeApiKey(null);
+              setKey("");
+              window.location.reload();
+            }}
+          >
             Forget key
           </button>
           <button type="button" className="button secondary" onClick={onClose}>

@@ -28,7 +28,9 @@ interface Props {
 }
 
 function thumbnail(task: HistoryItemFieldsFragment): string | null {
-  return task.result?.previewUrl ?? task.result?.imageUrl ?? task.previewUrl ?? task.referenceImage?.thumbnailUrl ?? null;
+  return (
+    task.result?.previewUrl ?? task.result?.imageUrl ?? task.previewUrl ?? task.referenceImage?.thumbnailUrl ?? null
+  );
 }
 
 export function History({ status, search, onFilter, onOpen, selected }: Props) {

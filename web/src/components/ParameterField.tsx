@@ -64,7 +64,11 @@ export function ParameterField({ parameter, value, onChange, randomSeed, onRando
             onChange={(event) => onChange(event.currentTarget.value.trim())}
           />
           <label className="toggle">
-            <input type="checkbox" checked={randomSeed} onChange={(event) => onRandomSeed(event.currentTarget.checked)} />
+            <input
+              type="checkbox"
+              checked={randomSeed}
+              onChange={(event) => onRandomSeed(event.currentTarget.checked)}
+            />
             Random
           </label>
         </div>

@@ -41,7 +41,12 @@ export function RerunButton({ task, onStarted }: Props) {
           <Icon name="refresh" /> Re-run
         </button>
         <label className="toggle" htmlFor={id} title={`Seed ${task.parameters.seed}`}>
-          <input id={id} type="checkbox" checked={sameSeed} onChange={(event) => setSameSeed(event.currentTarget.checked)} />
+          <input
+            id={id}
+            type="checkbox"
+            checked={sameSeed}
+            onChange={(event) => setSameSeed(event.currentTarget.checked)}
+          />
           same seed
         </label>
       </span>

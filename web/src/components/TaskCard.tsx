@@ -11,7 +11,7 @@ import { BeforeAfter } from "./BeforeAfter";
 import { Icon } from "./Icon";
 import { ProblemMessage } from "./ProblemMessage";
 import { TaskDetails } from "./TaskDetails";
-import { isActive, TaskProgress } from "./TaskProgress";
+import { estimatedFinishAt, isActive, TaskProgress } from "./TaskProgress";
 
 interface Props {
   id: string;
@@ -73,7 +73,13 @@ export function TaskCard({ id, compact = false, onOpen, onDeleted, rerun, onOpen
   return (
     <article className={`task-card${compact ? " compact" : ""}`} aria-label={task.description}>
       {!compact && <h2 className="task-title">{task.description}</h2>}
-      <TaskProgress task={task} onCancel={() => void onCancel()} cancelling={cancelState.loading} showPreview={!result} />
+      <TaskProgress
+        task={task}
+        estimatedFinishAt={estimatedFinishAt(task)}
+        onCancel={() => void onCancel()}
+        cancelling={cancelState.loading}
+        showPreview={!result}
+      />
       {result ? (
         compact || !reference ? (
           <img className="result-image" src={result.imageUrl} alt={resultAlt(task)} />
@@ -86,12 +92,22 @@ export function TaskCard({ id, compact = false, onOpen, onDeleted, rerun, onOpen
       )}
       {task.error && (
         <ProblemMessage
-          problem={{ title: describeTaskError(task.error.code), detail: task.error.message, code: task.error.code, reason: null }}
+          problem={{
+            title: describeTaskError(task.error.code),
+            detail: task.error.message,
+            code: task.error.code,
+            reason: null,
+          }}
         />
       )}
       <div className="task-actions">
         {compact && onOpen && (
-          <button type="button" className="button secondary" onClick={onOpen} aria-label={`Open ${task.description} #${task.batchIndex + 1}`}>
+          <button
+            type="button"
+            className="button secondary"
+            onClick={onOpen}
+            aria-label={`Open ${task.description} #${task.batchIndex + 1}`}
+          >
             <Icon name="columns" /> Pick this one
           </button>
         )}
@@ -102,7 +118,12 @@ export function TaskCard({ id, compact = false, onOpen, onDeleted, rerun, onOpen
         )}
         {!compact && !isActive(task) && rerun?.(task)}
         {!compact && !isActive(task) && (
-          <button type="button" className="button ghost danger" onClick={() => void onDelete()} disabled={removeState.loading}>
+          <button
+            type="button"
+            className="button ghost danger"
+            onClick={() => void onDelete()}
+            disabled={removeState.loading}
+          >
             <Icon name="trash" /> Delete
           </button>
         )}

@@ -12,6 +12,15 @@ interface Props {
   showPreview?: boolean;
 }
 
+/**
+ * The service's estimate of when a task finishes (`Task.estimatedFinishAt`), read from the task
+ * when its documents ask for it (add the field to the TaskFields fragment once schema.graphql has
+ * it); null otherwise.
+ */
+export function estimatedFinishAt(task: object): string | null {
+  return "estimatedFinishAt" in task && typeof task.estimatedFinishAt === "string" ? task.estimatedFinishAt : null;
+}
+
 export function isActive(task: Pick<TaskFieldsFragment, "status">): boolean {
   return task.status === "PENDING" || task.status === "PROCESSING";
 }
@@ -27,9 +36,7 @@ function stateText(task: TaskFieldsFragment): string {
     case "PROCESSING":
       return task.totalSteps > 0 ? `Step ${task.step} of ${task.totalSteps}` : (task.currentNode ?? "Starting");
     case "COMPLETED":
-      return task.startedAt && task.finishedAt
-        ? `Done in ${formatDuration(task.startedAt, task.finishedAt)}`
-        : "Done";
+      return task.startedAt && task.finishedAt ? `Done in ${formatDuration(task.startedAt, task.finishedAt)}` : "Done";
     case "FAILED":
       return "Failed";
     case "CANCELLED":
