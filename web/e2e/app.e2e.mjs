@@ -16,15 +16,11 @@ let context;
 let foreign;
 
 before(async () => {
-  [service, browser] = await Promise.all([startService(), launchBrowser()]);
-  ({ context, foreign } = await openContext(browser));
-  context.setDefaultTimeout(timeout);
+  browser = await launchBrowser();
 });
 
 after(async () => {
-  await context?.close();
   await browser?.close();
-  await service?.stop();
 });
 
 async function openPage() {
@@ -48,6 +44,14 @@ async function setSteps(page, steps) {
   await page.getByLabel(/^Steps/).fill(String(steps));
 }
 
+async function until(check, what = "the condition") {
+  const deadline = Date.now() + timeout;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what} did not hold within ${timeout} ms`);
+    await new Promise((done) => setTimeout(done, 100));
+  }
+}
+
 function progressValues(page) {
   return page
     .getByRole("progressbar")
@@ -55,6 +59,18 @@ function progressValues(page) {
 }
 
 describe("the edit page", () => {
+  before(async () => {
+    // History's paging test submits 32 tasks at once: above the default burst.
+    service = await startService({ env: { KONTEXT_SUBMIT_BURST: "100", KONTEXT_SUBMIT_RATE_PER_MINUTE: "1000" } });
+    ({ context, foreign } = await openContext(browser));
+    context.setDefaultTimeout(timeout);
+  });
+
+  after(async () => {
+    await context?.close();
+    await service?.stop();
+  });
+
   test("upload, instruct, generate: progress reaches 100, the result shows, History has it after a reload", async () => {
     const page = await openPage();
     await screenshot(page, "01-empty");
@@ -85,6 +101,9 @@ describe("the edit page", () => {
     await page.getByRole("slider", { name: /Before and after/ }).focus();
     await page.keyboard.press("ArrowLeft");
     await screenshot(page, "02-result");
+    await page.getByText("Advanced parameters").click();
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await screenshot(page, "readme", { fullPage: false });
 
     await page.reload();
     await page.getByRole("img", { name: /^Result/ }).waitFor();
@@ -216,7 +235,124 @@ describe("the edit page", () => {
     await page.close();
   });
 
+  test("History: search and status filter narrow it, scrolling loads the next page", async () => {
+    const { uploadImage } = await service.graphql(
+      "mutation($image: ImageInput!) { uploadImage(image: $image) { id } }",
+      { image: { base64: picture.buffer.toString("base64") } },
+    );
+    const ids = [];
+    for (let round = 0; round < 4; round += 1) {
+      const { generateImage } = await service.graphql(
+        "mutation($input: GenerateImageInput!) { generateImage(input: $input) { tasks { id } } }",
+        { input: { referenceImage: { imageId: uploadImage.id }, description: `Scroll sample ${round}`, count: 8 } },
+      );
+      ids.push(...generateImage.tasks.map((task) => task.id));
+    }
+    for (const id of ids) {
+      await service.graphql("mutation($id: ID!) { cancelTask(id: $id) { id } }", { id }).catch(() => {});
+    }
+    await until(async () => {
+      const { history } = await service.graphql(
+        'query { history(first: 100, search: "Scroll sample", status: [CANCELLED, COMPLETED]) { totalCount } }',
+      );
+      return history.totalCount === 32;
+    });
+
+    const page = await openPage();
+    const history = page.getByRole("region", { name: "History" });
+    await history.getByRole("searchbox", { name: "Search history" }).fill("Scroll sample");
+    await page.waitForURL(/q=Scroll/);
+    const items = history.getByRole("listitem");
+    await until(async () => (await items.count()) === 24);
+    await items.last().scrollIntoViewIfNeeded();
+    await until(async () => (await items.count()) === 32);
+
+    const labels = () =>
+      history
+        .getByRole("listitem")
+        .getByRole("button")
+        .evaluateAll((buttons) => buttons.map((button) => button.ariaLabel));
+    const allAre = async (status) => {
+      const shown = await labels();
+      return shown.length > 0 && shown.every((label) => label.endsWith(`(${status})`));
+    };
+    await history.getByRole("combobox", { name: "Status" }).selectOption("CANCELLED");
+    await page.waitForURL(/status=CANCELLED/);
+    await until(() => allAre("cancelled"), "only cancelled tasks shown");
+
+    await history.getByRole("searchbox", { name: "Search history" }).fill("");
+    await history.getByRole("combobox", { name: "Status" }).selectOption("COMPLETED");
+    await page.waitForURL((url) => url.searchParams.get("status") === "COMPLETED" && !url.searchParams.has("q"));
+    await history.getByRole("button", { name: /starry night \(completed\)/ }).waitFor();
+    await until(() => allAre("completed"), "only completed tasks shown");
+    await screenshot(page, "08-history-filtered");
+
+    // the filter is in the address: a reload keeps it
+    await page.reload();
+    assert.equal(await page.getByRole("combobox", { name: "Status" }).inputValue(), "COMPLETED");
+    await until(() => allAre("completed"), "only completed tasks shown after a reload");
+    await page.close();
+  });
+
   test("no request left 127.0.0.1", () => {
     assert.deepEqual(foreign, []);
+  });
+});
+
+describe("with API keys on", () => {
+  let keyed;
+  let keyedContext;
+  let keyedForeign;
+
+  before(async () => {
+    keyed = await startService({ env: { KONTEXT_AUTH: "on" } });
+    ({ context: keyedContext, foreign: keyedForeign } = await openContext(browser));
+    keyedContext.setDefaultTimeout(timeout);
+  });
+
+  after(async () => {
+    await keyedContext?.close();
+    await keyed?.stop();
+  });
+
+  test("the key is asked for once, kept, and sent on HTTP and on the socket", async () => {
+    const key = keyed.createKey("web-e2e");
+    const page = await keyedContext.newPage();
+    const authorizations = new Set();
+    const socketInits = [];
+    page.on("request", (request) => {
+      if (new URL(request.url()).pathname === "/graphql") authorizations.add(request.headers()["authorization"]);
+    });
+    page.on("websocket", (socket) =>
+      socket.on("framesent", ({ payload }) => {
+        if (String(payload).includes('"connection_init"')) socketInits.push(JSON.parse(payload));
+      }),
+    );
+    await page.goto(keyed.url);
+    const dialog = page.getByRole("dialog", { name: "API key" });
+    await dialog.waitFor();
+    await screenshot(page, "09-api-key");
+    await dialog.getByLabel("API key").fill(key);
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await page.waitForLoadState("load");
+    await page.getByRole("button", { name: "Fast draft", exact: true }).waitFor();
+
+    await startEdit(page, "Make it snow");
+    await page.getByRole("button", { name: "Generate", exact: true }).click();
+    await page.getByRole("img", { name: /^Result: Make it snow/ }).waitFor();
+    assert.ok(authorizations.has(`Bearer ${key}`), [...authorizations].join(", "));
+    assert.deepEqual(socketInits.at(-1), { type: "connection_init", payload: { Authorization: `Bearer ${key}` } });
+
+    // entered once: a new page in the same browser starts with the key
+    const again = await keyedContext.newPage();
+    await again.goto(keyed.url);
+    await again
+      .getByRole("region", { name: "History" })
+      .getByRole("button", { name: /Make it snow/ })
+      .waitFor();
+    assert.equal(await again.getByRole("dialog", { name: "API key" }).isVisible(), false);
+    await again.close();
+    await page.close();
+    assert.deepEqual(keyedForeign, []);
   });
 });

@@ -37,7 +37,8 @@ export async function openContext(browser, options = {}) {
   return { context, foreign };
 }
 
-export async function screenshot(page, name) {
+/** The whole page as test-output/e2e/<name>.png (`fullPage: false`: only what the window shows). */
+export async function screenshot(page, name, { fullPage = true } = {}) {
   mkdirSync(outputDir, { recursive: true });
-  await page.screenshot({ path: join(outputDir, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: join(outputDir, `${name}.png`), fullPage });
 }

@@ -1,6 +1,6 @@
 // A real `kontext serve` for the browser tests: SQLite and files in a temp dir, the bundled ComfyUI
 // emulator with short steps, the built app (web/dist) served at `/`, on a free loopback port.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -8,6 +8,7 @@ import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
 const repo = resolve(import.meta.dirname, "../../..");
+const kontext = join(repo, ".venv/bin/kontext");
 
 function freePort() {
   return new Promise((done, fail) => {
@@ -35,29 +36,27 @@ async function healthy(url, child, log) {
   throw new Error(`kontext serve not healthy within 30 s:\n${readFileSync(log, "utf8")}`);
 }
 
-/** Starts the service; `stop()` ends it and removes its data. */
-export async function startService({ stepSeconds = 0.05 } = {}) {
+/** Starts the service; `stop()` ends it and removes its data. `env` adds settings (KONTEXT_AUTH…). */
+export async function startService({ stepSeconds = 0.05, env: extra = {} } = {}) {
   const scratch = mkdtempSync(join(tmpdir(), "kontext-web-e2e-"));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const log = join(scratch, "server.log");
   const out = openSync(log, "a");
-  const child = spawn(join(repo, ".venv/bin/kontext"), ["serve"], {
-    cwd: repo,
-    env: {
-      ...process.env,
-      KONTEXT_DATABASE_URL: `sqlite://${scratch}/db.sqlite3`,
-      KONTEXT_STORAGE_DIR: join(scratch, "files"),
-      KONTEXT_HOST: "127.0.0.1",
-      KONTEXT_PORT: String(port),
-      KONTEXT_EMULATOR_STEP_SECONDS: String(stepSeconds),
-      KONTEXT_COMFYUI_URLS: "",
-      KONTEXT_PUBLIC_URL: "",
-      KONTEXT_DISPATCH: "true",
-      KONTEXT_WEB_DIST: join(repo, "web/dist"),
-    },
-    stdio: ["ignore", out, out],
-  });
+  const env = {
+    ...process.env,
+    KONTEXT_DATABASE_URL: `sqlite://${scratch}/db.sqlite3`,
+    KONTEXT_STORAGE_DIR: join(scratch, "files"),
+    KONTEXT_HOST: "127.0.0.1",
+    KONTEXT_PORT: String(port),
+    KONTEXT_EMULATOR_STEP_SECONDS: String(stepSeconds),
+    KONTEXT_COMFYUI_URLS: "",
+    KONTEXT_PUBLIC_URL: "",
+    KONTEXT_DISPATCH: "true",
+    KONTEXT_WEB_DIST: join(repo, "web/dist"),
+    ...extra,
+  };
+  const child = spawn(kontext, ["serve"], { cwd: repo, env, stdio: ["ignore", out, out] });
   await healthy(url, child, log);
   const stop = async () => {
     if (child.exitCode === null) {
@@ -69,5 +68,21 @@ export async function startService({ stepSeconds = 0.05 } = {}) {
     }
     rmSync(scratch, { recursive: true, force: true });
   };
-  return { url, log, stop };
+  /** A new API key for `owner` (`kontext create-key`), as printed: the token. */
+  const createKey = (owner) => {
+    const printed = execFileSync(kontext, ["create-key", owner], { cwd: repo, env, encoding: "utf8" });
+    return printed.trim().split("\n").at(-1);
+  };
+  /** One GraphQL request over plain JSON (to set up data the page then shows). */
+  const graphql = async (query, variables = {}) => {
+    const response = await fetch(new URL("/graphql", url), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = await response.json();
+    if (body.errors) throw new Error(JSON.stringify(body.errors));
+    return body.data;
+  };
+  return { url, log, stop, createKey, graphql };
 }

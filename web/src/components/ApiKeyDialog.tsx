@@ -34,8 +34,7 @@ export function ApiKeyDialog({ open, onClose, reason }: Props) {
         <h2 id="api-key-title">API key</h2>
         {reason && <p className="problem-inline">{reason}</p>}
         <p className="hint">
-          This service asks for an API key (<code>kontext create-key</code> prints one). It is kept in this browser
-          only.
+          <code>kontext create-key</code> prints one. It is kept in this browser only and sent with every request.
         </p>
         <input
           type="password"
