@@ -105,11 +105,13 @@ describe("the edit page", () => {
     await page.evaluate(() => window.scrollTo(0, 0));
     await screenshot(page, "readme", { fullPage: false });
 
+    // History was empty when the page loaded: the entry arrives live (taskUpdates)
+    const history = page.getByRole("region", { name: "History" });
+    await history.getByRole("button", { name: /starry night \(completed\)/ }).waitFor();
+
     await page.reload();
     await page.getByRole("img", { name: /^Result/ }).waitFor();
-    const history = page.getByRole("region", { name: "History" });
-    const entry = history.getByRole("button", { name: /starry night \(completed\)/ });
-    await entry.waitFor();
+    await history.getByRole("button", { name: /starry night \(completed\)/ }).waitFor();
     await page.getByRole("button", { name: "Re-run", exact: true }).waitFor();
 
     // a second tab shows the same state from the same address
@@ -208,6 +210,53 @@ describe("the edit page", () => {
     assert.notEqual(rerun, opened);
     await page.getByRole("img", { name: /^Result: Add a hot air balloon/ }).waitFor();
     await page.getByText(/^Re-run of/).waitFor();
+
+    await page.getByRole("button", { name: "Delete", exact: true }).click();
+    await page.getByText("Your edit appears here").waitFor();
+    assert.equal(new URL(page.url()).searchParams.get("tasks"), null);
+    await assert.rejects(service.graphql("query($id: ID!) { task(id: $id) { id } }", { id: rerun }), /NOT_FOUND/);
+    await page.close();
+  });
+
+  test("a reference by drop, by paste, by address, or from earlier uploads", async () => {
+    const page = await openPage();
+    const bytes = picture.buffer.toString("base64");
+    const giveFile = (how) =>
+      page.evaluate(
+        ({ how, bytes }) => {
+          const data = Uint8Array.from(atob(bytes), (char) => char.charCodeAt(0));
+          const transfer = new DataTransfer();
+          transfer.items.add(new File([data], "landscape.png", { type: "image/png" }));
+          if (how === "paste") {
+            document.dispatchEvent(new ClipboardEvent("paste", { clipboardData: transfer, bubbles: true }));
+          } else {
+            const zone = document.querySelector(".dropzone");
+            zone.dispatchEvent(new DragEvent("dragover", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+            zone.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+          }
+        },
+        { how, bytes },
+      );
+    const shown = page.getByRole("img", { name: "Reference image preview" });
+
+    await giveFile("drop");
+    await page.getByText("512 × 384 · 3 KB · PNG").waitFor();
+    await page.getByRole("button", { name: "Clear" }).click();
+    await shown.waitFor({ state: "detached" });
+
+    await giveFile("paste");
+    await shown.waitFor();
+    await page.getByRole("button", { name: "Clear" }).click();
+
+    // an address the service must not fetch (loopback): refused before any connection
+    await page.getByLabel("Image address").fill("http://127.0.0.1:9/picture.png");
+    await page.getByRole("button", { name: "Fetch" }).click();
+    await page.getByRole("alert").filter({ hasText: "URL_FORBIDDEN" }).waitFor();
+
+    await page.getByText("Earlier uploads").click();
+    await page.getByRole("button", { name: "Use earlier upload 512 × 384" }).first().click();
+    await shown.waitFor();
+    assert.equal(await page.getByRole("alert").count(), 0, "the refusal stays after a good choice");
     await page.close();
   });
 
@@ -222,6 +271,29 @@ describe("the edit page", () => {
     await page.close();
   });
 
+  test("the keyboard alone reaches the controls and generates", async () => {
+    const page = await openPage();
+    await chooseReference(page);
+    await page.getByText("512 × 384").waitFor();
+    const focused = [];
+    for (let press = 0; press < 40 && !focused.includes("Generate"); press += 1) {
+      await page.keyboard.press("Tab");
+      focused.push(
+        await page.evaluate(() => {
+          const element = document.activeElement;
+          return element?.getAttribute("aria-label") ?? element?.textContent?.trim() ?? "";
+        }),
+      );
+      if (focused.at(-1) === "Instruction") await page.keyboard.type("Make it look like a postcard");
+    }
+    for (const name of ["Reference image", "Instruction", "Advanced parameters", "Count", "Generate"]) {
+      assert.ok(focused.includes(name), `Tab never reached ${name}: ${focused.join(" → ")}`);
+    }
+    await page.keyboard.press("Enter");
+    await page.getByRole("img", { name: /^Result: Make it look like a postcard/ }).waitFor();
+    await page.close();
+  });
+
   test("phone width: everything reachable in one column", async () => {
     const page = await context.newPage();
     await page.setViewportSize({ width: 390, height: 844 });
@@ -232,6 +304,8 @@ describe("the edit page", () => {
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 390, `the page scrolls sideways (${width}px)`);
     await screenshot(page, "07-phone");
+    await page.emulateMedia({ colorScheme: "dark" });
+    await screenshot(page, "07-phone-dark", { fullPage: false });
     await page.close();
   });
 

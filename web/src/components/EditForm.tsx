@@ -15,7 +15,6 @@ import {
   type ParameterValues,
 } from "../parameters";
 import { Icon } from "./Icon";
-import { EarlierUploads } from "./EarlierUploads";
 import { ParameterField } from "./ParameterField";
 import { Presets } from "./Presets";
 import { ProblemMessage } from "./ProblemMessage";
@@ -81,7 +80,7 @@ export function EditForm({ onGenerated }: Props) {
 
   return (
     <form className="panel edit-form" onSubmit={(event) => void onSubmit(event)} aria-label="Edit">
-      <ReferencePicker image={reference} onChange={setReference} earlier={<EarlierUploads onChoose={setReference} />} />
+      <ReferencePicker image={reference} onChange={setReference} />
 
       <div className="field">
         <label htmlFor="instruction" className="section-title">

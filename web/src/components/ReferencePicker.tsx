@@ -2,27 +2,26 @@
 // upload. Each new image is stored at once with uploadImage, so the task refers to it by id; a file
 // the service refuses shows the service's typed error in words.
 import { useMutation } from "@apollo/client/react";
-import { useEffect, useEffectEvent, useId, useState, type DragEvent, type SyntheticEvent } from "react";
+import { useEffect, useEffectEvent, useId, useState, type DragEvent } from "react";
 
 import { describeError, type Problem } from "../errors";
 import { formatBytes, formatImageType } from "../format";
 import type { ImageFieldsFragment, ImageInput } from "../gql/graphql";
 import { UploadImageMutation } from "../operations";
+import { EarlierUploads } from "./EarlierUploads";
 import { Icon } from "./Icon";
 import { ProblemMessage } from "./ProblemMessage";
 
 interface Props {
   image: ImageFieldsFragment | null;
   onChange: (image: ImageFieldsFragment | null) => void;
-  /** Earlier uploads to choose from (shown when given). */
-  earlier?: React.ReactNode;
 }
 
 function imageFile(files: FileList | null | undefined): File | null {
   return files?.[0] ?? null;
 }
 
-export function ReferencePicker({ image, onChange, earlier }: Props) {
+export function ReferencePicker({ image, onChange }: Props) {
   const inputId = useId();
   const [upload, { loading }] = useMutation(UploadImageMutation);
   const [problem, setProblem] = useState<Problem | null>(null);
@@ -58,8 +57,7 @@ export function ReferencePicker({ image, onChange, earlier }: Props) {
     if (file) void store({ upload: file });
   };
 
-  const onAddress = (event: SyntheticEvent) => {
-    event.preventDefault();
+  const onAddress = () => {
     const url = address.trim();
     if (url) void store({ url });
   };
@@ -109,14 +107,22 @@ export function ReferencePicker({ image, onChange, earlier }: Props) {
             }}
           />
           {image && (
-            <button type="button" className="button ghost" onClick={() => onChange(null)}>
+            <button
+              type="button"
+              className="button ghost"
+              onClick={() => {
+                setProblem(null);
+                onChange(null);
+              }}
+            >
               Clear
             </button>
           )}
         </div>
         {loading && <div className="dropzone-busy">Uploading…</div>}
       </div>
-      <form className="address-row" onSubmit={onAddress}>
+      {/* Not a <form>: this sits inside the edit form, and forms do not nest. */}
+      <div className="address-row">
         <Icon name="link" />
         <input
           type="url"
@@ -124,12 +130,23 @@ export function ReferencePicker({ image, onChange, earlier }: Props) {
           aria-label="Image address"
           value={address}
           onChange={(event) => setAddress(event.currentTarget.value)}
+          onKeyDown={(event) => {
+            if (event.key === "Enter") {
+              event.preventDefault();
+              onAddress();
+            }
+          }}
         />
-        <button type="submit" className="button secondary" disabled={!address.trim() || loading}>
+        <button type="button" className="button secondary" disabled={!address.trim() || loading} onClick={onAddress}>
           Fetch
         </button>
-      </form>
-      {earlier}
+      </div>
+      <EarlierUploads
+        onChoose={(chosen) => {
+          setProblem(null);
+          onChange(chosen);
+        }}
+      />
       {problem && <ProblemMessage problem={problem} />}
     </section>
   );
