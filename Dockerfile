@@ -1,6 +1,16 @@
 # Kontext GraphQL: the same install as the README (pip install of this project) in a build stage;
-# the final stage has no compilers and runs as a non-root user.
-# Migrations run at start-up unless KONTEXT_MIGRATE_ON_START=false (then: `kontext migrate`).
+# the web app is built in a Node stage; the final stage has no compilers and no Node and runs as a
+# non-root user. Migrations run at start-up unless KONTEXT_MIGRATE_ON_START=false (then:
+# `kontext migrate`).
+FROM node:20-slim AS web
+WORKDIR /src/web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+# The app's types are generated from the schema beside it (../schema.graphql).
+COPY schema.graphql /src/
+COPY web ./
+RUN npm run build
+
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
@@ -14,7 +24,9 @@ RUN python -m venv /opt/kontext && /opt/kontext/bin/pip install --no-cache-dir .
 FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 kontext && mkdir /data && chown 10001 /data
 COPY --from=build /opt/kontext /opt/kontext
+COPY --from=web /src/web/dist /opt/kontext-web
 ENV PATH="/opt/kontext/bin:$PATH" \
+    KONTEXT_WEB_DIST=/opt/kontext-web \
     KONTEXT_HOST=0.0.0.0 \
     KONTEXT_PORT=8000 \
     KONTEXT_DATABASE_URL=sqlite:///data/kontext.sqlite3 \

@@ -10,13 +10,24 @@ from strawberry.dataloader import DataLoader
 
 from graphql_api.metrics import TaskMetrics
 from storage.links import BlobLinks
-from tasks.models import StoredImage
+from tasks.models import StoredImage, Task
 from tasks.services import Services
 
 
 async def load_images(ids: list[UUID]) -> list[StoredImage | None]:
     found = {image.id: image for image in await StoredImage.filter(id__in=ids)}
     return [found.get(image_id) for image_id in ids]
+
+
+def task_loader(owner: str) -> DataLoader[UUID, Task | None]:
+    """Tasks of `owner` by id, one query per batch (a page's `rerunOf` fields); not cached, as
+    tasks change while a subscription's context lives."""
+
+    async def load(ids: list[UUID]) -> list[Task | None]:
+        found = {task.id: task for task in await Task.filter(id__in=ids, owner=owner)}
+        return [found.get(task_id) for task_id in ids]
+
+    return DataLoader(load_fn=load, cache=False)
 
 
 @dataclass
@@ -30,6 +41,10 @@ class RequestContext:
     )
     metrics: TaskMetrics | None = None
     connection_params: dict[str, Any] | None = None
+    tasks: DataLoader[UUID, Task | None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tasks = task_loader(self.owner)
 
     async def file_url(self, blob_key: str) -> str:
         """Where the caller downloads a stored blob; made anew on every read (presigned URLs

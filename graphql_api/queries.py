@@ -123,7 +123,8 @@ class Query:
     async def presets(self, info: Ctx) -> list[Preset]:
         context = info.context
         return [
-            Preset.from_entry(entry) for entry in await context.services.presets.list(context.owner)
+            Preset.from_entry(entry)
+            for entry in await context.services.presets.of_owner(context.owner)
         ]
 
     @strawberry.field(description="An image the caller uploaded or generated.")

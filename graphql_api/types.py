@@ -139,7 +139,6 @@ class Task(Node):
     second_image_id: strawberry.Private[UUID | None]
     result_image_id: strawberry.Private[UUID | None]
     rerun_of_id: strawberry.Private[UUID | None]
-    owner: strawberry.Private[str]
 
     @strawberry.field(
         description="While PENDING: how many tasks start before this one (0: next); else null."
@@ -167,10 +166,10 @@ class Task(Node):
         description="The task this one re-runs (rerunTask); null for a new edit or once the "
         "original is deleted."
     )
-    async def rerun_of(self) -> Task | None:
+    async def rerun_of(self, info: Info[RequestContext, None]) -> Task | None:
         if self.rerun_of_id is None:
             return None
-        row = await TaskRow.get_or_none(id=self.rerun_of_id, owner=self.owner)
+        row = await info.context.tasks.load(self.rerun_of_id)
         return Task.from_row(row) if row is not None else None
 
     @classmethod
@@ -200,7 +199,6 @@ class Task(Node):
             second_image_id=row.second_image_id,  # type: ignore[attr-defined]
             result_image_id=row.result_image_id,  # type: ignore[attr-defined]
             rerun_of_id=row.rerun_of_id,  # type: ignore[attr-defined]
-            owner=row.owner,
         )
 
 

@@ -73,7 +73,7 @@ class PresetBook:
             check_given(template, preset.parameters)
         self._built_in = {preset.id: preset for preset in BUILT_IN_PRESETS}
 
-    async def list(self, owner: str) -> list[PresetEntry]:
+    async def of_owner(self, owner: str) -> list[PresetEntry]:
         own = await Preset.filter(owner=owner).order_by("name", "id")
         return [*BUILT_IN_PRESETS, *(PresetEntry.of(row) for row in own)]
 

@@ -13,6 +13,8 @@ from graphql_api.settings import Settings, settings_table
 
 ROOT = Path(__file__).parent.parent
 SETTINGS = {env for env, _, _ in settings_table()}
+# The web app's sources: in every checkout that has the app (web/package.json).
+WEB_SOURCES = {"web", "web/package.json", "web/package-lock.json"}
 
 
 def dockerfile() -> DockerfileParser:
@@ -26,9 +28,10 @@ def test_dockerfile_copies_only_paths_that_exist_and_installs_like_the_readme() 
     copies = [i["value"].split() for i in instructions if i["instruction"] == "COPY"]
     from_context = [c for c in copies if not c[0].startswith("--from")]
     assert len(from_context) >= 6
+    has_app = (ROOT / "web" / "package.json").exists()
     for *sources, _target in from_context:
         for source in sources:
-            assert (ROOT / source).exists(), source
+            assert (ROOT / source).exists() or (source in WEB_SOURCES and not has_app), source
     runs = " ".join(i["value"] for i in instructions if i["instruction"] == "RUN")
     assert "pip install --no-cache-dir ." in runs
 
@@ -43,6 +46,43 @@ def test_final_stage_runs_as_a_non_root_user_with_a_healthcheck() -> None:
     assert not any("gcc" in i["value"] or "build-essential" in i["value"] for i in final)
     env = {k for i in final if i["instruction"] == "ENV" for k in dockerfile().envs}
     assert env <= SETTINGS | {"PATH"}
+
+
+def stages() -> dict[str, list[dict[str, str]]]:
+    """The instructions of each stage, by its name (the last one as "final")."""
+    found: dict[str, list[dict[str, str]]] = {}
+    current: list[dict[str, str]] = []
+    for instruction in dockerfile().structure:
+        if instruction["instruction"] == "FROM":
+            current = []
+            words = instruction["value"].split()
+            found[words[-1] if "AS" in (w.upper() for w in words) else words[0]] = current
+            found["final"] = current
+        current.append(instruction)
+    return found
+
+
+def test_the_web_app_is_built_in_a_node_stage_and_served_from_the_final_image() -> None:
+    web = stages()["web"]
+    assert web[0]["value"].startswith("node:20")
+    runs = [i["value"] for i in web if i["instruction"] == "RUN"]
+    assert any("npm ci" in run for run in runs) and any("npm run build" in run for run in runs)
+    copies = [i["value"] for i in web if i["instruction"] == "COPY"]
+    assert any(c.startswith("schema.graphql ") for c in copies), "codegen reads ../schema.graphql"
+    final = stages()["final"]
+    assert final[0]["value"].startswith("python:")
+    shipped = [
+        i["value"].split()[1:]
+        for i in final
+        if i["instruction"] == "COPY" and i["value"].startswith("--from=web")
+    ]
+    assert shipped == [["/src/web/dist", dockerfile().envs["KONTEXT_WEB_DIST"]]]
+    assert not any("npm" in i["value"] or "node " in i["value"] for i in final[1:])
+
+
+def test_local_installs_and_builds_stay_out_of_the_build_context() -> None:
+    ignored = (ROOT / ".dockerignore").read_text().splitlines()
+    assert {"**/node_modules", "web/dist", ".venv", "data"} <= set(ignored)
 
 
 def test_hadolint_finds_nothing() -> None:

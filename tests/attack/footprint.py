@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from tasks.models import ApiKey, StoredImage, Task
+from tasks.models import ApiKey, Preset, StoredImage, Task
 
 TIMED_OUT = "TIMED_OUT"
 
@@ -20,17 +20,21 @@ class Footprint:
     """When a task last changed, except by timing out."""
     images: int
     keys: int
+    presets: int
+    last_preset_change: datetime | None
     files: frozenset[str]
 
     def changes_since(self, before: Footprint) -> list[str]:
         """What differs from an earlier footprint, in words (empty: nothing was written)."""
         changes = [
             f"{name}: {getattr(before, name)!r} -> {getattr(self, name)!r}"
-            for name in ("tasks", "images", "keys")
+            for name in ("tasks", "images", "keys", "presets")
             if getattr(before, name) != getattr(self, name)
         ]
         if later(self.last_task_change, before.last_task_change):
             changes.append(f"a task changed at {self.last_task_change}")
+        if later(self.last_preset_change, before.last_preset_change):
+            changes.append(f"a preset changed at {self.last_preset_change}")
         added, removed = sorted(self.files - before.files), sorted(before.files - self.files)
         if added:
             changes.append(f"files written: {added[:5]}")
@@ -58,10 +62,15 @@ async def footprint(storage_dir: Path) -> Footprint:
     # changes are the service's own, not the request's.
     changed = Task.exclude(error_code=TIMED_OUT).order_by("-updated_at").limit(1)
     newest: list[datetime] = await changed.values_list("updated_at", flat=True)  # type: ignore[assignment]
+    preset_changes: list[datetime] = await (  # type: ignore[assignment]
+        Preset.all().order_by("-updated_at").limit(1).values_list("updated_at", flat=True)
+    )
     return Footprint(
         tasks=await Task.all().count(),
         last_task_change=newest[0] if newest else None,
         images=await StoredImage.all().count(),
         keys=await ApiKey.all().count(),
+        presets=await Preset.all().count(),
+        last_preset_change=preset_changes[0] if preset_changes else None,
         files=await asyncio.to_thread(stored_files, storage_dir),
     )

@@ -38,7 +38,11 @@ BY_ID = {
     "image": "query($id: ID!) { image(id: $id) { id url sha256 } }",
     "cancelTask": "mutation($id: ID!) { cancelTask(id: $id) { id status } }",
     "deleteTask": "mutation($id: ID!) { deleteTask(id: $id) }",
+    "rerunTask": "mutation($id: ID!) { rerunTask(id: $id) { task { id description } } }",
+    "deletePreset": "mutation($id: ID!) { deletePreset(id: $id) }",
 }
+PRESETS = "{ presets { id name builtIn } }"
+UPLOADS = "{ uploads(first: 100) { edges { cursor node { id url } } } }"
 HISTORY = """query($first: Int, $after: String, $status: [TaskStatus!], $search: String) {
   history(first: $first, after: $after, status: $status, search: $search) {
     totalCount edges { node { id description } } } }"""
@@ -99,6 +103,27 @@ def test_every_operation_by_id_treats_alices_things_as_missing(
         assert now["status"] != "CANCELLED" or was["status"] == "CANCELLED", (
             f"bob cancelled {thing}"
         )
+
+
+def test_presets_and_uploads_are_their_owners(
+    secured: ServiceThread, alice: Owner, world: AliceWorld, bob: Owner
+) -> None:
+    save = "mutation($input: SavePresetInput!) { savePreset(input: $input) { id } }"
+    preset = {"name": DESCRIPTION[:100], "parameters": {"steps": 3}}
+    preset_id = secured.run(alice.call(save, input=preset)).ok()["savePreset"]["id"]
+    assert_missing_for_stranger(secured, bob, BY_ID["deletePreset"], preset_id, world)
+    theirs = secured.run(bob.call(PRESETS))
+    assert all(p["builtIn"] for p in theirs.ok()["presets"]), theirs.body
+    assert_no_alice_data(theirs, world)
+    assert preset_id not in json.dumps(theirs.body)
+    uploads = secured.run(bob.call(UPLOADS))
+    assert uploads.ok()["uploads"]["edges"] == []
+    # The controls: alice still has her preset and sees her upload.
+    mine = secured.run(alice.call(PRESETS)).ok()["presets"]
+    assert preset_id in [p["id"] for p in mine]
+    own_uploads = secured.run(alice.call(UPLOADS)).ok()["uploads"]["edges"]
+    assert world.image_id in [edge["node"]["id"] for edge in own_uploads]
+    assert secured.run(owned_rows(bob.name)) == (0, 0)
 
 
 def test_alices_images_cannot_be_reused_by_id(

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from tasks.presets import BUILT_IN_PRESETS
 from tests.attack.attacks import attack, picture_base64
 from tests.attack.budget import fuzz_settings
 from tests.attack.service import ServiceThread
@@ -20,8 +21,11 @@ from tests.attack.strategies import (
     FINISHED_TASK,
     IMAGE,
     PENDING_TASK,
+    generation_parameters,
+    hostile_text,
     ids,
     loosely,
+    seeds,
     variables_of,
 )
 
@@ -36,6 +40,11 @@ UPLOAD = """mutation($image: ImageInput!) { uploadImage(image: $image) {
   id url thumbnailUrl width height contentType size sha256 } }"""
 CANCEL = "mutation($id: ID!) { cancelTask(id: $id) { id status error { code } } }"
 DELETE = "mutation($id: ID!) { deleteTask(id: $id) }"
+RERUN = """mutation($id: ID!, $seed: Seed) { rerunTask(id: $id, seed: $seed) {
+  message replayed task { id status rerunOf { id } parameters { seed } } } }"""
+SAVE_PRESET = """mutation($input: SavePresetInput!) { savePreset(input: $input) {
+  id name builtIn parameters { steps cfg guidance seed sampler scheduler denoise } } }"""
+DELETE_PRESET = "mutation($id: ID!) { deletePreset(id: $id) }"
 
 pytestmark = pytest.mark.database
 
@@ -99,3 +108,37 @@ def test_cancel_task(service: ServiceThread, known: dict[str, str], variables: A
 @example(variables={"id": FINISHED_TASK})
 def test_delete_task(service: ServiceThread, known: dict[str, str], variables: Any) -> None:
     attack(service, DELETE, variables, known)
+
+
+@fuzz_settings(0.5)
+@given(
+    variables=variables_of(
+        st.fixed_dictionaries({"id": loosely(ids())}, optional={"seed": seeds()})
+    )
+)
+@example(variables={"id": FINISHED_TASK, "seed": "18446744073709551616"})
+@example(variables={"id": PENDING_TASK})
+def test_rerun_task(service: ServiceThread, known: dict[str, str], variables: Any) -> None:
+    attack(service, RERUN, variables, known)
+
+
+def preset_inputs() -> st.SearchStrategy[Any]:
+    return st.fixed_dictionaries(
+        {"name": loosely(hostile_text(110)), "parameters": generation_parameters()}
+    )
+
+
+@fuzz_settings()
+@given(variables=variables_of(st.fixed_dictionaries({"input": preset_inputs()})))
+@example(variables={"input": {"name": "Balanced", "parameters": {"steps": 4}}})
+@example(variables={"input": {"name": "x\x00", "parameters": {"steps": 0}}})
+def test_save_preset(service: ServiceThread, known: dict[str, str], variables: Any) -> None:
+    attack(service, SAVE_PRESET, variables, known)
+
+
+@fuzz_settings(0.5)
+@given(variables=task_ids())
+@example(variables={"id": BUILT_IN_PRESETS[0].id})
+@example(variables={"id": FINISHED_TASK})
+def test_delete_preset(service: ServiceThread, known: dict[str, str], variables: Any) -> None:
+    attack(service, DELETE_PRESET, variables, known)

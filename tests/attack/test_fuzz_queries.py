@@ -32,6 +32,10 @@ NODE = """query($id: ID!) { node(id: $id) {
   id ... on Task { status description } ... on Image { url width height sha256 } } }"""
 IMAGE_QUERY = """query($id: ID!) { image(id: $id) {
   id url thumbnailUrl width height contentType size sha256 } }"""
+UPLOADS = """query($first: Int, $after: String) { uploads(first: $first, after: $after) {
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { id url width height } } } }"""
+PRESETS = "{ presets { id name builtIn parameters { steps seed sampler } } }"
 HISTORY = """query($first: Int, $after: String, $status: [TaskStatus!], $search: String) {
   history(first: $first, after: $after, status: $status, search: $search) {
     totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
@@ -73,3 +77,22 @@ def test_image_by_id(service: ServiceThread, known: dict[str, str], variables: A
 @example(variables={"first": 100, "search": "%"})
 def test_history(service: ServiceThread, known: dict[str, str], variables: Any) -> None:
     attack(service, HISTORY, variables, known)
+
+
+def page_variables() -> st.SearchStrategy[Any]:
+    """history's paging variables (first, after) without its filters."""
+    return history_variables().map(
+        lambda found: {k: v for k, v in found.items() if k in ("first", "after")}
+    )
+
+
+@fuzz_settings(0.5)
+@given(variables=variables_of(page_variables()))
+@example(variables={"first": 1, "after": CURSOR})
+def test_uploads(service: ServiceThread, known: dict[str, str], variables: Any) -> None:
+    attack(service, UPLOADS, variables, known)
+
+
+def test_presets(service: ServiceThread, known: dict[str, str]) -> None:
+    reply = attack(service, PRESETS, {}, known)
+    assert [p["builtIn"] for p in reply.data["presets"]][:3] == [True, True, True]

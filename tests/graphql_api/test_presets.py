@@ -156,3 +156,17 @@ async def test_presets_belong_to_their_owner(secured_url: str) -> None:
         assert [p["parameters"]["steps"] for p in await presets(bob)][-1] == 9
         assert (await bob.execute(DELETE, id=mine["id"])).codes == ["NOT_FOUND"]
         assert [p["name"] for p in await presets(alice)] == [*BUILT_IN_NAMES, "Portrait"]
+
+
+async def test_an_owner_keeps_a_bounded_number_of_presets(
+    api: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("tasks.presets.MAX_PRESETS_PER_OWNER", 2)
+    for name in ("one", "two"):
+        (await save(api, name, steps=4)).ok()
+    refused = await save(api, "three", steps=4)
+    assert refused.codes == ["BAD_USER_INPUT"]
+    assert refused.errors[0]["extensions"]["reason"] == "LIMIT_REACHED"
+    # Replacing one by name is still allowed.
+    assert (await save(api, "two", steps=5)).ok()["savePreset"]["parameters"]["steps"] == 5
+    assert [p["name"] for p in await presets(api)] == [*BUILT_IN_NAMES, "one", "two"]

@@ -94,6 +94,24 @@ async def test_rerun_with_a_seed_uses_it_and_deleting_the_original_unlinks(
     assert (await api.execute(query, id=rerun["id"])).ok()["task"] == {"rerunOf": None}
 
 
+async def test_history_shows_each_rerun_with_its_original(api: GraphQLClient) -> None:
+    first, second = await finished_task(api), await finished_task(api, description="other")
+    again = [
+        (await api.execute(RERUN, id=task["id"])).ok()["rerunTask"]["task"]["id"]
+        for task in (first, second, first)
+    ]
+    history = "{ history(first: 10) { edges { node { id rerunOf { id description } } } } }"
+    nodes = [e["node"] for e in (await api.execute(history)).ok()["history"]["edges"]]
+    links = {node["id"]: node["rerunOf"] for node in nodes}
+    assert (
+        links[again[0]]
+        == links[again[2]]
+        == {"id": first["id"], "description": "make the sky green"}
+    )
+    assert links[again[1]] == {"id": second["id"], "description": "other"}
+    assert links[first["id"]] is None and links[second["id"]] is None
+
+
 async def test_only_finished_tasks_can_be_rerun(api: GraphQLClient) -> None:
     data = {"referenceImage": {"base64": picture(8)}, "description": "make it red"}
     pending = (await api.execute(GENERATE, input=data)).ok()["generateImage"]["task"]
