@@ -281,7 +281,8 @@ describe("the edit page", () => {
       focused.push(
         await page.evaluate(() => {
           const element = document.activeElement;
-          return element?.getAttribute("aria-label") ?? element?.textContent?.trim() ?? "";
+          const label = element?.getAttribute("aria-label") ?? element?.labels?.[0]?.textContent;
+          return (label ?? element?.textContent ?? "").trim();
         }),
       );
       if (focused.at(-1) === "Instruction") await page.keyboard.type("Make it look like a postcard");

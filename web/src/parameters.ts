@@ -5,7 +5,7 @@ import type { GenerationParametersInput, WorkflowsQuery } from "./gql/graphql";
 export type WorkflowParameter = WorkflowsQuery["workflows"][number]["parameters"][number];
 
 /** The names GenerationParametersInput accepts, in the order the form shows them. */
-export const parameterNames = ["steps", "cfg", "guidance", "seed", "sampler", "scheduler", "denoise"] as const;
+export const parameterNames = ["steps", "cfg", "guidance", "denoise", "sampler", "scheduler", "seed"] as const;
 export type ParameterName = (typeof parameterNames)[number];
 
 export type ParameterValues = Partial<Record<ParameterName, string>>;

@@ -124,16 +124,16 @@ export function EditForm({ onGenerated }: Props) {
       </details>
 
       <div className="generate-row">
-        <label className="count">
-          <span>Images</span>
-          <select value={count} aria-label="Count" onChange={(event) => setCount(Number(event.currentTarget.value))}>
+        <div className="count">
+          <label htmlFor="count">Count</label>
+          <select id="count" value={count} onChange={(event) => setCount(Number(event.currentTarget.value))}>
             {[1, 2, 3, 4, 5, 6, 7, 8].map((n) => (
               <option key={n} value={n}>
                 {n}
               </option>
             ))}
           </select>
-        </label>
+        </div>
         <button type="submit" className="button primary" disabled={loading || Boolean(missing) || invalid}>
           <Icon name="sparkle" /> Generate
         </button>
