@@ -148,6 +148,32 @@ describe("the edit page", () => {
     await page.close();
   });
 
+  test("a task that fails says what its error code means", async () => {
+    const { uploadImage } = await service.graphql(
+      "mutation($image: ImageInput!) { uploadImage(image: $image) { id } }",
+      { image: { base64: picture.buffer.toString("base64") } },
+    );
+    const { generateImage } = await service.graphql(
+      "mutation($input: GenerateImageInput!) { generateImage(input: $input) { task { id } } }",
+      {
+        input: {
+          referenceImage: { imageId: uploadImage.id },
+          description: "Too slow to finish",
+          parameters: { steps: 150 },
+          timeoutSeconds: 1,
+        },
+      },
+    );
+    const page = await context.newPage();
+    await page.goto(`${service.url}/?tasks=${generateImage.task.id}`);
+    const alert = page.getByRole("alert").filter({ hasText: "The task did not finish in time." });
+    await alert.waitFor();
+    assert.match(await alert.innerText(), /TIMED_OUT/);
+    await page.getByRole("region", { name: "Current task" }).getByText("Failed", { exact: true }).waitFor();
+    await screenshot(page, "10-failed");
+    await page.close();
+  });
+
   test("a preset applies; a saved one comes back after a reload and can be deleted", async () => {
     const page = await openPage();
     await page.getByText("Advanced parameters").click();
