@@ -1,0 +1,54 @@
+// A task's parameters and timings, as a description list.
+import { formatDateTime, formatDuration } from "../format";
+import type { TaskFieldsFragment } from "../gql/graphql";
+
+interface Props {
+  task: TaskFieldsFragment;
+  onOpen?: (id: string) => void;
+}
+
+export function TaskDetails({ task, onOpen }: Props) {
+  const { parameters } = task;
+  const rows: [string, string][] = [
+    ["Steps", String(parameters.steps)],
+    ["CFG", String(parameters.cfg)],
+    ["Guidance", String(parameters.guidance)],
+    ["Seed", parameters.seed],
+    ["Sampler", parameters.sampler],
+    ["Scheduler", parameters.scheduler],
+    ["Denoise", String(parameters.denoise)],
+    ["Workflow", task.workflow],
+    ["Created", formatDateTime(task.createdAt)],
+  ];
+  if (task.startedAt) rows.push(["Waited", formatDuration(task.createdAt, task.startedAt)]);
+  if (task.startedAt && task.finishedAt) rows.push(["Ran", formatDuration(task.startedAt, task.finishedAt)]);
+  if (task.attempts > 1) rows.push(["Attempts", String(task.attempts)]);
+  if (task.result) {
+    rows.push(["Output", `${task.result.width} × ${task.result.height} ${task.result.format.toUpperCase()}`]);
+  }
+  return (
+    <details className="task-details" open>
+      <summary>Parameters and timings</summary>
+      {task.rerunOf && (
+        <p className="hint rerun-of">
+          Re-run of{" "}
+          {onOpen ? (
+            <button type="button" className="link" onClick={() => onOpen(task.rerunOf?.id ?? "")}>
+              {task.rerunOf.description}
+            </button>
+          ) : (
+            task.rerunOf.description
+          )}
+        </p>
+      )}
+      <dl>
+        {rows.map(([name, value]) => (
+          <div key={name}>
+            <dt>{name}</dt>
+            <dd>{value}</dd>
+          </div>
+        ))}
+      </dl>
+    </details>
+  );
+}
