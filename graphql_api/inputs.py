@@ -10,6 +10,7 @@ from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 
 from graphql_api.scalars import Seed
+from graphql_api.webhooks import WebhookInput, webhook_target
 from tasks.errors import InvalidRequest
 from tasks.requests import (
     AsyncReadable,
@@ -74,6 +75,13 @@ class GenerateImageInput:
             "(1 to 86400; default from the server's settings)."
         ),
     )
+    webhook: WebhookInput | None = strawberry.field(
+        default=None,
+        description=(
+            "Notify this URL when the task ends (README: Webhooks); omitted: the caller's "
+            "default webhook, if set (setWebhook)."
+        ),
+    )
 
 
 def parse_uuid(value: str, field: str) -> UUID:
@@ -130,4 +138,5 @@ def generation_request(data: GenerateImageInput, owner: str) -> GenerationReques
         count=data.count,
         idempotency_key=data.idempotency_key,
         timeout_seconds=data.timeout_seconds,
+        webhook=webhook_target(data.webhook) if data.webhook else None,
     )

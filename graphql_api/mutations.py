@@ -14,6 +14,7 @@ from graphql_api.inputs import (
     parse_uuid,
 )
 from graphql_api.types import GenerateImagePayload, Image, Task
+from graphql_api.webhooks import WebhookInput, WebhookSettings, webhook_target
 
 Ctx = Info[RequestContext, None]
 
@@ -50,3 +51,20 @@ class Mutation:
         context = info.context
         deleted = await context.services.tasks.delete(parse_uuid(id, "id"), owner=context.owner)
         return strawberry.ID(str(deleted))
+
+    @strawberry.mutation(
+        description=(
+            "Set the caller's default webhook (null: remove it); the first call makes the "
+            "caller's signing secret, `rotateSecret` makes a new one."
+        )
+    )
+    async def set_webhook(
+        self, info: Ctx, webhook: WebhookInput | None, rotate_secret: bool = False
+    ) -> WebhookSettings:
+        context = info.context
+        settings = await context.services.webhooks.set_default(
+            context.owner,
+            webhook_target(webhook) if webhook else None,
+            rotate_secret=rotate_secret,
+        )
+        return WebhookSettings.of(settings)

@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from graphql_api.context import RequestContext
 from graphql_api.scalars import Seed
+from graphql_api.webhooks import WebhookDelivery, deliveries
 from tasks.estimates import waiting_finish
 from tasks.history import history_count
 from tasks.models import StoredImage
@@ -175,6 +176,10 @@ class Task(Node):
     @strawberry.field(description="The edited image, once the task is COMPLETED.")
     async def result(self, info: Info[RequestContext, None]) -> TaskResult | None:
         return await result_of(self, info.context)
+
+    @strawberry.field(description="Notifications of the task's ending to its webhook, if any.")
+    async def webhook_deliveries(self) -> list[WebhookDelivery]:
+        return await deliveries(UUID(self.id))
 
     @classmethod
     def from_row(cls, row: TaskRow) -> Task:

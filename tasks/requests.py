@@ -8,6 +8,7 @@ from typing import Protocol
 from uuid import UUID
 
 from tasks.status import TaskStatus
+from tasks.webhook_targets import WebhookTarget
 
 
 class AsyncReadable(Protocol):
@@ -50,6 +51,7 @@ class GenerationRequest:
     count: int = 1
     idempotency_key: str | None = None
     timeout_seconds: int | None = None
+    webhook: WebhookTarget | None = None
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from storage.blobs import BlobStore
 from tasks.backends import BackendPool
 from tasks.broker import Broker
 from tasks.run_times import RunTimes
 from tasks.service import TaskService
+from tasks.webhook_targets import WebhookTargets
 from workflows.registry import TemplateRegistry
 
 
@@ -20,3 +21,4 @@ class Services:
     broker: Broker
     backends: BackendPool
     run_times: RunTimes
+    webhooks: WebhookTargets = field(default_factory=WebhookTargets)
