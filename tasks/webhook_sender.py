@@ -28,6 +28,8 @@ from tasks.webhook_signing import signed_headers
 
 logger = logging.getLogger(__name__)
 
+CLAIM_MARGIN_SECONDS = 10.0  # beyond the send's timeout, for recording how it went
+
 
 class TaskPresenter(Protocol):
     """The task as the API shows it to its owner (JSON-ready), or None when it is gone."""
@@ -69,7 +71,8 @@ class WebhookSender:
         self._transport = transport
         # A claim outlives the longest send, so no other replica takes it meanwhile.
         self._outbox = Outbox(
-            skip_locked=settings.skip_locked, claim_seconds=settings.timeout_seconds + 30
+            skip_locked=settings.skip_locked,
+            claim_seconds=settings.timeout_seconds + CLAIM_MARGIN_SECONDS,
         )
         self._rng = random.Random()
         self._wake = asyncio.Event()
