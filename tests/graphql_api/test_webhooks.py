@@ -16,9 +16,11 @@ import httpx
 import pytest
 
 from graphql_api.app import create_app
+from graphql_api.cli import set_webhook
 from graphql_api.settings import Settings
 from tasks.database import Database
 from tasks.models import Task
+from tasks.webhook_models import OwnerWebhook
 from tests.support.graphql import GraphQLClient
 from tests.support.images import encoded
 from tests.support.server import serve_asgi
@@ -178,3 +180,21 @@ async def delivered(api: GraphQLClient, task_id: str) -> dict[str, Any]:
             if found and found[0]["status"] == "DELIVERED":
                 return found[0]
             await asyncio.sleep(0.05)
+
+
+async def test_the_command_line_sets_an_owners_default_and_prints_its_secret(
+    settings: Settings, database: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    allowed = dataclasses.replace(settings, url_allowed_networks=LOOPBACK)
+    url = "http://127.0.0.1:9/hook"
+    assert await set_webhook(allowed, "bob", url, "completed,FAILED", rotate=False) == 0
+    shown = capsys.readouterr().out
+    row = await OwnerWebhook.get(owner="bob")
+    assert (row.url, row.events) == (url, ["COMPLETED", "FAILED"])
+    assert row.secret is not None and row.secret in shown
+    assert await set_webhook(settings, "bob", url, None, rotate=False) == 2  # loopback refused
+    assert "public internet" in capsys.readouterr().err
+    assert await set_webhook(allowed, "bob", url, "DONE", rotate=False) == 2
+    assert await set_webhook(allowed, "bob", None, None, rotate=True) == 0
+    cleared = await OwnerWebhook.get(owner="bob")
+    assert cleared.url is None and cleared.secret not in (None, row.secret)
