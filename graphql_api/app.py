@@ -20,7 +20,7 @@ from graphql_api.files import serve_file
 from graphql_api.health import healthz, readyz
 from graphql_api.metrics import TaskMetrics, serve_metrics
 from graphql_api.middleware import BodySizeLimit, DatabaseBinding, MultipartPreflightGuard
-from graphql_api.schema import KontextSchema, build_schema
+from graphql_api.schema import build_schema
 from graphql_api.settings import Settings
 from graphql_api.transport_errors import http_exception_as_json
 from graphql_api.view import KontextGraphQL
@@ -146,7 +146,7 @@ def public_base_url(settings: Settings) -> str:
     return settings.public_url or f"http://{settings.host}:{settings.port}"
 
 
-def make_lifespan(settings: Settings, schema: KontextSchema) -> Any:
+def make_lifespan(settings: Settings) -> Any:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         async with contextlib.AsyncExitStack() as stack:
@@ -201,8 +201,9 @@ def make_lifespan(settings: Settings, schema: KontextSchema) -> Any:
             stack.push_async_callback(background.aclose)
             background.start(metrics.follow(broker), "metrics")
             background.start(StorageJanitor(blobs).run(), "storage-janitor")
+            # Its own schema: the operator's query limits are for callers, not for this query.
             presenter = SchemaTaskPresenter(
-                schema, services, storage.links, public_base_url(settings)
+                build_schema(), services, storage.links, public_base_url(settings)
             )
             sender = webhook_sender(settings, database, presenter, metrics)
             background.start(sender.run(broker), "webhook-sender")
@@ -252,5 +253,5 @@ def create_app(settings: Settings) -> Starlette:
         ],
         middleware=middleware,
         exception_handlers={HTTPException: http_exception_as_json},
-        lifespan=make_lifespan(settings, schema),
+        lifespan=make_lifespan(settings),
     )

@@ -71,6 +71,13 @@ def _presign_seconds(text: str) -> int:
     return seconds
 
 
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise ValueError("expected a number of seconds above 0")
+    return value
+
+
 def _webhook_secret(text: str) -> str:
     secret = text.strip()
     parse_secret(secret)
@@ -256,18 +263,21 @@ class Settings:
         secret=True,
     )
     webhook_timeout_seconds: float = _setting(
-        "KONTEXT_WEBHOOK_TIMEOUT_SECONDS", 10.0, float, "Seconds a webhook receiver has to answer"
+        "KONTEXT_WEBHOOK_TIMEOUT_SECONDS",
+        10.0,
+        _positive,
+        "Seconds a webhook receiver has to answer",
     )
     webhook_retry_seconds: float = _setting(
         "KONTEXT_WEBHOOK_RETRY_SECONDS",
         86_400.0,
-        float,
+        _positive,
         "How long after a task ended its webhook is retried before it is given up",
     )
     webhook_backoff_seconds: float = _setting(
         "KONTEXT_WEBHOOK_BACKOFF_SECONDS",
         5.0,
-        float,
+        _positive,
         "Wait before the first webhook retry; it doubles each time (with jitter), up to an hour",
     )
 

@@ -110,7 +110,15 @@ class WebhookSender:
     async def send_due(self) -> int:
         """Post every delivery due now (one batch); returns how many were claimed."""
         due = await self._outbox.claim_due(self._settings.batch)
-        await asyncio.gather(*(self._deliver(delivery) for delivery in due))
+        outcomes = await asyncio.gather(
+            *(self._deliver(delivery) for delivery in due), return_exceptions=True
+        )
+        for delivery, outcome in zip(due, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                # Left claimed: due again once the claim lapses.
+                logger.error("could not send webhook %s", message_id(delivery.id), exc_info=outcome)
+            elif isinstance(outcome, BaseException):
+                raise outcome
         return len(due)
 
     async def _deliver(self, delivery: WebhookDelivery) -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from graphql_api.app import create_app
 from graphql_api.cli import set_webhook
-from graphql_api.settings import Settings
+from graphql_api.settings import Settings, SettingsError
 from tasks.database import Database
 from tasks.models import Task
 from tasks.webhook_models import OwnerWebhook
@@ -198,3 +198,15 @@ async def test_the_command_line_sets_an_owners_default_and_prints_its_secret(
     assert await set_webhook(allowed, "bob", None, None, rotate=True) == 0
     cleared = await OwnerWebhook.get(owner="bob")
     assert cleared.url is None and cleared.secret not in (None, row.secret)
+
+
+def test_the_server_secret_must_be_a_standard_webhooks_secret_and_is_never_shown() -> None:
+    assert Settings.from_env({"KONTEXT_WEBHOOK_SECRET": TEST_SECRET}).webhook_secret == TEST_SECRET
+    for wrong in ("hunter2", "whsec_not*base64", "whsec_" + base64.b64encode(b"short").decode()):
+        with pytest.raises(SettingsError) as refused:
+            Settings.from_env({"KONTEXT_WEBHOOK_SECRET": wrong})
+        assert wrong not in str(refused.value)
+        assert "<hidden>" in str(refused.value)
+    assert TEST_SECRET not in repr(Settings(webhook_secret=TEST_SECRET))
+    with pytest.raises(SettingsError):
+        Settings.from_env({"KONTEXT_WEBHOOK_BACKOFF_SECONDS": "0"})

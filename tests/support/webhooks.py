@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+import random
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Mapping
@@ -63,12 +64,16 @@ class Received:
 
 @dataclass
 class Receiver:
-    """Answers each POST with the next of `answers` (then 200) and records it."""
+    """Answers each POST with the next of `answers` (then 200, or 500 for a `flaky` share drawn
+    from `rng`) and records it."""
 
     answers: deque[int] = field(default_factory=deque)
     received: list[Received] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     url: str = ""
+    flaky: float = 0.0
+    rng: random.Random = field(default_factory=random.Random)
+    refused: int = 0
 
     def answer(self, statuses: Iterable[int]) -> None:
         self.answers.extend(statuses)
@@ -77,7 +82,12 @@ class Receiver:
         body = await request.body()
         self.received.append(Received(dict(request.headers), body, time.time()))
         self.arrived.set()
-        return Response(status_code=self.answers.popleft() if self.answers else 200)
+        if self.answers:
+            return Response(status_code=self.answers.popleft())
+        if self.rng.random() < self.flaky:
+            self.refused += 1
+            return Response(status_code=500)
+        return Response(status_code=200)
 
     async def wait_for(self, count: int, timeout: float = 20) -> list[Received]:
         async with asyncio.timeout(timeout):
