@@ -46,8 +46,9 @@ async def enqueue_delivery(task_id: UUID, status: TaskStatus) -> WebhookDelivery
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff with full jitter within [delay/2, delay], for `window_seconds` after
-    the event; then the delivery is given up."""
+    """Exponential backoff with jitter (a random wait in the upper half of one that doubles each
+    time, from `base_seconds` up to `max_seconds`) for `window_seconds` after the event; then the
+    delivery is given up."""
 
     window_seconds: float = 86_400.0
     base_seconds: float = 5.0
