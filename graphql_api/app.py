@@ -25,6 +25,7 @@ from graphql_api.settings import Settings
 from graphql_api.transport_errors import http_exception_as_json
 from graphql_api.view import KontextGraphQL
 from graphql_api.webapp import WebApp, api_prefixes
+from graphql_api.webhook_payload import SchemaTaskPresenter
 from storage.limits import ImageLimits
 from storage.opening import open_storage
 from tasks.background import BackgroundTasks
@@ -43,6 +44,9 @@ from tasks.service import TaskService
 from tasks.services import Services
 from tasks.transitions import TaskChanges
 from tasks.watchdog import WatchdogSettings
+from tasks.webhook_outbox import RetryPolicy
+from tasks.webhook_sender import SenderSettings, WebhookSender
+from tasks.webhook_targets import WebhookTargets
 from workflows.registry import load_templates
 
 logger = logging.getLogger(__name__)
@@ -120,6 +124,30 @@ EMULATOR_BANNER = (
 )
 
 
+def webhook_sender(
+    settings: Settings, database: Database, presenter: SchemaTaskPresenter, metrics: TaskMetrics
+) -> WebhookSender:
+    return WebhookSender(
+        SenderSettings(
+            server_secret=settings.webhook_secret or None,
+            timeout_seconds=settings.webhook_timeout_seconds,
+            retry=RetryPolicy(
+                window_seconds=settings.webhook_retry_seconds,
+                base_seconds=settings.webhook_backoff_seconds,
+            ),
+            allowed_networks=settings.url_allowed_networks,
+            skip_locked=database.is_postgres,
+        ),
+        presenter=presenter,
+        observe=metrics.observe_webhook,
+    )
+
+
+def public_base_url(settings: Settings) -> str:
+    """Where links in webhook messages point: KONTEXT_PUBLIC_URL, else the listening address."""
+    return settings.public_url or f"http://{settings.host}:{settings.port}"
+
+
 def make_lifespan(settings: Settings) -> Any:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -148,6 +176,10 @@ def make_lifespan(settings: Settings) -> Any:
                     leases=PostgresLeases(database.url) if database.is_postgres else None,
                 )
             )
+            webhooks = WebhookTargets(
+                allowed_networks=settings.url_allowed_networks,
+                server_secret=bool(settings.webhook_secret),
+            )
             tasks = TaskService(
                 templates=templates,
                 intake=ImageIntake(blobs, intake_settings(settings)),
@@ -155,6 +187,7 @@ def make_lifespan(settings: Settings) -> Any:
                 canceller=runtime.canceller,
                 admission=Admission(submission_limits(settings)),
                 default_timeout=settings.task_timeout_seconds,
+                webhooks=webhooks,
             )
             services = Services(
                 tasks=tasks,
@@ -164,12 +197,19 @@ def make_lifespan(settings: Settings) -> Any:
                 backends=runtime.pool,
                 run_times=run_times,
                 presets=PresetBook(templates.get_default()),
+                webhooks=webhooks,
             )
             metrics = TaskMetrics()
             background = BackgroundTasks()
             stack.push_async_callback(background.aclose)
             background.start(metrics.follow(broker), "metrics")
             background.start(StorageJanitor(blobs).run(), "storage-janitor")
+            # Its own schema: the operator's query limits are for callers, not for this query.
+            presenter = SchemaTaskPresenter(
+                build_schema(), services, storage.links, public_base_url(settings)
+            )
+            sender = webhook_sender(settings, database, presenter, metrics)
+            background.start(sender.run(broker), "webhook-sender")
             yield {
                 "services": services,
                 "database": database,

@@ -1,4 +1,5 @@
-"""The `kontext` command: serve | migrate | export-schema | emulator."""
+"""The `kontext` command: serve | migrate | export-schema | create-key | revoke-key |
+set-webhook | emulator."""
 
 from __future__ import annotations
 
@@ -60,6 +61,39 @@ async def revoke_key(settings: Settings, key_id: str) -> int:
     return 0 if revoked else 1
 
 
+async def set_webhook(
+    settings: Settings, owner: str, url: str | None, events: str | None, rotate: bool
+) -> int:
+    from tasks.database import Database
+    from tasks.errors import InvalidRequest
+    from tasks.webhook_targets import WebhookEvent, WebhookTarget, WebhookTargets
+
+    try:
+        chosen = (
+            [WebhookEvent(name.strip().upper()) for name in events.split(",")] if events else None
+        )
+    except ValueError:
+        print(f"events: a comma-separated list of {', '.join(WebhookEvent)}", file=sys.stderr)
+        return 2
+    target = WebhookTarget.of(url, chosen) if url else None
+    targets = WebhookTargets(allowed_networks=settings.url_allowed_networks)
+    async with Database(settings.database_url) as database:
+        await database.migrate()
+        with database.bound():
+            try:
+                done = await targets.set_default(owner, target, rotate_secret=rotate)
+            except InvalidRequest as exc:
+                print(f"refused: {exc.problems[0].message}", file=sys.stderr)
+                return 2
+    default = done.default
+    if default is None:
+        print(f"{owner} has no default webhook")
+    else:
+        print(f"{owner}'s tasks notify {default.url} on {', '.join(default.events)}")
+    print(f"signing secret (keep it secret):\n{done.signing_secret}")
+    return 0
+
+
 def serve(settings: Settings) -> int:
     import uvicorn
 
@@ -93,6 +127,13 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--name", default="", help="a note to tell keys apart")
     revoke = commands.add_parser("revoke-key", help="revoke an API key by its id")
     revoke.add_argument("key_id")
+    hook = commands.add_parser(
+        "set-webhook", help="set an owner's default webhook; prints its signing secret"
+    )
+    hook.add_argument("owner")
+    hook.add_argument("url", nargs="?", help="where to POST task endings; omit to remove")
+    hook.add_argument("--events", help="comma-separated: COMPLETED,FAILED,CANCELLED (default all)")
+    hook.add_argument("--rotate-secret", action="store_true", help="make a new signing secret")
     commands.add_parser("emulator", help="run the ComfyUI emulator", add_help=False)
     return root
 
@@ -118,6 +159,10 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(create_key(settings, args.owner, args.name))
     if args.command == "revoke-key":
         return asyncio.run(revoke_key(settings, args.key_id))
+    if args.command == "set-webhook":
+        return asyncio.run(
+            set_webhook(settings, args.owner, args.url, args.events, args.rotate_secret)
+        )
     return serve(settings)
 
 

@@ -10,6 +10,7 @@ from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 
 from graphql_api.scalars import Seed
+from graphql_api.webhooks import WebhookInput, webhook_target
 from tasks.errors import InvalidRequest
 from tasks.requests import (
     DEFAULT_WORKFLOW,
@@ -71,6 +72,13 @@ class GenerateImageInput:
         description=(
             "Seconds from acceptance after which the task is stopped and fails as TIMED_OUT "
             "(1 to 86400; default from the server's settings)."
+        ),
+    )
+    webhook: WebhookInput | None = strawberry.field(
+        default=None,
+        description=(
+            "Notify this URL when the task ends (README: Webhooks); omitted: the caller's "
+            "default webhook, if set (setWebhook)."
         ),
     )
 
@@ -135,4 +143,5 @@ def generation_request(data: GenerateImageInput, owner: str) -> GenerationReques
         count=data.count,
         idempotency_key=data.idempotency_key,
         timeout_seconds=data.timeout_seconds,
+        webhook=webhook_target(data.webhook) if data.webhook else None,
     )

@@ -20,6 +20,7 @@ from tasks.broker import Broker
 from tasks.events import EventKind, TaskEvent
 from tasks.models import StoredImage, Task
 from tasks.status import TaskStatus
+from tasks.webhook_outbox import oldest_pending_age
 
 SECONDS = (0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800)
 
@@ -80,6 +81,18 @@ class TaskMetrics:
         self.bytes_stored = Gauge(
             "kontext_bytes_stored", "Bytes of stored images", ["kind"], registry=r
         )
+        self.webhooks = Counter(
+            "kontext_webhook_attempts",
+            "Webhook delivery attempts by result: sent (2xx), retried (will be tried again), "
+            "failed (given up)",
+            ["result"],
+            registry=r,
+        )
+        self.webhook_oldest_pending = Gauge(
+            "kontext_webhook_oldest_pending_seconds",
+            "Age of the oldest webhook delivery not answered yet (0: none)",
+            registry=r,
+        )
         self._first_step_seen: set[object] = set()
 
     def observe(self, event: TaskEvent) -> None:
@@ -109,7 +122,11 @@ class TaskMetrics:
         if value is not None:
             histogram.observe(value)
 
+    def observe_webhook(self, result: str) -> None:
+        self.webhooks.labels(result).inc()
+
     async def refresh(self, pool: BackendPool) -> None:
+        self.webhook_oldest_pending.set(await oldest_pending_age())
         counts = {s: 0 for s in TaskStatus}
         for row in await Task.annotate(n=Count("id")).group_by("status").values("status", "n"):
             counts[TaskStatus(row["status"])] = int(row["n"])

@@ -17,6 +17,7 @@ from graphql_api.inputs import (
 )
 from graphql_api.scalars import Seed
 from graphql_api.types import GenerateImagePayload, Image, Preset, Task
+from graphql_api.webhooks import WebhookInput, WebhookSettings, webhook_target
 from tasks.service import SubmitResult
 
 Ctx = Info[RequestContext, None]
@@ -79,6 +80,23 @@ class Mutation:
         context = info.context
         deleted = await context.services.tasks.delete(parse_uuid(id, "id"), owner=context.owner)
         return strawberry.ID(str(deleted))
+
+    @strawberry.mutation(
+        description=(
+            "Set the caller's default webhook (null: remove it); the first call makes the "
+            "caller's signing secret, `rotateSecret` makes a new one."
+        )
+    )
+    async def set_webhook(
+        self, info: Ctx, webhook: WebhookInput | None, rotate_secret: bool = False
+    ) -> WebhookSettings:
+        context = info.context
+        settings = await context.services.webhooks.set_default(
+            context.owner,
+            webhook_target(webhook) if webhook else None,
+            rotate_secret=rotate_secret,
+        )
+        return WebhookSettings.of(settings)
 
 
 def accepted(result: SubmitResult) -> GenerateImagePayload:

@@ -24,6 +24,7 @@ from graphql_api.types import (
     Workflow,
     WorkflowParameter,
 )
+from graphql_api.webhooks import WebhookSettings
 from tasks.history import Cursor, history_page
 from tasks.models import StoredImage
 from tasks.requests import HistoryQuery
@@ -165,3 +166,8 @@ class Query:
     def workflows(self, info: Ctx) -> list[Workflow]:
         templates = info.context.services.templates
         return [workflow_of(templates.get(name)) for name in templates.names()]
+
+    @strawberry.field(description="The caller's default webhook and signing secret (setWebhook).")
+    async def webhook_settings(self, info: Ctx) -> WebhookSettings:
+        context = info.context
+        return WebhookSettings.of(await context.services.webhooks.settings(context.owner))

@@ -15,6 +15,7 @@ from storage.s3_settings import (
     check_http_url,
     check_presign_seconds,
 )
+from tasks.webhook_signing import parse_secret
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -68,6 +69,19 @@ def _presign_seconds(text: str) -> int:
     seconds = int(text)
     check_presign_seconds(seconds)
     return seconds
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise ValueError("expected a number of seconds above 0")
+    return value
+
+
+def _webhook_secret(text: str) -> str:
+    secret = text.strip()
+    parse_secret(secret)
+    return secret
 
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -248,6 +262,32 @@ class Settings:
     model_clip_l: str = _setting("KONTEXT_MODEL_CLIP_L", "", str, "CLIP-L text encoder file")
     model_t5: str = _setting("KONTEXT_MODEL_T5", "", str, "T5-XXL text encoder file")
     model_vae: str = _setting("KONTEXT_MODEL_VAE", "", str, "VAE file")
+    webhook_secret: str = _setting(
+        "KONTEXT_WEBHOOK_SECRET",
+        "",
+        _webhook_secret,
+        "`whsec_<base64>` secret that signs webhooks of owners without their own (setWebhook "
+        "makes one per owner); never logged",
+        secret=True,
+    )
+    webhook_timeout_seconds: float = _setting(
+        "KONTEXT_WEBHOOK_TIMEOUT_SECONDS",
+        10.0,
+        _positive,
+        "Seconds a webhook receiver has to answer",
+    )
+    webhook_retry_seconds: float = _setting(
+        "KONTEXT_WEBHOOK_RETRY_SECONDS",
+        86_400.0,
+        _positive,
+        "How long after a task ended its webhook is retried before it is given up",
+    )
+    webhook_backoff_seconds: float = _setting(
+        "KONTEXT_WEBHOOK_BACKOFF_SECONDS",
+        5.0,
+        _positive,
+        "Wait before the first webhook retry; it doubles each time (with jitter), up to an hour",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:

@@ -13,6 +13,7 @@ from strawberry.types import Info
 
 from graphql_api.context import RequestContext
 from graphql_api.scalars import Seed
+from graphql_api.webhooks import WebhookDelivery, deliveries
 from tasks.estimates import waiting_finish
 from tasks.history import history_count
 from tasks.models import StoredImage
@@ -189,6 +190,10 @@ class Task(Node):
             return None
         row = await info.context.tasks.load(self.rerun_of_id)
         return Task.from_row(row) if row is not None else None
+
+    @strawberry.field(description="Notifications of the task's ending to its webhook, if any.")
+    async def webhook_deliveries(self) -> list[WebhookDelivery]:
+        return await deliveries(UUID(self.id))
 
     @classmethod
     def from_row(cls, row: TaskRow) -> Task:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import httpx
@@ -97,8 +97,14 @@ async def follow(client: httpx.AsyncClient, url: str, policy: FetchPolicy) -> by
     raise fetch_failed(f"The URL redirected more than {policy.max_redirects} times.")
 
 
-async def vet(url: str | httpx.URL, policy: FetchPolicy) -> Target:
-    """Parse the URL and resolve its host, refusing before any connection is made."""
+async def vet(
+    url: str | httpx.URL,
+    policy: FetchPolicy,
+    *,
+    only: str = "only images on the public internet can be fetched",
+) -> Target:
+    """Parse the URL and resolve its host, refusing before any connection is made; `only` says
+    in the refusal what may be reached."""
     parsed = parse_url(url)
     host = parsed.raw_host.decode("ascii")
     literal = ip_literal(host)
@@ -112,8 +118,7 @@ async def vet(url: str | httpx.URL, policy: FetchPolicy) -> Target:
             logger.info("refusing %s: %s resolves to %s (%s)", parsed, host, address, reason)
             raise ImageRejected(
                 RejectionCode.URL_FORBIDDEN,
-                f"The host {host} is not a public internet address ({reason}); "
-                "only images on the public internet can be fetched.",
+                f"The host {host} is not a public internet address ({reason}); {only}.",
             )
     return Target(url=parsed, host=host, addresses=addresses)
 
@@ -148,23 +153,40 @@ async def fetch_once(
         await response.aclose()
 
 
-async def connect(client: httpx.AsyncClient, target: Target) -> httpx.Response:
+async def connect(
+    client: httpx.AsyncClient,
+    target: Target,
+    method: str = "GET",
+    *,
+    content: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> httpx.Response:
     """Send the request to the first vetted address that accepts a connection."""
     failure: httpx.ConnectError | None = None
     for address in target.addresses:
+        request = pinned_request(client, target, address, method, content=content, headers=headers)
         try:
-            return await client.send(pinned_request(client, target, address), stream=True)
+            return await client.send(request, stream=True)
         except httpx.ConnectError as exc:
             failure = exc
     raise fetch_failed(f"Could not connect to {target.host}.") from failure
 
 
-def pinned_request(client: httpx.AsyncClient, target: Target, address: IPAddress) -> httpx.Request:
+def pinned_request(
+    client: httpx.AsyncClient,
+    target: Target,
+    address: IPAddress,
+    method: str = "GET",
+    *,
+    content: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> httpx.Request:
     extensions = {"sni_hostname": target.host} if target.url.scheme == "https" else {}
     return client.build_request(
-        "GET",
+        method,
         target.url.copy_with(host=str(address)),
-        headers={"Host": target.url.netloc.decode("ascii")},
+        content=content,
+        headers={**(headers or {}), "Host": target.url.netloc.decode("ascii")},
         extensions=extensions,
     )
 

@@ -18,7 +18,7 @@ from tortoise.migrations.executor import MigrationExecutor
 logger = logging.getLogger(__name__)
 
 APP_LABEL = "kontext"
-MODEL_MODULES = ["tasks.models"]
+MODEL_MODULES = ["tasks.models", "tasks.webhook_models"]
 MIGRATIONS_MODULE = "tasks.migrations"
 MIGRATION_LOCK_KEY = 0x4B4F4E54  # "KONT": one advisory lock id for schema changes
 

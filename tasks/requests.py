@@ -8,6 +8,7 @@ from typing import Protocol
 from uuid import UUID
 
 from tasks.status import TaskStatus
+from tasks.webhook_targets import WebhookTarget
 
 DEFAULT_WORKFLOW = "flux_kontext_dev_basic"
 
@@ -53,6 +54,7 @@ class GenerationRequest:
     idempotency_key: str | None = None
     timeout_seconds: int | None = None
     rerun_of: UUID | None = None  # the finished task this one runs again
+    webhook: WebhookTarget | None = None
 
 
 @dataclass(frozen=True)

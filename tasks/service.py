@@ -31,6 +31,7 @@ from tasks.requests import GenerationRequest, ImageSource, StoredImageSource
 from tasks.status import ACTIVE_STATUSES, TaskStatus
 from tasks.text import text_problem
 from tasks.transitions import TaskChanges
+from tasks.webhook_targets import WebhookTarget, WebhookTargets
 from workflows.parameters import InvalidParameters, ResolvedParameters, resolve_parameters
 from workflows.registry import TemplateRegistry, UnknownWorkflow
 
@@ -68,6 +69,7 @@ class TaskService:
         canceller: TaskCanceller | None = None,
         admission: Admission | None = None,
         default_timeout: int = DEFAULT_TIMEOUT,
+        webhooks: WebhookTargets | None = None,
     ) -> None:
         self._templates = templates
         self._intake = intake
@@ -75,6 +77,7 @@ class TaskService:
         self._canceller: TaskCanceller = canceller or NoRemote()
         self._admission = admission or Admission(SubmissionLimits())
         self._default_timeout = default_timeout
+        self._webhooks = webhooks or WebhookTargets()
 
     async def get(self, task_id: UUID, *, owner: str) -> Task:
         task = await Task.get_or_none(id=task_id, owner=owner)
@@ -87,6 +90,7 @@ class TaskService:
         # A cheap look at the rate first: refused callers cost no image decoding.
         self._admission.check_rate(request.owner, request.count)
         params = self._resolve(request)
+        webhook = await self._webhooks.for_submission(request.owner, request.webhook)
         images = [
             await self._intake.acquire(
                 request.reference_image, owner=request.owner, field="input.referenceImage"
@@ -104,7 +108,7 @@ class TaskService:
             return SubmitResult(tasks=replay, replayed=True)
         await self._admission.admit(request.owner, request.count)
         try:
-            tasks = await self._create(request, params, images, request_hash)
+            tasks = await self._create(request, params, images, request_hash, webhook)
         except IntegrityError:
             # A concurrent request with the same idempotency key won the race.
             replay = await self._replay(request, request_hash)
@@ -144,6 +148,7 @@ class TaskService:
         params: ResolvedParameters,
         images: Sequence[AcquiredImage],
         request_hash: str,
+        webhook: WebhookTarget | None,
     ) -> list[Task]:
         written: list[str] = []
         created: list[AcquiredImage] = []
@@ -158,6 +163,7 @@ class TaskService:
                         created.append(image)
                 timeout = request.timeout_seconds or self._default_timeout
                 tasks = await create_tasks(request, params, stored, request_hash, timeout)
+                await self._webhooks.attach(tasks, webhook)
         except BaseException:
             await self._intake.discard(written)
             raise

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from storage.blobs import BlobStore
 from tasks.backends import BackendPool
@@ -10,6 +10,7 @@ from tasks.broker import Broker
 from tasks.presets import PresetBook
 from tasks.run_times import RunTimes
 from tasks.service import TaskService
+from tasks.webhook_targets import WebhookTargets
 from workflows.registry import TemplateRegistry
 
 
@@ -22,3 +23,4 @@ class Services:
     backends: BackendPool
     run_times: RunTimes
     presets: PresetBook
+    webhooks: WebhookTargets = field(default_factory=WebhookTargets)

@@ -10,12 +10,14 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from tortoise.expressions import F
+from tortoise.transactions import in_transaction
 
 from tasks.clock import utc_now
 from tasks.events import EventKind, TaskEvent
 from tasks.models import Task
 from tasks.progress_writes import ProgressWrites
 from tasks.status import TaskStatus
+from tasks.webhook_outbox import enqueue_delivery
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +141,21 @@ class TaskChanges:
     ) -> bool:
         """The conditional UPDATE of `apply` alone, for use inside a caller's transaction; the
         caller announces the change once it is committed. False when the task was not in an
-        `expect` state."""
+        `expect` state.
+
+        A final status and the webhook delivery announcing it are committed together."""
+        status = changes.get("status")
+        if isinstance(status, TaskStatus) and status.is_terminal:
+            async with in_transaction():
+                if not await self._update(task_id, expect, changes):
+                    return False
+                await enqueue_delivery(task_id, status)
+                return True
+        return await self._update(task_id, expect, changes)
+
+    async def _update(
+        self, task_id: UUID, expect: Iterable[TaskStatus] | None, changes: dict[str, Any]
+    ) -> bool:
         query = Task.filter(id=task_id)
         if expect is not None:
             query = query.filter(status__in=list(expect))

@@ -14,6 +14,7 @@ INVARIANTS = (
     "duplicates",
     "refused",
     "cancel_errors",
+    "webhooks_lost",
 )
 
 
@@ -32,6 +33,7 @@ class Summary:
     duplicates: int = 0
     refused: int = 0
     cancel_errors: int = 0
+    webhooks_lost: int = 0
     api_kills: int = 0
     emulator_kills: int = 0
     ws_drops: int = 0

@@ -32,7 +32,15 @@ from tests.chaos.verify import (
     read_snapshot,
     verify_storage,
 )
+from tests.chaos.webhooks import (
+    API_SETTINGS,
+    FLAKY_SHARE,
+    check_webhooks,
+    enable_webhooks,
+    settle_webhooks,
+)
 from tests.chaos.workload import TaskSpec, plan_tasks, reference_images
+from tests.support.webhooks import Receiver, running_receiver
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +100,7 @@ class Rig:
     api: ApiProcess
     emulators: list[EmulatorProcess]
     probe: Probe
+    receiver: Receiver
 
 
 async def start_emulators(
@@ -105,13 +114,14 @@ async def start_emulators(
 
 
 def service_settings(config: ChaosConfig, emulators: list[EmulatorProcess]) -> dict[str, str]:
-    return api_settings(
+    settings = api_settings(
         database_url=config.database_url,
         storage_dir=config.storage_dir,
         comfyui_urls=[emulator.url for emulator in emulators],
         max_attempts=config.max_attempts,
         silence_seconds=config.silence_seconds,
     )
+    return {**settings, **API_SETTINGS}
 
 
 async def run_chaos(config: ChaosConfig) -> Summary:
@@ -129,7 +139,9 @@ async def run_chaos(config: ChaosConfig) -> Summary:
         settings = service_settings(config, emulators)
         api = await stack.enter_async_context(ApiProcess(settings, config.workdir / "api.log"))
         probe = await stack.enter_async_context(open_probe(config.database_url))
-        return await drive(Rig(config, api, emulators, probe), specs, faults, images)
+        receiver = await stack.enter_async_context(running_receiver())
+        receiver.flaky, receiver.rng = FLAKY_SHARE, random.Random(config.seed)
+        return await drive(Rig(config, api, emulators, probe, receiver), specs, faults, images)
 
 
 async def drive(rig: Rig, specs: list[TaskSpec], faults: list[Fault], images: list[str]) -> Summary:
@@ -141,6 +153,7 @@ async def drive(rig: Rig, specs: list[TaskSpec], faults: list[Fault], images: li
         rig.api.url, images, deadline=time.monotonic() + window + config.submit_seconds
     )
     injector = FaultInjector(rig.api, rig.emulators, observer, lambda: submitter.in_flight > 0)
+    secret = await enable_webhooks(rig.api.url, rig.receiver)
     async with in_background(observer.run()):
         started = time.monotonic()
         async with asyncio.TaskGroup() as group:
@@ -152,9 +165,14 @@ async def drive(rig: Rig, specs: list[TaskSpec], faults: list[Fault], images: li
         waited = await settle(rig.probe, config.settle_seconds)
         for emulator in rig.emulators:
             await observer.snapshot(emulator.url)
+    delivered = await settle_webhooks(rig.probe, config.settle_seconds)
     summary = Summary(seed=config.seed)
-    summary.note(f"ran {time.monotonic() - started:.1f}s; settled {waited:.1f}s after")
+    summary.note(
+        f"ran {time.monotonic() - started:.1f}s; settled {waited:.1f}s after,"
+        f" webhooks {delivered:.1f}s after that"
+    )
     await verify(summary, rig, observer, submitter, injector)
+    await check_webhooks(summary, await read_snapshot(rig.probe), rig.probe, rig.receiver, secret)
     return summary
 
 
