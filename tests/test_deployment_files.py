@@ -74,3 +74,17 @@ def test_compose_has_both_profiles_with_two_api_replicas_each() -> None:
     assert gpu["capabilities"] == ["gpu"]
     assert "emulator" in services["emulator"]["command"]
     assert Settings().port == 8000
+
+
+def test_every_exec_in_the_compose_comments_names_a_service_of_its_profile() -> None:
+    text = (ROOT / "compose.yaml").read_text()
+    services = yaml.safe_load(text)["services"]
+    commands = [line for line in text.splitlines() if line.startswith("#") and " exec " in line]
+    profiles_told = set()
+    for line in commands:
+        words = line.lstrip("# ").split()
+        profile = words[words.index("--profile") + 1]
+        service = words[words.index("exec") + 1]
+        assert profile in services[service]["profiles"], line
+        profiles_told.add(profile)
+    assert profiles_told == {"gpu", "emulator"}
