@@ -30,6 +30,8 @@ class RequestContext:
     )
     metrics: TaskMetrics | None = None
     connection_params: dict[str, Any] | None = None
+    upgrade_authorization: str | None = None
+    """The Authorization header of a websocket's upgrade request (non-browser clients)."""
 
     async def file_url(self, blob_key: str) -> str:
         """Where the caller downloads a stored blob; made anew on every read (presigned URLs

@@ -27,8 +27,12 @@ class Mutation:
         tasks = [Task.from_row(row) for row in result.tasks]
         noun = "task" if len(tasks) == 1 else f"{len(tasks)} tasks"
         verb = "already queued" if result.replayed else "queued"
+        message = f"{noun} {verb}"
+        not_ready = context.services.backends.not_ready_note()
+        if not_ready is not None:
+            message += f"; {not_ready}: it starts when one is"
         return GenerateImagePayload(
-            task=tasks[0], tasks=tasks, message=f"{noun} {verb}", replayed=result.replayed
+            task=tasks[0], tasks=tasks, message=message, replayed=result.replayed
         )
 
     @strawberry.mutation(description="Store an image to reuse by id in later requests.")

@@ -19,7 +19,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
-from graphql_api.auth import LOCAL_OWNER, owner_for, token_in_params
+from graphql_api.auth import LOCAL_OWNER, authorization_header, owner_for, token_in_params
 from graphql_api.context import RequestContext
 from graphql_api.multipart import MalformedMultipart, operations_with_files
 from graphql_api.settings import Settings
@@ -107,12 +107,14 @@ class KontextGraphQL(GraphQL[RequestContext, None]):
             public_url=self.base_url(request),
             links=state.storage.links,
             metrics=state.metrics,
+            upgrade_authorization=(
+                authorization_header(request.scope) if isinstance(request, WebSocket) else None
+            ),
         )
 
     async def on_ws_connect(self, context: RequestContext) -> UnsetType | dict[str, object] | None:
-        owner = await owner_for(
-            token_in_params(context.connection_params), required=self._auth_required
-        )
+        credential = token_in_params(context.connection_params) or context.upgrade_authorization
+        owner = await owner_for(credential, required=self._auth_required)
         if owner is None:
             raise ConnectionRejectionError({"message": "A valid API key is required."})
         context.owner = owner

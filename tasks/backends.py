@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -17,14 +18,26 @@ logger = logging.getLogger(__name__)
 PROMPTS_PER_BACKEND = 2
 
 
+class BackendKind(enum.Enum):
+    COMFYUI = "COMFYUI"
+    BUNDLED_EMULATOR = "BUNDLED_EMULATOR"
+    EXTERNAL_EMULATOR = "EXTERNAL_EMULATOR"
+
+
+UNCHECKED = "not checked yet"
+
+
 @dataclass
 class Backend:
     url: str
     client: ComfyClient
     emulated: bool = False
+    """The bundled emulator, started by this service."""
+    reports_emulator: bool = False
+    """The server says in /system_stats that it is an emulator (one started by hand)."""
     connected: bool = False
     checked: bool = False
-    problem: str | None = "not checked yet"
+    problem: str | None = UNCHECKED
     version: str | None = None
     running: list[str] = field(default_factory=list)
     queued: list[str] = field(default_factory=list)
@@ -41,24 +54,37 @@ class Backend:
         return self.connected and self.problem is None
 
     @property
+    def kind(self) -> BackendKind:
+        if self.emulated:
+            return BackendKind.BUNDLED_EMULATOR
+        return BackendKind.EXTERNAL_EMULATOR if self.reports_emulator else BackendKind.COMFYUI
+
+    @property
     def not_ready_reason(self) -> str | None:
         if not self.connected:
-            return "websocket not connected"
+            checked = f"; {self.problem}" if self.problem and self.problem != UNCHECKED else ""
+            return "websocket not connected" + checked
         return self.problem
 
     async def check(self, required_node_types: Iterable[str]) -> None:
-        """Ask the server what it is and whether it has every node type our templates use."""
+        """Ask the server what it is and whether it has every node type our templates use.
+        A new problem is logged as a warning once (start-up included), not on every re-check."""
+        before = self.problem
         try:
             stats = await self.client.system_stats()
             missing = await self.client.missing_node_types(required_node_types)
         except ComfyError as exc:
             self.problem = f"unreachable: {exc}"
-            return
-        self.version = stats.comfyui_version
-        self.checked = True
-        self.problem = f"missing node types: {', '.join(sorted(missing))}" if missing else None
-        if missing:
-            logger.error("backend %s lacks node types %s", self.url, sorted(missing))
+        else:
+            self.version = stats.comfyui_version
+            self.reports_emulator = stats.emulator
+            self.checked = True
+            self.problem = f"missing node types: {', '.join(sorted(missing))}" if missing else None
+        if self.problem is not None and self.problem != before:
+            logger.warning(
+                "ComfyUI backend %s cannot take tasks: %s", self.url, self.problem,
+                extra={"backend": self.url},
+            )  # fmt: skip
 
     async def refresh_queue(self) -> None:
         snapshot = await self.client.queue()
@@ -79,6 +105,15 @@ class BackendPool:
 
     def finishing_prompts(self) -> list[str]:
         return [prompt for backend in self._backends.values() for prompt in backend.finishing]
+
+    def not_ready_note(self) -> str | None:
+        """Why no backend can take a task now (each one's reason); None when one is ready, or
+        when this replica dispatches to none (others do)."""
+        backends = self.all
+        if not backends or any(backend.ready for backend in backends):
+            return None
+        reasons = "; ".join(f"{b.url}: {b.not_ready_reason}" for b in backends)
+        return f"no ComfyUI backend is ready ({reasons})"
 
     def pick(self, loads: Counter[str]) -> Backend | None:
         """The least-loaded ready backend with room for another prompt."""
