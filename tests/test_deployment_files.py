@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -88,3 +89,13 @@ def test_every_exec_in_the_compose_comments_names_a_service_of_its_profile() -> 
         assert profile in services[service]["profiles"], line
         profiles_told.add(profile)
     assert profiles_told == {"gpu", "emulator"}
+
+
+def test_installs_are_quiet_and_the_licence_is_an_spdx_expression() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    # A table here makes setuptools print a deprecation warning on every install.
+    assert pyproject["project"]["license"] == "Apache-2.0"
+    assert "setuptools>=77" in pyproject["build-system"]["requires"]
+    bootstrap = (ROOT / "scripts" / "bootstrap").read_text()
+    installs = [line for line in bootstrap.splitlines() if "pip install" in line]
+    assert installs and all("-qq" in line for line in installs)
