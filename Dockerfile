@@ -1,10 +1,18 @@
 # Kontext GraphQL: the same install as the README (pip install of this project) in a build stage;
 # the final stage has no compilers and runs as a non-root user.
 # Migrations run at start-up unless KONTEXT_MIGRATE_ON_START=false (then: `kontext migrate`).
+# GraphiQL's browser files, from the npm packages pinned by graphiql/package-lock.json.
+FROM node:20-slim AS graphiql
+WORKDIR /src
+COPY graphiql/package.json graphiql/package-lock.json ./graphiql/
+COPY scripts/build-graphiql ./scripts/
+RUN scripts/build-graphiql
+
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY graphql_api ./graphql_api
+COPY --from=graphiql /src/graphql_api/graphiql_assets ./graphql_api/graphiql_assets
 COPY tasks ./tasks
 COPY comfy ./comfy
 COPY storage ./storage

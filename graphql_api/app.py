@@ -16,6 +16,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
 from comfy.emulator import EmulatorConfig, running_emulator
+from graphql_api import graphiql
 from graphql_api.access_log import AccessLog
 from graphql_api.auth import ApiKeyGate
 from graphql_api.banner import banner
@@ -209,6 +210,7 @@ def create_app(settings: Settings, *, announced: bool = False) -> Starlette:
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            Route(graphiql.ROUTE + "/{name}", graphiql.serve_asset, methods=["GET", "HEAD"]),
             Route(FILES_ROUTE + "/{key:path}", serve_file, methods=["GET", "HEAD"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
