@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import queue
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,14 +42,25 @@ def served(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[str], Path]]:
             server.wait(timeout=30)
 
 
-def banner_of(server: subprocess.Popen[str]) -> str:
+def banner_of(server: subprocess.Popen[str], seconds: float = 60) -> str:
+    """What `kontext serve` printed up to the banner's last line (failing after `seconds`)."""
     assert server.stdout is not None
-    lines: list[str] = []
-    while not lines or not lines[-1].strip().startswith(BANNER_END):
-        line = server.stdout.readline()
-        assert line, "kontext serve exited before its banner:\n" + "".join(lines)
-        lines.append(line)
-    return "".join(lines)
+    stdout = server.stdout
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        for line in stdout:
+            lines.put(line)
+
+    threading.Thread(target=read, daemon=True).start()
+    seen: list[str] = []
+    deadline = time.monotonic() + seconds
+    while not seen or not seen[-1].strip().startswith(BANNER_END):
+        try:
+            seen.append(lines.get(timeout=max(deadline - time.monotonic(), 0.01)))
+        except queue.Empty:
+            raise AssertionError("no banner from kontext serve:\n" + "".join(seen)) from None
+    return "".join(seen)
 
 
 def test_serve_listens_where_the_flags_say_and_prints_one_banner(
