@@ -43,6 +43,7 @@ async def migrate(settings: Settings) -> int:
 
     async with Database(settings.database_url) as database:
         applied = await database.migrate()
+    print(database_line(settings), file=sys.stderr)
     print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
     return 0
 
