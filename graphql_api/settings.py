@@ -65,6 +65,13 @@ def _http_url(text: str) -> str:
     return url
 
 
+def _comfyui_urls(text: str) -> tuple[str, ...]:
+    urls = _csv(text)
+    for url in urls:
+        check_http_url("each ComfyUI URL", url)
+    return urls
+
+
 def _presign_seconds(text: str) -> int:
     seconds = int(text)
     check_presign_seconds(seconds)
@@ -178,7 +185,7 @@ class Settings:
     comfyui_urls: tuple[str, ...] = _setting(
         "KONTEXT_COMFYUI_URLS",
         (),
-        _csv,
+        _comfyui_urls,
         "Comma-separated ComfyUI base URLs; empty: start the bundled emulator (images are fake)",
     )
     dispatch: bool = _setting(

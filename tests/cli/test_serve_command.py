@@ -128,3 +128,11 @@ def test_a_port_that_is_not_a_port_is_refused(tmp_path: Path) -> None:
         "serve", "--port", "70000", cwd=tmp_path, env=clean_environment(tmp_path), check=False
     )
     assert refused.returncode == 2 and "not a port" in refused.stderr
+
+
+def test_a_comfyui_url_that_is_not_a_url_is_refused_at_start(tmp_path: Path) -> None:
+    env = clean_environment(tmp_path, KONTEXT_COMFYUI_URLS="gpu-1:8188")
+    refused = kontext("serve", cwd=tmp_path, env=env, check=False)
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("configuration error: KONTEXT_COMFYUI_URLS='gpu-1:8188'")
+    assert "http(s) URL" in refused.stderr
