@@ -1,7 +1,8 @@
 # Kontext GraphQL: the same install as the README (pip install of this project) in a build stage;
-# the web app is built in a Node stage; the final stage has no compilers and no Node and runs as a
-# non-root user. Migrations run at start-up unless KONTEXT_MIGRATE_ON_START=false (then:
-# `kontext migrate`).
+# the web app and GraphiQL's browser files are built in Node stages (from the npm packages pinned by
+# web/package-lock.json and graphiql/package-lock.json); the final stage has no compilers and no
+# Node and runs as a non-root user. Migrations run at start-up unless
+# KONTEXT_MIGRATE_ON_START=false (then: `kontext migrate`).
 FROM node:20-slim AS web
 WORKDIR /src/web
 COPY web/package.json web/package-lock.json ./
@@ -11,10 +12,17 @@ COPY schema.graphql /src/
 COPY web ./
 RUN npm run build
 
+FROM node:20-slim AS graphiql
+WORKDIR /src
+COPY graphiql/package.json graphiql/package-lock.json ./graphiql/
+COPY scripts/build-graphiql ./scripts/
+RUN scripts/build-graphiql
+
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY graphql_api ./graphql_api
+COPY --from=graphiql /src/graphql_api/graphiql_assets ./graphql_api/graphiql_assets
 COPY tasks ./tasks
 COPY comfy ./comfy
 COPY storage ./storage

@@ -2,6 +2,7 @@
 printed as it comes and every target summed up at the end.
 
     bench/run.sh            (the same as: .venv/bin/python -m bench.run_all)
+    bench/run.sh --check    the same, exiting 1 when a target is MISSED
 """
 
 from __future__ import annotations
@@ -103,11 +104,29 @@ async def run_all(quick: bool) -> list[Row]:
     return rows
 
 
-def main(argv: list[str] | None = None) -> None:
+def missed(rows: list[Row]) -> list[str]:
+    """The names of the targets a run missed."""
+    return [name for name, _figure, _target, met in rows if not met]
+
+
+def exit_status(rows: list[Row], *, check: bool) -> int:
+    """0, unless `check` is asked and a target was missed (then 1, naming each one)."""
+    names = missed(rows)
+    if not check or not names:
+        return 0
+    print(f"check: {len(names)} target(s) MISSED: {', '.join(names)}")
+    return 1
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller still (a smoke run)")
-    run(run_all(parser.parse_args(argv).quick))
+    parser.add_argument(
+        "--check", action="store_true", help="exit with status 1 when any target is MISSED"
+    )
+    args = parser.parse_args(argv)
+    return exit_status(run(run_all(args.quick)), check=args.check)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

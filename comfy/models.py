@@ -218,6 +218,8 @@ class SystemStats:
     ram_total: int | None
     ram_free: int | None
     devices: list[Device]
+    emulator: bool = False
+    """The server is the emulator (comfy/emulator), which says so in /system_stats."""
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> SystemStats:
@@ -230,6 +232,7 @@ class SystemStats:
             ram_total=_optional_int(system.get("ram_total")),
             ram_free=_optional_int(system.get("ram_free")),
             devices=[_device(device) for device in body.get("devices") or []],
+            emulator=isinstance(body.get("emulator"), dict),
         )
 
 

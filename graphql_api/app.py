@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -15,7 +16,11 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from comfy.emulator import EmulatorConfig, running_emulator
+from graphql_api import graphiql
+from graphql_api.access_log import AccessLog
 from graphql_api.auth import ApiKeyGate
+from graphql_api.banner import banner
+from graphql_api.cors import PreflightRefusal
 from graphql_api.files import serve_file
 from graphql_api.health import healthz, readyz
 from graphql_api.metrics import TaskMetrics, serve_metrics
@@ -111,17 +116,18 @@ async def comfyui_urls(settings: Settings) -> AsyncIterator[tuple[str, ...]]:
         step_seconds=settings.emulator_step_seconds, preview_method="latent2rgb"
     )
     async with running_emulator(config) as emulator:
-        logger.warning(EMULATOR_BANNER, emulator.url)
+        logger.warning(
+            "No ComfyUI configured (KONTEXT_COMFYUI_URLS is empty): using the bundled EMULATOR "
+            "at %s; its images are synthetic stand-ins, not Flux.1 Kontext output",
+            emulator.url,
+        )
         yield (emulator.url,)
 
 
-EMULATOR_BANNER = (
-    "\n" + "!" * 78 + "\n"
-    "!! NO COMFYUI CONFIGURED (KONTEXT_COMFYUI_URLS is empty): using the bundled EMULATOR at %s\n"
-    "!! Images are SYNTHETIC stand-ins, not Flux.1 Kontext output. Set KONTEXT_COMFYUI_URLS.\n"
-    + "!"
-    * 78
-)
+def announce(settings: Settings, urls: Sequence[str]) -> None:
+    """The start-up banner on stdout (only `kontext serve` asks for it)."""
+    sys.stdout.write(banner(settings, urls) + "\n")
+    sys.stdout.flush()
 
 
 def webhook_sender(
@@ -148,7 +154,7 @@ def public_base_url(settings: Settings) -> str:
     return settings.public_url or f"http://{settings.host}:{settings.port}"
 
 
-def make_lifespan(settings: Settings) -> Any:
+def make_lifespan(settings: Settings, *, announced: bool = False) -> Any:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         async with contextlib.AsyncExitStack() as stack:
@@ -210,6 +216,8 @@ def make_lifespan(settings: Settings) -> Any:
             )
             sender = webhook_sender(settings, database, presenter, metrics)
             background.start(sender.run(broker), "webhook-sender")
+            if announced:
+                announce(settings, urls)
             yield {
                 "services": services,
                 "database": database,
@@ -227,7 +235,8 @@ def web_app_route(settings: Settings, api_routes: Sequence[BaseRoute]) -> Route:
     return Route("/{path:path}", app, methods=["GET", "HEAD"])
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings, *, announced: bool = False) -> Starlette:
+    """The service; `announced` prints the start-up banner once it is ready (`kontext serve`)."""
     schema = build_schema(
         max_depth=settings.max_query_depth,
         max_tokens=settings.max_query_tokens,
@@ -251,9 +260,13 @@ def create_app(settings: Settings) -> Starlette:
                 allow_headers=CORS_HEADERS,
             ),
         )
+    middleware.insert(0, Middleware(PreflightRefusal, allowed=settings.cors_origins))
+    if settings.access_log:
+        middleware.insert(0, Middleware(AccessLog))
     routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
+        Route(graphiql.ROUTE + "/{name}", graphiql.serve_asset, methods=["GET", "HEAD"]),
         Route(FILES_ROUTE + "/{key:path}", serve_file, methods=["GET", "HEAD"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
@@ -263,5 +276,5 @@ def create_app(settings: Settings) -> Starlette:
         routes=[*routes, web_app_route(settings, routes)],
         middleware=middleware,
         exception_handlers={HTTPException: http_exception_as_json},
-        lifespan=make_lifespan(settings),
+        lifespan=make_lifespan(settings, announced=announced),
     )

@@ -1,5 +1,6 @@
-"""Who is calling: an API key in `Authorization: Bearer …` (HTTP) or in the websocket's
-connection_init payload (browsers cannot set headers on a websocket upgrade)."""
+"""Who is calling: an API key in `Authorization: Bearer …` (HTTP and the websocket upgrade
+request) or in the websocket's connection_init payload (browsers cannot set headers on a
+websocket upgrade). A key that is sent must be valid, even where keys are optional."""
 
 from __future__ import annotations
 
@@ -25,15 +26,24 @@ def token_in_params(params: Mapping[str, object] | None) -> str | None:
     for name in PARAM_NAMES:
         value = (params or {}).get(name)
         if isinstance(value, str) and value:
-            return bearer(value) or value
+            return value
     return None
 
 
-async def owner_for(token: str | None, *, required: bool) -> str | None:
-    """The caller's owner id; None when a key is required and this one is not valid."""
-    if not required:
-        return LOCAL_OWNER
-    return await owner_of(token) if token else None
+def authorization_header(scope: Scope) -> str | None:
+    """The request's Authorization header (HTTP or websocket upgrade), None when absent."""
+    value = dict(scope["headers"]).get(b"authorization")
+    return value.decode("latin-1") if value is not None else None
+
+
+async def owner_for(credential: str | None, *, required: bool) -> str | None:
+    """The caller's owner id, or None to refuse: a credential that was sent must be a live key
+    (`Bearer <key>` or the bare key), whether keys are required or not; without one, the local
+    owner when keys are optional."""
+    if credential is None or not credential.strip():
+        return None if required else LOCAL_OWNER
+    token = bearer(credential) or credential.strip()
+    return await owner_of(token)
 
 
 class ApiKeyGate:
@@ -48,8 +58,7 @@ class ApiKeyGate:
         if scope["type"] != "http" or scope["path"] != self.path or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
-        owner = await owner_for(bearer(header), required=self.required)
+        owner = await owner_for(authorization_header(scope), required=self.required)
         if owner is None:
             await unauthenticated(send)
             return

@@ -41,6 +41,8 @@ class RequestContext:
     )
     metrics: TaskMetrics | None = None
     connection_params: dict[str, Any] | None = None
+    upgrade_authorization: str | None = None
+    """The Authorization header of a websocket's upgrade request (non-browser clients)."""
     tasks: DataLoader[UUID, Task | None] = field(init=False)
 
     def __post_init__(self) -> None:

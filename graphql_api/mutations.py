@@ -29,7 +29,7 @@ class Mutation:
     async def generate_image(self, info: Ctx, input: GenerateImageInput) -> GenerateImagePayload:
         context = info.context
         result = await context.services.tasks.submit(generation_request(input, context.owner))
-        return accepted(result)
+        return accepted(result, context.services.backends.not_ready_note())
 
     @strawberry.mutation(
         description="Run a finished task again as a new task: the same reference image(s), "
@@ -43,7 +43,7 @@ class Mutation:
         result = await context.services.tasks.rerun(
             parse_uuid(id, "id"), owner=context.owner, seed=seed
         )
-        return accepted(result)
+        return accepted(result, context.services.backends.not_ready_note())
 
     @strawberry.mutation(
         description="Save a preset under a name (the same name replaces it); its parameters are "
@@ -99,10 +99,14 @@ class Mutation:
         return WebhookSettings.of(settings)
 
 
-def accepted(result: SubmitResult) -> GenerateImagePayload:
+def accepted(result: SubmitResult, not_ready: str | None) -> GenerateImagePayload:
+    """The payload of accepted tasks; `not_ready` says why no backend can start them yet."""
     tasks = [Task.from_row(row) for row in result.tasks]
     noun = "task" if len(tasks) == 1 else f"{len(tasks)} tasks"
     verb = "already queued" if result.replayed else "queued"
+    message = f"{noun} {verb}"
+    if not_ready is not None:
+        message += f"; {not_ready}: it starts when one is"
     return GenerateImagePayload(
-        task=tasks[0], tasks=tasks, message=f"{noun} {verb}", replayed=result.replayed
+        task=tasks[0], tasks=tasks, message=message, replayed=result.replayed
     )

@@ -25,6 +25,7 @@ from graphql_api.types import (
     WorkflowParameter,
 )
 from graphql_api.webhooks import WebhookSettings
+from tasks.backends import BackendKind
 from tasks.history import Cursor, history_page
 from tasks.models import StoredImage
 from tasks.requests import HistoryQuery
@@ -147,7 +148,8 @@ class Query:
         return [
             BackendInfo(
                 url=backend.url,
-                emulated=backend.emulated,
+                emulated=backend.kind is not BackendKind.COMFYUI,
+                kind=backend.kind,
                 connected=backend.connected,
                 ready=backend.ready,
                 not_ready_reason=backend.not_ready_reason,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -65,6 +66,13 @@ def _http_url(text: str) -> str:
     return url
 
 
+def _comfyui_urls(text: str) -> tuple[str, ...]:
+    urls = _csv(text)
+    for url in urls:
+        check_http_url("each ComfyUI URL", url)
+    return urls
+
+
 def _presign_seconds(text: str) -> int:
     seconds = int(text)
     check_presign_seconds(seconds)
@@ -86,6 +94,27 @@ def _webhook_secret(text: str) -> str:
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
+# The default database and image folder live in the user's data folder, so that every command
+# (`serve`, `create-key`, ...) finds the same ones from whatever folder it is run.
+DATA_HOME = Path("~/.local/share/kontext")
+SQLITE_SCHEME = "sqlite://"
+
+
+def absolute_sqlite_url(url: str, cwd: Path) -> str:
+    """A sqlite:// URL whose file path is absolute (`~` expanded, relative paths against cwd);
+    other URLs and SQLite's in-memory database unchanged."""
+    if not url.startswith(SQLITE_SCHEME):
+        return url
+    path = url.removeprefix(SQLITE_SCHEME)
+    if path == ":memory:" or not path:
+        return url
+    return SQLITE_SCHEME + str(absolute_path(Path(path), cwd))
+
+
+def absolute_path(path: Path, cwd: Path) -> Path:
+    expanded = path.expanduser()
+    return expanded if expanded.is_absolute() else cwd / expanded
+
 
 def _setting(
     env: str, default: Any, parse: Callable[[str], Any], doc: str, *, secret: bool = False
@@ -99,12 +128,16 @@ def _setting(
 class Settings:
     database_url: str = _setting(
         "KONTEXT_DATABASE_URL",
-        "sqlite://data/kontext.sqlite3",
+        f"{SQLITE_SCHEME}{DATA_HOME}/kontext.sqlite3",
         str,
-        "Tortoise database URL: sqlite://path or postgres://user:pass@host:5432/db",
+        "Tortoise database URL: sqlite://path or postgres://user:pass@host:5432/db (a relative "
+        "SQLite path is taken from the folder the command starts in)",
     )
     storage_dir: Path = _setting(
-        "KONTEXT_STORAGE_DIR", Path("data/files"), Path, "Folder for images (local storage)"
+        "KONTEXT_STORAGE_DIR",
+        DATA_HOME / "files",
+        Path,
+        "Folder for images (local storage)",
     )
     web_dist: Path = _setting(
         "KONTEXT_WEB_DIST",
@@ -158,12 +191,21 @@ class Settings:
         str,
         "Base URL of image links (set it behind a proxy); empty: the URL each request came to",
     )
-    host: str = _setting("KONTEXT_HOST", "127.0.0.1", str, "Address `kontext serve` listens on")
-    port: int = _setting("KONTEXT_PORT", 8000, int, "Port `kontext serve` listens on")
+    host: str = _setting(
+        "KONTEXT_HOST", "127.0.0.1", str, "Address `kontext serve` listens on (or `--host`)"
+    )
+    port: int = _setting("KONTEXT_PORT", 8000, int, "Port `kontext serve` listens on (or `--port`)")
+    access_log: bool = _setting(
+        "KONTEXT_ACCESS_LOG",
+        True,
+        _bool,
+        "Log one JSON line per HTTP request and websocket (method, path, status, time; never "
+        "keys, query strings or image links)",
+    )
     comfyui_urls: tuple[str, ...] = _setting(
         "KONTEXT_COMFYUI_URLS",
         (),
-        _csv,
+        _comfyui_urls,
         "Comma-separated ComfyUI base URLs; empty: start the bundled emulator (images are fake)",
     )
     dispatch: bool = _setting(
@@ -301,7 +343,16 @@ class Settings:
             except ValueError as exc:
                 shown = "<hidden>" if spec.metadata["secret"] else repr(raw)
                 raise SettingsError(f"{spec.metadata['env']}={shown}: {exc}") from exc
-        return cls(**values)
+        return cls(**values).resolved(Path.cwd())
+
+    def resolved(self, cwd: Path) -> Settings:
+        """These settings with the SQLite file and the image folder as absolute paths, decided
+        once at start-up (`~` expanded, relative paths against `cwd`)."""
+        return dataclasses.replace(
+            self,
+            database_url=absolute_sqlite_url(self.database_url, cwd),
+            storage_dir=absolute_path(self.storage_dir, cwd),
+        )
 
     def __post_init__(self) -> None:
         if not self.storage_url:

@@ -14,6 +14,7 @@ from strawberry.types import Info
 from graphql_api.context import RequestContext
 from graphql_api.scalars import Seed
 from graphql_api.webhooks import WebhookDelivery, deliveries
+from tasks.backends import BackendKind
 from tasks.estimates import waiting_finish
 from tasks.history import history_count
 from tasks.models import StoredImage
@@ -24,6 +25,11 @@ from tasks.requests import HistoryQuery
 from tasks.status import TaskStatus
 
 strawberry.enum(TaskStatus, description="Where a task is in its life.")
+strawberry.enum(
+    BackendKind,
+    description="ComfyUI itself, the emulator this service started (KONTEXT_COMFYUI_URLS "
+    "empty), or an emulator started by hand (`kontext emulator`), which says so in /system_stats.",
+)
 
 FINISH_ESTIMATE = (
     "When the task should finish, from measured times (README: Progress and estimates); null "
@@ -413,8 +419,10 @@ class Workflow:
 class BackendInfo:
     url: str
     emulated: bool = strawberry.field(
-        description="True for the bundled emulator: its images are synthetic, not Flux output."
+        description="True for an emulator, bundled or started by hand: its images are "
+        "synthetic, not Flux output."
     )
+    kind: BackendKind
     connected: bool
     ready: bool
     not_ready_reason: str | None

@@ -11,7 +11,7 @@ import strawberry
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -19,7 +19,8 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
-from graphql_api.auth import LOCAL_OWNER, owner_for, token_in_params
+from graphql_api import graphiql
+from graphql_api.auth import LOCAL_OWNER, authorization_header, owner_for, token_in_params
 from graphql_api.context import RequestContext
 from graphql_api.multipart import MalformedMultipart, operations_with_files
 from graphql_api.settings import Settings
@@ -62,6 +63,10 @@ class KontextGraphQL(GraphQL[RequestContext, None]):
         except HTTPException as exc:
             response = transport_error(exc.status_code, exc.reason)
         await response(scope, receive, send)
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        """GraphiQL from the service's own files (graphql_api/graphiql.py), never a CDN."""
+        return graphiql.render()
 
     def decode_json(self, data: str | bytes) -> object:
         """Every way of not being JSON (bytes that are not UTF-8, nesting too deep to parse)
@@ -107,12 +112,14 @@ class KontextGraphQL(GraphQL[RequestContext, None]):
             public_url=self.base_url(request),
             links=state.storage.links,
             metrics=state.metrics,
+            upgrade_authorization=(
+                authorization_header(request.scope) if isinstance(request, WebSocket) else None
+            ),
         )
 
     async def on_ws_connect(self, context: RequestContext) -> UnsetType | dict[str, object] | None:
-        owner = await owner_for(
-            token_in_params(context.connection_params), required=self._auth_required
-        )
+        credential = token_in_params(context.connection_params) or context.upgrade_authorization
+        owner = await owner_for(credential, required=self._auth_required)
         if owner is None:
             raise ConnectionRejectionError({"message": "A valid API key is required."})
         context.owner = owner

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 import time
 from collections import Counter
@@ -48,14 +49,26 @@ def missing_model(object_info: dict[str, Any], model: RequiredModel) -> str | No
     )
 
 
+class BackendKind(enum.Enum):
+    COMFYUI = "COMFYUI"
+    BUNDLED_EMULATOR = "BUNDLED_EMULATOR"
+    EXTERNAL_EMULATOR = "EXTERNAL_EMULATOR"
+
+
+UNCHECKED = "not checked yet"
+
+
 @dataclass
 class Backend:
     url: str
     client: ComfyClient
     emulated: bool = False
+    """The bundled emulator, started by this service."""
+    reports_emulator: bool = False
+    """The server says in /system_stats that it is an emulator (one started by hand)."""
     connected: bool = False
     checked: bool = False
-    problem: str | None = "not checked yet"
+    problem: str | None = UNCHECKED
     version: str | None = None
     running: list[str] = field(default_factory=list)
     queued: list[str] = field(default_factory=list)
@@ -74,9 +87,16 @@ class Backend:
         return self.connected and self.problem is None and self.socket.stalled_since is None
 
     @property
+    def kind(self) -> BackendKind:
+        if self.emulated:
+            return BackendKind.BUNDLED_EMULATOR
+        return BackendKind.EXTERNAL_EMULATOR if self.reports_emulator else BackendKind.COMFYUI
+
+    @property
     def not_ready_reason(self) -> str | None:
         if not self.connected:
-            return "websocket not connected"
+            checked = f"; {self.problem}" if self.problem and self.problem != UNCHECKED else ""
+            return "websocket not connected" + checked
         if self.socket.stall_reason is not None:
             return (
                 f"websocket stalled: ComfyUI stopped routing events to client id "
@@ -95,26 +115,31 @@ class Backend:
 
     async def check(self) -> None:
         """Ask the server what it is and whether it has every node type and model file our
-        templates use (on start-up, on every (re)connect, and while it is not ready)."""
+        templates use (on start-up, on every (re)connect, and while it is not ready). A new
+        problem is logged as a warning once (start-up included), not on every re-check."""
+        before = self.problem
         try:
             stats = await self.client.system_stats()
             object_info = await self.client.object_info()
         except ComfyError as exc:
             self.problem = f"unreachable: {exc}"
-            return
-        self.version = stats.comfyui_version
-        self.checked = True
-        missing = sorted(set(self.requirements.node_types) - set(object_info))
-        problems = [f"missing node types: {', '.join(missing)}"] if missing else []
-        problems += [
-            problem
-            for model in sorted(self.requirements.models, key=lambda m: (m.slot, m.node_type))
-            if (problem := missing_model(object_info, model)) is not None
-        ]
-        problem = "; ".join(problems) or None
-        if problem is not None and problem != self.problem:
-            logger.error("backend %s is not ready: %s", self.url, problem)
-        self.problem = problem
+        else:
+            self.version = stats.comfyui_version
+            self.reports_emulator = stats.emulator
+            self.checked = True
+            missing = sorted(set(self.requirements.node_types) - set(object_info))
+            problems = [f"missing node types: {', '.join(missing)}"] if missing else []
+            problems += [
+                problem
+                for model in sorted(self.requirements.models, key=lambda m: (m.slot, m.node_type))
+                if (problem := missing_model(object_info, model)) is not None
+            ]
+            self.problem = "; ".join(problems) or None
+        if self.problem is not None and self.problem != before:
+            logger.warning(
+                "ComfyUI backend %s cannot take tasks: %s", self.url, self.problem,
+                extra={"backend": self.url},
+            )  # fmt: skip
 
     async def refresh_queue(self) -> None:
         snapshot = await self.client.queue()
@@ -135,6 +160,15 @@ class BackendPool:
 
     def finishing_prompts(self) -> list[str]:
         return [prompt for backend in self._backends.values() for prompt in backend.finishing]
+
+    def not_ready_note(self) -> str | None:
+        """Why no backend can take a task now (each one's reason); None when one is ready, or
+        when this replica dispatches to none (others do)."""
+        backends = self.all
+        if not backends or any(backend.ready for backend in backends):
+            return None
+        reasons = "; ".join(f"{b.url}: {b.not_ready_reason}" for b in backends)
+        return f"no ComfyUI backend is ready ({reasons})"
 
     def pick(self, loads: Counter[str]) -> Backend | None:
         """The least-loaded ready backend with room for another prompt."""

@@ -48,6 +48,7 @@ class ApiKey(Model):
     secret_hash = fields.CharField(max_length=64)
     created_at = fields.DatetimeField()
     revoked_at = fields.DatetimeField(null=True)
+    last_used_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "api_key"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -131,3 +132,27 @@ def test_compose_replicas_never_share_a_comfyui_client_id() -> None:
         assert None not in prefixes and len(set(prefixes)) == len(apis), prefixes
     assert unique_client_id("kontext-api-1") != unique_client_id("kontext-api-1")
     assert unique_client_id("kontext-api-1").startswith("kontext-api-1-")
+
+
+def test_every_exec_in_the_compose_comments_names_a_service_of_its_profile() -> None:
+    text = (ROOT / "compose.yaml").read_text()
+    services = yaml.safe_load(text)["services"]
+    commands = [line for line in text.splitlines() if line.startswith("#") and " exec " in line]
+    profiles_told = set()
+    for line in commands:
+        words = line.lstrip("# ").split()
+        profile = words[words.index("--profile") + 1]
+        service = words[words.index("exec") + 1]
+        assert profile in services[service]["profiles"], line
+        profiles_told.add(profile)
+    assert profiles_told == {"gpu", "emulator"}
+
+
+def test_installs_are_quiet_and_the_licence_is_an_spdx_expression() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    # A table here makes setuptools print a deprecation warning on every install.
+    assert pyproject["project"]["license"] == "Apache-2.0"
+    assert "setuptools>=77" in pyproject["build-system"]["requires"]
+    bootstrap = (ROOT / "scripts" / "bootstrap").read_text()
+    installs = [line for line in bootstrap.splitlines() if "pip install" in line]
+    assert installs and all("-qq" in line for line in installs)

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -61,6 +62,25 @@ def config_from(args: argparse.Namespace, argv: list[str]) -> EmulatorConfig:
     )
 
 
+def listen_problem(host: str, port: int) -> str | None:
+    """Why the emulator cannot listen on host:port (a busy port, an unknown address), in one
+    line; None when it can (or when the port is 0, any free one)."""
+    if port == 0:
+        return None
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        return (
+            f"cannot listen on {host}:{port}: {reason} (is ComfyUI or another emulator running "
+            "there? choose another --port)"
+        )
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(arguments)
@@ -69,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stdout,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    problem = listen_problem(args.listen, args.port)
+    if problem is not None:
+        sys.stderr.write(f"kontext emulator: {problem}\n")
+        return 1
     config = config_from(args, arguments)
     logger.warning(
         "This is an EMULATOR of ComfyUI 0.8.0, not ComfyUI: no GPU and no models; images are "

@@ -38,6 +38,8 @@ async def system_stats(request: Request) -> Response:
             "argv": list(config.argv),
         },
         "devices": [_cpu_device(total, free)],
+        # Not in ComfyUI's answer: tells a client it talks to this emulator, not to ComfyUI.
+        "emulator": {"emulates": f"ComfyUI {COMFYUI_VERSION}", "images": "synthetic"},
     }
     return json_response(stats)
 

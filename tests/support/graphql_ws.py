@@ -52,10 +52,19 @@ class GraphQLWebSocket:
 
 @contextlib.asynccontextmanager
 async def graphql_ws(
-    http_url: str, params: dict[str, Any] | None = None
+    http_url: str,
+    params: dict[str, Any] | None = None,
+    *,
+    headers: dict[str, str] | None = None,
 ) -> AsyncIterator[GraphQLWebSocket]:
+    """`params` go in connection_init; `headers` on the upgrade request."""
     url = http_url.replace("http://", "ws://", 1) + "/graphql"
-    async with connect(url, subprotocols=[PROTOCOL], max_size=2**24) as connection:  # type: ignore[list-item]
+    async with connect(
+        url,
+        subprotocols=[PROTOCOL],  # type: ignore[list-item]
+        max_size=2**24,
+        additional_headers=headers,
+    ) as connection:
         client = GraphQLWebSocket(connection)
         await client.send({"type": "connection_init", "payload": params or {}})
         ack = await client.receive()

@@ -26,6 +26,8 @@ def _recorded_body(path: str) -> object:
 
 async def test_info_routes_answer_like_the_recording(http: httpx.AsyncClient) -> None:
     stats = (await http.get("/system_stats")).json()
+    # The one addition to ComfyUI's answer: the emulator says what it is (backends' `kind`).
+    assert stats.pop("emulator") == {"emulates": "ComfyUI 0.8.0", "images": "synthetic"}
     assert_same_shape(stats, _recorded_body("/system_stats"))
     assert stats["system"]["comfyui_version"] == "0.8.0"
     assert (await http.get("/features")).json() == _recorded_body("/features")
