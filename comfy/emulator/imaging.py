@@ -104,6 +104,17 @@ def preview_jpeg(start: Image.Image, end: Image.Image, fraction: float, size: in
     return _encode(frame, "JPEG", quality=95)
 
 
+def preview_pair(
+    start: Image.Image, end: Image.Image, size: int
+) -> tuple[Image.Image, Image.Image]:
+    """Both ends of a sampler run shrunk to the preview size, so each step's preview blends
+    small images (`preview_jpeg` of them gives the same frame size)."""
+    return (
+        ImageOps.contain(start, (size, size), Image.Resampling.BILINEAR),
+        ImageOps.contain(end, (size, size), Image.Resampling.BILINEAR),
+    )
+
+
 def save_png(image: Image.Image, path: Path, text: dict[str, str]) -> None:
     info = PngImagePlugin.PngInfo()
     for key, value in text.items():

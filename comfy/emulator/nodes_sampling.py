@@ -35,8 +35,11 @@ async def ksample(inputs: dict[str, Any], context: NodeContext) -> NodeResult:
     )
     steps: int = inputs["steps"]
     size: int = context.environment.config.preview_size
+    first, last = start.image, finished
+    if context.environment.config.sleep_steps:  # shrunk once, not at every step
+        first, last = await asyncio.to_thread(imaging.preview_pair, first, last, size)
     for step in range(1, steps + 1):
-        render = functools.partial(imaging.preview_jpeg, start.image, finished, step / steps, size)
+        render = functools.partial(imaging.preview_jpeg, first, last, step / steps, size)
         await context.sampler_step(step, steps, render)
     return NodeResult((Latent(finished),))
 
