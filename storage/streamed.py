@@ -19,6 +19,10 @@ from PIL import Image
 from storage.decoding import DAMAGED
 from storage.errors import ImageRejected, RejectionCode
 
+# libvips keeps the last operations and their inputs for reuse; here every input is a new
+# temporary file, so a kept operation would only keep that file (and its disk space) open.
+pyvips.cache_set_max(0)
+
 # Shrunk to no less than this many times the thumbnail's side, so the final resampling (Pillow's
 # LANCZOS) still has the detail to work from, as Pillow's own `reducing_gap` keeps it.
 KEEP_FACTOR = 2

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import contextlib
+import os
+
 import pytest
 from PIL import ExifTags, Image, ImageChops, ImageCms, ImageStat, PngImagePlugin
 
@@ -114,3 +117,21 @@ def test_a_damaged_large_png_is_refused(no_full_size_png_decode: None) -> None:
     with pytest.raises(ImageRejected) as refused:
         read_whole(source[: len(source) // 2])
     assert refused.value.code == "BAD_IMAGE"
+
+
+def open_deleted_files() -> list[str]:
+    found = []
+    for descriptor in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            target = os.readlink(f"/proc/self/fd/{descriptor}")
+            if target.endswith("(deleted)"):
+                found.append(target)
+    return found
+
+
+def test_a_large_png_read_leaves_no_temporary_file_open() -> None:
+    before = open_deleted_files()
+    for _ in range(3):
+        read_whole(noisy(1200, 800))
+    # Every spooled file is closed and gone, none kept open by a decoder's cache.
+    assert len(open_deleted_files()) <= len(before)
