@@ -105,14 +105,15 @@ def preview_jpeg(start: Image.Image, end: Image.Image, fraction: float, size: in
 
 
 def preview_pair(
-    start: Image.Image, end: Image.Image, size: int
+    start: Image.Image, size: int, fingerprint: str, denoise: float
 ) -> tuple[Image.Image, Image.Image]:
-    """Both ends of a sampler run shrunk to the preview size, so each step's preview blends
-    small images (`preview_jpeg` of them gives the same frame size)."""
-    return (
-        ImageOps.contain(start, (size, size), Image.Resampling.BILINEAR),
-        ImageOps.contain(end, (size, size), Image.Resampling.BILINEAR),
-    )
+    """Both ends of a sampler run at the preview size, made small first: the start shrunk (a box
+    reduce, then the preview's own resampling), the end 'generated' from that small start as
+    `sample` makes it from the full one. `preview_jpeg` of them gives frames of the same size."""
+    factor = int(1 / min(size / start.width, size / start.height))
+    reduced = start.reduce(factor) if factor > 1 else start
+    small = ImageOps.contain(reduced, (size, size), Image.Resampling.BILINEAR)
+    return small, sample(small, fingerprint, denoise)
 
 
 def save_png(image: Image.Image, path: Path, text: dict[str, str]) -> None:
