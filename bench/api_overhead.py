@@ -1,6 +1,9 @@
 """Read-path overhead: `history(first: 50)` over a long history in PostgreSQL and `task(id)`,
-against `{ __typename }` on the same server (the floor: HTTP, middleware and GraphQL with no data).
-Phases alternate (floor, history, task, floor, …) so noise hits all three alike.
+each against its floor measured in the same run. `task(id)` against `{ __typename }` on the same
+server (HTTP, middleware and GraphQL with no data). `history` against the executor floor
+(`bench/executor_floor.py`): Strawberry executing the same page document with the service's own
+types over a page built in memory, in this process, on one core. Phases alternate (floor,
+history, page, task, executor, floor, …) so noise hits all of them alike.
 
     python -m bench.api_overhead [--tasks 100000] [--connections 16] [--seconds 5] [--rounds 3]
 """
@@ -17,6 +20,7 @@ from uuid import UUID
 
 from bench import stats
 from bench.database import bench_database_url, fresh_database
+from bench.executor_floor import execute_pages
 from bench.history_data import write_history
 from bench.http_load import LoadResult, Target, graphql_ok, run_load
 from bench.processes import ChildServer, api_server
@@ -24,6 +28,9 @@ from bench.profiling import Profiler
 from bench.runner import run, save_report, workspace
 
 FLOOR = "{ __typename }"
+EXECUTOR = "executor"  # the executor floor's phase
+HISTORY_TARGET = 0.8  # of the executor floor
+TASK_TARGET = 0.5  # of { __typename }
 NODE_FIELDS = """id status description progress step totalSteps createdAt finishedAt
   parameters { seed steps } result { imageUrl width height } error { code message }"""
 HISTORY = (
@@ -74,12 +81,16 @@ async def measure(
 ) -> dict[str, list[LoadResult]]:
     target = Target("127.0.0.1", api.port, "/graphql")
     loads = workloads(config, task_ids)
+    variables = {"first": config.page}
     for make_body in loads.values():  # warm-up: first-use costs out of the figures
         await phase(target, make_body, config, 1.0)
-    results: dict[str, list[LoadResult]] = {name: [] for name in loads}
+    await execute_pages(HISTORY_PAGE, variables, 1.0, config.page)
+    results: dict[str, list[LoadResult]] = {name: [] for name in (*loads, EXECUTOR)}
     for _ in range(config.rounds):
         for name, make_body in loads.items():
             results[name].append(await phase(target, make_body, config, config.seconds))
+        executed = await execute_pages(HISTORY_PAGE, variables, config.seconds, config.page)
+        results[EXECUTOR].append(executed)
     if config.profile:
         for name in ("history", "task"):
             async with Profiler().recording(api.pid, f"api-overhead-{name}"):
@@ -101,13 +112,25 @@ def summary(results: list[LoadResult]) -> dict[str, Any]:
     }
 
 
-def show(name: str, found: dict[str, Any], floor_rate: float) -> None:
+def floor_of(name: str) -> str:
+    """The floor each query is measured against."""
+    return EXECUTOR if name in ("history", "page") else "floor"
+
+
+def target_of(name: str) -> float | None:
+    if name in ("history", "page"):
+        return HISTORY_TARGET
+    return TASK_TARGET if name == "task" else None
+
+
+def show(name: str, found: dict[str, Any], floor_name: str, floor_rate: float) -> None:
     latency = found["latency"]
     share = stats.ratio(found["rate_per_s"], floor_rate)
-    verdict = "" if name == "floor" else f"  target >= 0.5: {stats.verdict(share >= 0.5)}"
+    target = target_of(name)
+    verdict = "" if target is None else f"  target >= {target}: {stats.verdict(share >= target)}"
     print(
         f"  {name:<8} {found['rate_per_s']:8.1f} req/s  p50 {stats.ms(latency['p50'])}"
-        f"  p99 {stats.ms(latency['p99'])}  = {share:.3f} of the floor"
+        f"  p99 {stats.ms(latency['p99'])}  = {share:.3f} of {floor_name}"
         f"  ({found['requests']} requests, {found['errors']} errors){verdict}"
     )
     if found["first_error"]:
@@ -126,12 +149,22 @@ async def api_overhead(config: OverheadConfig) -> dict[str, Any]:
         async with api_server(work, database_url=database_url, dispatch="false") as api:
             results = await measure(api, config, history.task_ids)
     found = {name: summary(runs) for name, runs in results.items()}
-    floor_rate = found["floor"]["rate_per_s"]
+    ratios = {
+        name: stats.ratio(entry["rate_per_s"], found[floor_of(name)]["rate_per_s"])
+        for name, entry in found.items()
+    }
     for name, entry in found.items():
-        show(name, entry, floor_rate)
+        floor_name = floor_of(name)
+        show(name, entry, floor_name, found[floor_name]["rate_per_s"])
     report = {
         "queries": found,
-        "ratios": {name: stats.ratio(e["rate_per_s"], floor_rate) for name, e in found.items()},
+        # history and page: share of the executor floor; the others: of { __typename }.
+        "ratios": ratios,
+        "floors": {name: floor_of(name) for name in found},
+        "typename_ratios": {
+            name: stats.ratio(entry["rate_per_s"], found["floor"]["rate_per_s"])
+            for name, entry in found.items()
+        },
         "config": config.__dict__,
     }
     save_report("api_overhead", report)

@@ -3,7 +3,12 @@ baseline) and run through the service, on 1 backend and on 4. Each emulator is i
 (`python -m comfy.emulator`), like a GPU host; its /api/jobs timestamps give every prompt's
 execution start and end, hence the makespan and the idle gaps between prompts.
 
-    python -m bench.gpu_busy [--prompts 100] [--steps 5] [--step-seconds 0.02]
+Its emulators run with `--sleep-steps` (each step sleeps for its time, the preview made within
+it from images shrunk once), so their stand-in pixel work does not take the CPU the service
+needs, as a GPU would not; `--burn-steps` runs them the old way (previews blended at full size
+after each step's sleep). The CPU each side used is reported per prompt.
+
+    python -m bench.gpu_busy [--prompts 100] [--steps 5] [--step-seconds 0.02] [--burn-steps]
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ class BusyConfig:
     rounds: int = 1
     image: str = "flat"
     profile: bool = False
+    sleep_steps: bool = True
 
 
 def reference_png(kind: str) -> bytes:
@@ -94,20 +100,32 @@ def timeline_of(urls: Sequence[str], jobs: list[list[Any]], submitted_at: float)
 
 
 @contextlib.asynccontextmanager
-async def emulators(folder: Path, count: int, config: BusyConfig) -> AsyncIterator[list[str]]:
+async def emulators(
+    folder: Path, count: int, config: BusyConfig
+) -> AsyncIterator[list[EmulatorProcess]]:
     options = ["--step-seconds", str(config.step_seconds), "--node-seconds", "0"]
-    options += ["--log-level", "WARNING"]
+    options += ["--log-level", "WARNING", *(["--sleep-steps"] if config.sleep_steps else [])]
     async with contextlib.AsyncExitStack() as stack:
-        processes = [
+        yield [
             await stack.enter_async_context(EmulatorProcess(folder / f"emulator-{i}", *options))
             for i in range(count)
         ]
-        yield [process.url for process in processes]
 
 
-async def direct_run(urls: Sequence[str], png: bytes, config: BusyConfig) -> Timeline:
+def emulators_cpu(processes: Sequence[EmulatorProcess]) -> float:
+    return sum(cpu_seconds(process.pid) for process in processes if process.pid is not None)
+
+
+def with_emulator_cpu(timeline: Timeline, seconds: float) -> Timeline:
+    return Timeline(timeline.submitted_at, timeline.runs, timeline.service_cpu_seconds, seconds)
+
+
+async def direct_run(
+    processes: Sequence[EmulatorProcess], png: bytes, config: BusyConfig
+) -> Timeline:
     """The baseline: prompts queued straight in, round robin, each backend watched by a raw
     client (so the emulator renders previews exactly as it does for the service)."""
+    urls = [process.url for process in processes]
     async with contextlib.AsyncExitStack() as stack:
         clients = [
             await stack.enter_async_context(ComfyClient(url, client_id="bench-direct"))
@@ -121,10 +139,12 @@ async def direct_run(urls: Sequence[str], png: bytes, config: BusyConfig) -> Tim
         for sender in senders:
             await sender.upload(png)
         submitted_at = time.time()
+        emulator_cpu = emulators_cpu(processes)
         for index in range(config.prompts):
             await senders[index % len(senders)].queue(steps=config.steps)
         jobs = await wait_jobs(urls, config.prompts, submitted_at * 1000 - 1)
-    return timeline_of(urls, jobs, submitted_at)
+        emulator_cpu = emulators_cpu(processes) - emulator_cpu
+    return with_emulator_cpu(timeline_of(urls, jobs, submitted_at), emulator_cpu)
 
 
 async def submit_all(service: Service, image_id: str, config: BusyConfig) -> None:
@@ -137,7 +157,10 @@ async def submit_all(service: Service, image_id: str, config: BusyConfig) -> Non
     await asyncio.gather(*(one() for _ in range(config.prompts)))
 
 
-async def service_run(work: Path, urls: Sequence[str], png: bytes, config: BusyConfig) -> Timeline:
+async def service_run(
+    work: Path, processes: Sequence[EmulatorProcess], png: bytes, config: BusyConfig
+) -> Timeline:
+    urls = [process.url for process in processes]
     database_url = bench_database_url()
     await fresh_database(database_url)
     async with (
@@ -152,7 +175,7 @@ async def service_run(work: Path, urls: Sequence[str], png: bytes, config: BusyC
     ):
         service = Service(http)
         image_id = await service.upload_image(png)
-        cpu_before = cpu_seconds(api.pid)
+        cpu_before, emulator_cpu = cpu_seconds(api.pid), emulators_cpu(processes)
         profiling = config.profile and len(urls) > 1
         async with (
             Profiler().recording(api.pid, f"gpu-busy-{len(urls)}")
@@ -163,24 +186,31 @@ async def service_run(work: Path, urls: Sequence[str], png: bytes, config: BusyC
             await submit_all(service, image_id, config)
             jobs = await wait_jobs(urls, config.prompts, submitted_at * 1000 - 1)
         cpu = cpu_seconds(api.pid) - cpu_before
+        emulator_cpu = emulators_cpu(processes) - emulator_cpu
         await service.wait_finished(config.prompts, within=RUN_TIMEOUT)
         failures = await service.failures()
         if failures:
             raise RuntimeError(f"{len(failures)} task(s) did not complete: {failures[:1]}")
     timeline = timeline_of(urls, jobs, submitted_at)
-    return Timeline(timeline.submitted_at, timeline.runs, service_cpu_seconds=cpu)
+    return Timeline(timeline.submitted_at, timeline.runs, cpu, emulator_cpu)
 
 
 def show(name: str, timeline: Timeline) -> None:
     report = timeline.report()
     gaps = report["gaps"]
-    cpu = report["service_cpu_s"]
+    cpu, per_task = report["service_cpu_s"], report["service_cpu_ms_per_task"]
     print(
         f"  {name:<26} makespan {report['makespan_s']:7.2f}s"
         f"  {report['throughput_per_s']:6.2f} prompts/s  busy {report['busy_fraction']:.3f}"
         f"  gaps p50 {stats.ms(gaps['p50'])} p99 {stats.ms(gaps['p99'])}"
         f" max {stats.ms(gaps['max'])}"
-        + ("" if cpu is None else f"  service CPU {cpu:.1f}s ({cpu / report['makespan_s']:.0%})")
+        f"  emulator CPU {report['emulator_cpu_ms_per_prompt']:.0f} ms/prompt"
+        + (
+            ""
+            if cpu is None
+            else f"  service CPU {cpu:.1f}s ({cpu / report['makespan_s']:.0%},"
+            f" {per_task:.0f} ms/task)"
+        )
     )
 
 
@@ -220,11 +250,11 @@ def show_ratios(found: dict[str, float], backends: int) -> None:
 
 
 async def one_round(
-    work: Path, urls: Sequence[str], png: bytes, config: BusyConfig
+    work: Path, processes: Sequence[EmulatorProcess], png: bytes, config: BusyConfig
 ) -> dict[str, Timeline]:
     runs: dict[str, Timeline] = {}
     for count in (1, config.backends):
-        chosen = urls[:count]
+        chosen = processes[:count]
         runs[f"direct-{count}"] = await direct_run(chosen, png, config)
         show(f"direct, {count} backend(s)", runs[f"direct-{count}"])
         runs[f"service-{count}"] = await service_run(work, chosen, png, config)
@@ -236,16 +266,16 @@ async def gpu_busy(config: BusyConfig) -> dict[str, Any]:
     print(
         f"gpu busy: {config.prompts} prompts of {config.steps} steps x {config.step_seconds}s,"
         f" 1 and {config.backends} backends, {config.image} reference image,"
-        f" {config.rounds} round(s)"
+        f" {config.rounds} round(s), emulator steps {'sleep' if config.sleep_steps else 'burn'}"
     )
     png = reference_png(config.image)
     rounds: list[dict[str, Timeline]] = []
     with workspace("gpu") as work:
-        async with emulators(work, config.backends, config) as urls:
-            warm_up = BusyConfig(prompts=len(urls), steps=config.steps)
-            await direct_run(urls, png, warm_up)  # first-prompt costs (caches) out of the way
+        async with emulators(work, config.backends, config) as processes:
+            warm_up = BusyConfig(prompts=len(processes), steps=config.steps)
+            await direct_run(processes, png, warm_up)  # first-prompt costs out of the way
             for _ in range(config.rounds):
-                rounds.append(await one_round(work, urls, png, config))
+                rounds.append(await one_round(work, processes, png, config))
     found = median_ratios([ratios(runs, config.backends) for runs in rounds])
     show_ratios(found, config.backends)
     report: dict[str, Any] = {
@@ -266,6 +296,11 @@ def parse_args(argv: list[str] | None = None) -> BusyConfig:
     parser.add_argument("--rounds", type=int, default=2, help="alternating direct/service runs")
     parser.add_argument("--image", choices=["flat", "photo"], default="flat")
     parser.add_argument("--profile", action="store_true", help="py-spy the multi-backend run")
+    parser.add_argument(
+        "--burn-steps",
+        action="store_true",
+        help="emulators without --sleep-steps (previews blended at full size after each step)",
+    )
     args = parser.parse_args(argv)
     return BusyConfig(
         prompts=args.prompts,
@@ -275,6 +310,7 @@ def parse_args(argv: list[str] | None = None) -> BusyConfig:
         rounds=args.rounds,
         image=args.image,
         profile=args.profile,
+        sleep_steps=not args.burn_steps,
     )
 
 

@@ -17,6 +17,8 @@ class Timeline:
     submitted_at: float
     runs: dict[str, list[tuple[float, float]]]
     service_cpu_seconds: float | None = None
+    emulator_cpu_seconds: float | None = None
+    """All the run's emulators together, from the first submission to the last prompt's end."""
 
     @property
     def count(self) -> int:
@@ -48,4 +50,11 @@ class Timeline:
             "idle_s": sum(gaps),
             "busy_fraction": busy / (self.makespan * len(self.runs)),
             "service_cpu_s": self.service_cpu_seconds,
+            "service_cpu_ms_per_task": per_prompt_ms(self.service_cpu_seconds, self.count),
+            "emulator_cpu_s": self.emulator_cpu_seconds,
+            "emulator_cpu_ms_per_prompt": per_prompt_ms(self.emulator_cpu_seconds, self.count),
         }
+
+
+def per_prompt_ms(seconds: float | None, count: int) -> float | None:
+    return None if seconds is None or not count else 1000 * seconds / count

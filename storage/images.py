@@ -41,6 +41,11 @@ SIDEWAYS_ORIENTATIONS = (5, 6, 7, 8)
 MAX_WEBP_SIDE = 16_383
 THUMBNAIL_SIDE = 256
 THUMBNAIL_QUALITY = 80
+# Thumbnails and previews: a box reduce straight to within 1x of the final size (an area average,
+# ~1 ms for 1 MP where a reduce to 2x and a LANCZOS pass take ~5 ms), then WebP method 2 (~2 ms
+# where method 4 takes ~5 ms, for files ~3 % larger). Both are paid on every upload's request.
+SMALL_REDUCING_GAP = 1.0
+SMALL_WEBP_METHOD = 2
 
 
 @dataclass(frozen=True)
@@ -188,5 +193,7 @@ def decoded_webp(
 def shrunk_webp(image: Image.Image, max_side: int, quality: int) -> bytes:
     profile = image.info.get("icc_profile") if keeps_color_profile(image.mode) else None
     small = standard_mode(upright(image))
-    small.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-    return encode(small, "WEBP", icc_profile=profile, quality=quality)
+    small.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=SMALL_REDUCING_GAP)
+    return encode(
+        small, "WEBP", icc_profile=profile, quality=quality, webp_method=SMALL_WEBP_METHOD
+    )

@@ -1,6 +1,7 @@
 """An image read as its bytes stream past: hashed on the way and spooled to a temporary file, then
-described and thumbnailed from that file. No copy of the file is held in memory; only its decoded
-pixels are, once, while the thumbnail is made.
+described and thumbnailed from that file. No copy of the file is held in memory, nor its pixels
+at full size: a JPEG is decoded at a reduced scale (Pillow's `draft`), a large PNG or WebP
+shrunk strip by strip as it is decoded (`storage/streamed.py`).
 
 `feed`, `finish` and `close` block (file I/O, decoding): call them in a worker thread.
 """
@@ -21,9 +22,11 @@ from storage.images import (
     THUMBNAIL_SIDE,
     ImageDescription,
     decoded_webp,
+    shrunk_webp,
     upright_size,
 )
 from storage.limits import ImageLimits, check_dimensions
+from storage.streamed import shrink_factor, shrunk_upright
 
 SNIFF_BYTES = 64
 
@@ -56,8 +59,18 @@ class IncrementalImage:
         image: Image.Image = guarded(lambda: Image.open(spooled, formats=[fmt]), self._limits)
         with image:
             check_dimensions(image.width, image.height, self._limits)
-            width, height = guarded(lambda: upright_size(image), self._limits)
-            thumbnail = decoded_webp(image, fmt, THUMBNAIL_SIDE, THUMBNAIL_QUALITY, self._limits)
+            factor = shrink_factor(image.size, THUMBNAIL_SIDE)
+            if fmt == "JPEG" or factor == 1:
+                width, height = guarded(lambda: upright_size(image), self._limits)
+                thumbnail = decoded_webp(
+                    image, fmt, THUMBNAIL_SIDE, THUMBNAIL_QUALITY, self._limits
+                )
+            else:
+                small, (width, height) = shrunk_upright(spooled, factor)
+                small.info = {"icc_profile": image.info.get("icc_profile")}
+                thumbnail = guarded(
+                    lambda: shrunk_webp(small, THUMBNAIL_SIDE, THUMBNAIL_QUALITY), self._limits
+                )
         described = ImageDescription(
             format=fmt,
             content_type=CONTENT_TYPES[fmt],

@@ -27,6 +27,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8188, help="0 picks a free port")
     parser.add_argument("--step-seconds", type=float, default=0.5, help="time per sampler step")
     parser.add_argument("--node-seconds", type=float, default=0.0, help="time per other node")
+    parser.add_argument(
+        "--sleep-steps",
+        action="store_true",
+        help="steps sleep like a GPU host's CPU: previews rendered small, within the step time",
+    )
     parser.add_argument("--preview-method", choices=PREVIEW_METHODS, default="none")
     parser.add_argument("--preview-size", type=int, default=512)
     parser.add_argument("--base-directory", type=Path, help="holds input/, output/, temp/")
@@ -51,6 +56,7 @@ def config_from(args: argparse.Namespace, argv: list[str]) -> EmulatorConfig:
     return EmulatorConfig(
         step_seconds=args.step_seconds,
         node_seconds=args.node_seconds,
+        sleep_steps=args.sleep_steps,
         preview_method=args.preview_method,
         preview_size=args.preview_size,
         root_dir=args.base_directory,

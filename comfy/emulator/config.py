@@ -31,6 +31,11 @@ class EmulatorConfig:
     """Time one sampler step takes (the KSampler's `steps` input decides how many)."""
     node_seconds: float = 0.0
     """Time every other executed node takes; it cannot be interrupted, like a real node."""
+    sleep_steps: bool = False
+    """Steps sleep as a GPU host's CPU would: each sampler step takes `step_seconds` in all, its
+    latent preview rendered within that time (not after it) from the images already shrunk to
+    the preview size once per sampler run. The stand-in pixel work then costs the host a small
+    fraction of a core, so a benchmark measures the client, not CPU contention."""
     preview_method: str = "none"
     """Server default, as `--preview-method`: none, auto, latent2rgb or taesd."""
     preview_size: int = 512

@@ -104,6 +104,18 @@ def preview_jpeg(start: Image.Image, end: Image.Image, fraction: float, size: in
     return _encode(frame, "JPEG", quality=95)
 
 
+def preview_pair(
+    start: Image.Image, size: int, fingerprint: str, denoise: float
+) -> tuple[Image.Image, Image.Image]:
+    """Both ends of a sampler run at the preview size, made small first: the start shrunk (a box
+    reduce, then the preview's own resampling), the end 'generated' from that small start as
+    `sample` makes it from the full one. `preview_jpeg` of them gives frames of the same size."""
+    factor = int(1 / min(size / start.width, size / start.height))
+    reduced = start.reduce(factor) if factor > 1 else start
+    small = ImageOps.contain(reduced, (size, size), Image.Resampling.BILINEAR)
+    return small, sample(small, fingerprint, denoise)
+
+
 def save_png(image: Image.Image, path: Path, text: dict[str, str]) -> None:
     info = PngImagePlugin.PngInfo()
     for key, value in text.items():

@@ -11,6 +11,7 @@ from comfy.emulator.values import Interrupted
 
 if TYPE_CHECKING:
     from comfy.emulator.engine import PromptRun
+    from comfy.emulator.hub import Connection
 
 EXPLICIT_PREVIEWS = ("auto", "latent2rgb", "taesd")
 
@@ -37,16 +38,26 @@ class RunningNode:
         return self._run.parts.environment
 
     async def sampler_step(self, value: int, total: int, preview: Callable[[], bytes]) -> None:
-        await self._wait_step()
+        jpeg: bytes | None = None
+        if self.environment.config.sleep_steps:
+            # The preview is made during the step, which sleeps for the rest of its time.
+            clock = asyncio.get_running_loop().time
+            began = clock()
+            if self._preview_connection() is not None:
+                jpeg = await asyncio.to_thread(preview)
+            await self._wait_step(self.environment.config.step_seconds - (clock() - began))
+        else:
+            await self._wait_step(self.environment.config.step_seconds)
         run = self._run
         run.progress.update(self._node_id, value, total)
         run.send_progress_state()
-        connection = run.parts.hub.get(run.client_id) if self._previews_wanted() else None
+        connection = self._preview_connection()
         messenger, prompt_id = run.parts.messenger, run.item.prompt_id
         if connection is None:
             messenger.progress(value, total, prompt_id, self._node_id, run.client_id)
             return
-        jpeg = await asyncio.to_thread(preview)
+        if jpeg is None:
+            jpeg = await asyncio.to_thread(preview)
         if connection.wants_preview_metadata:
             messenger.preview(jpeg, prompt_id, self._node_id, connection)
             messenger.progress(value, total, prompt_id, self._node_id, run.client_id)
@@ -54,12 +65,17 @@ class RunningNode:
             messenger.progress(value, total, prompt_id, self._node_id, run.client_id)
             messenger.preview(jpeg, prompt_id, self._node_id, connection)
 
-    async def _wait_step(self) -> None:
+    def _preview_connection(self) -> Connection | None:
+        """The client's socket when it is to get latent previews, else None."""
+        run = self._run
+        return run.parts.hub.get(run.client_id) if self._previews_wanted() else None
+
+    async def _wait_step(self, seconds: float) -> None:
         interrupt = self._run.parts.interrupt
         if interrupt.is_set():
             raise Interrupted(self._node_id)
         try:
-            await asyncio.wait_for(interrupt.wait(), self.environment.config.step_seconds)
+            await asyncio.wait_for(interrupt.wait(), max(seconds, 0.0))
         except TimeoutError:
             return
         raise Interrupted(self._node_id)

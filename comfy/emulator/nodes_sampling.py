@@ -30,13 +30,17 @@ SCHEDULERS = (
 
 async def ksample(inputs: dict[str, Any], context: NodeContext) -> NodeResult:
     start: Latent = inputs["latent_image"]
-    finished = await asyncio.to_thread(
-        imaging.sample, start.image, _fingerprint(inputs), float(inputs["denoise"])
-    )
+    fingerprint, denoise = _fingerprint(inputs), float(inputs["denoise"])
+    finished = await asyncio.to_thread(imaging.sample, start.image, fingerprint, denoise)
     steps: int = inputs["steps"]
     size: int = context.environment.config.preview_size
+    first, last = start.image, finished
+    if context.environment.config.sleep_steps:  # made small once, not shrunk at every step
+        first, last = await asyncio.to_thread(
+            imaging.preview_pair, first, size, fingerprint, denoise
+        )
     for step in range(1, steps + 1):
-        render = functools.partial(imaging.preview_jpeg, start.image, finished, step / steps, size)
+        render = functools.partial(imaging.preview_jpeg, first, last, step / steps, size)
         await context.sampler_step(step, steps, render)
     return NodeResult((Latent(finished),))
 

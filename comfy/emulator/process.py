@@ -40,6 +40,11 @@ class EmulatorProcess:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws"
 
+    @property
+    def pid(self) -> int | None:
+        """The running process's id (None before the start)."""
+        return self._process.pid if self._process is not None else None
+
     async def __aenter__(self) -> EmulatorProcess:
         await self.start()
         return self

@@ -8,8 +8,10 @@ import json
 import struct
 
 import httpx
+import pytest
 from PIL import Image
 
+from comfy.emulator import imaging
 from tests.comfy.emulator import recorded
 from tests.comfy.emulator.conftest import StartEmulator
 from tests.comfy.emulator.prompts import kontext, png, submit, upload
@@ -88,3 +90,34 @@ async def test_previews_asked_per_prompt_on_a_default_server(start_emulator: Sta
     first_run = tokens[: tokens.index("executing(None)") + 1]
     assert first_run == recorded.client_tokens("h_latent_previews", "H4")
     assert tokens.count("BINARY[1]") == 4
+
+
+async def test_sleeping_steps_keep_the_protocol_and_blend_previews_at_preview_size(
+    start_emulator: StartEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blended: list[tuple[tuple[int, int], tuple[int, int]]] = []
+    render = imaging.preview_jpeg
+
+    def recording_render(start: Image.Image, end: Image.Image, fraction: float, size: int) -> bytes:
+        blended.append((start.size, end.size))
+        return render(start, end, fraction, size)
+
+    monkeypatch.setattr(imaging, "preview_jpeg", recording_render)
+    settings = {"preview_method": "latent2rgb", "sleep_steps": True, "preview_size": 256}
+    async with (
+        start_emulator(**settings) as emulator,
+        httpx.AsyncClient(base_url=emulator.url) as http,
+    ):
+        await upload(http, "rig_ref.png", png(size=(1024, 768)))
+        async with Recorder(emulator.ws_url, "429c01dd-947e-4b86-a6b8-b5980e31c8cf") as legacy:
+            prompt_id = await submit(
+                http, kontext("rig_ref.png", 1, prefix="rig_h"), legacy.client_id
+            )
+            await legacy.finished(prompt_id)
+    # The same frames, in the same order, as ComfyUI sends with its steps running on a GPU.
+    assert legacy.tokens() == recorded.client_tokens("h_latent_previews", "H1")
+    previews = [_jpeg_of(frame) for frame in legacy.frames if frame.type == "binary"]
+    assert len(previews) == len(blended) == 4
+    assert {preview.size for preview in previews} == {(256, 192)}
+    # Each step blends images already shrunk to the preview's size, not the full-size ones.
+    assert set(blended) == {((256, 192), (256, 192))}
