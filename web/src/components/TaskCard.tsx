@@ -11,7 +11,7 @@ import { BeforeAfter } from "./BeforeAfter";
 import { Icon } from "./Icon";
 import { ProblemMessage } from "./ProblemMessage";
 import { TaskDetails } from "./TaskDetails";
-import { estimatedFinishAt, isActive, TaskProgress } from "./TaskProgress";
+import { isActive, TaskProgress } from "./TaskProgress";
 
 interface Props {
   id: string;
@@ -75,7 +75,6 @@ export function TaskCard({ id, compact = false, onOpen, onDeleted, rerun, onOpen
       {!compact && <h2 className="task-title">{task.description}</h2>}
       <TaskProgress
         task={task}
-        estimatedFinishAt={estimatedFinishAt(task)}
         onCancel={() => void onCancel()}
         cancelling={cancelState.loading}
         showPreview={!result}

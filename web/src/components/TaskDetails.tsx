@@ -18,11 +18,13 @@ export function TaskDetails({ task, onOpen }: Props) {
     ["Scheduler", parameters.scheduler],
     ["Denoise", String(parameters.denoise)],
     ["Workflow", task.workflow],
+    ["Backend", task.backend ?? "not sent"],
     ["Created", formatDateTime(task.createdAt)],
   ];
   if (task.startedAt) rows.push(["Waited", formatDuration(task.createdAt, task.startedAt)]);
   if (task.startedAt && task.finishedAt) rows.push(["Ran", formatDuration(task.startedAt, task.finishedAt)]);
   if (task.attempts > 1) rows.push(["Attempts", String(task.attempts)]);
+  if (task.requeueReason) rows.push(["Re-queued", task.requeueReason]);
   if (task.result) {
     rows.push(["Output", `${task.result.width} × ${task.result.height} ${task.result.format.toUpperCase()}`]);
   }
