@@ -88,7 +88,7 @@ describe("the edit page", () => {
       const [value] = await progressValues(page);
       seen.add(value);
       if (value === 100) break;
-      if (await eta.count()) estimates.add(await eta.first().innerText());
+      for (const text of await eta.allInnerTexts()) estimates.add(text);
       await page.waitForTimeout(40);
     }
     assert.ok(seen.has(100), `the progress bar reached ${[...seen].join(", ")}`);
@@ -107,6 +107,12 @@ describe("the edit page", () => {
     assert.match(await result.getAttribute("alt"), /starry night/);
     await page.getByText(/Done in/).waitFor();
     assert.match(page.url(), /[?&]tasks=/);
+    // before and after line up: one box of the result's shape, both images filling it
+    const before = page.getByRole("img", { name: "Reference (before)", exact: true });
+    const [beforeBox, afterBox] = await Promise.all([before.boundingBox(), result.boundingBox()]);
+    assert.deepEqual(beforeBox, afterBox);
+    const natural = await result.evaluate((image) => image.naturalWidth / image.naturalHeight);
+    assert.ok(Math.abs(afterBox.width / afterBox.height - natural) < 0.01, `${afterBox.width}×${afterBox.height}`);
     await page.getByRole("slider", { name: /Before and after/ }).focus();
     await page.keyboard.press("ArrowLeft");
     await screenshot(page, "02-result");
@@ -153,6 +159,9 @@ describe("the edit page", () => {
     await page.getByRole("img", { name: /^Latest preview/ }).waitFor();
     await page.getByText(/^about \d+ s left · \d/).waitFor();
     await screenshot(page, "03-progress");
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole("region", { name: "Current task" }).scrollIntoViewIfNeeded();
+    await screenshot(page, "03-progress-phone", { fullPage: false });
     const [value] = await progressValues(page);
     assert.ok(value > 0 && value < 100, `mid-run progress ${value}`);
     await page.getByRole("button", { name: "Cancel", exact: true }).click();
@@ -269,6 +278,9 @@ describe("the edit page", () => {
     await batch.getByRole("button", { name: /#1$/ }).waitFor();
     await batch.getByRole("button", { name: /#3$/ }).waitFor();
     assert.equal(new URL(page.url()).searchParams.get("tasks").split(",").length, 3);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await batch.scrollIntoViewIfNeeded();
+    await screenshot(page, "05-batch-from-history-phone", { fullPage: false });
     await batch.getByRole("button", { name: /#2$/ }).click();
     assert.equal(new URL(page.url()).searchParams.get("open"), opened);
     await page.getByRole("button", { name: "← All 3 of the batch" }).waitFor();

@@ -79,16 +79,6 @@ export function TaskCard({ id, compact = false, onOpen, onDeleted, rerun, onOpen
         cancelling={cancelState.loading}
         showPreview={!result}
       />
-      {result ? (
-        compact || !reference ? (
-          <img className="result-image" src={result.imageUrl} alt={resultAlt(task)} />
-        ) : (
-          <BeforeAfter before={reference.url} after={result.imageUrl} alt={resultAlt(task)} />
-        )
-      ) : (
-        !isActive(task) &&
-        reference && <img className="result-image faded" src={reference.url} alt="Reference image of this task" />
-      )}
       {task.error && (
         <ProblemMessage
           problem={{
@@ -98,6 +88,29 @@ export function TaskCard({ id, compact = false, onOpen, onDeleted, rerun, onOpen
             reason: null,
           }}
         />
+      )}
+      {result ? (
+        compact || !reference ? (
+          <img
+            className="result-image"
+            src={result.imageUrl}
+            alt={resultAlt(task)}
+            width={result.width}
+            height={result.height}
+            style={{ "--aspect": `${result.width / result.height}` } as React.CSSProperties}
+          />
+        ) : (
+          <BeforeAfter
+            before={reference.url}
+            after={result.imageUrl}
+            alt={resultAlt(task)}
+            width={result.width}
+            height={result.height}
+          />
+        )
+      ) : (
+        !isActive(task) &&
+        reference && <img className="result-image faded" src={reference.url} alt="Reference image of this task" />
       )}
       <div className="task-actions">
         {compact && onOpen && (

@@ -7,6 +7,9 @@ interface Props {
   onOpen?: (id: string) => void;
 }
 
+/** Rows whose values are long: the seed (wide on a phone), the re-queue reason (a full line). */
+const rowClass: Record<string, string | undefined> = { Seed: "seed", "Re-queued": "full" };
+
 export function TaskDetails({ task, onOpen }: Props) {
   const { parameters } = task;
   const rows: [string, string][] = [
@@ -45,7 +48,7 @@ export function TaskDetails({ task, onOpen }: Props) {
       )}
       <dl>
         {rows.map(([name, value]) => (
-          <div key={name}>
+          <div key={name} className={rowClass[name]}>
             <dt>{name}</dt>
             <dd>{value}</dd>
           </div>
