@@ -374,6 +374,15 @@ describe("the edit page", () => {
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 390, `the page scrolls sideways (${width}px)`);
     await screenshot(page, "07-phone");
+    // opened from History, far below: the task is brought into view
+    await page
+      .getByRole("region", { name: "History" })
+      .getByRole("button", { name: /Make it autumn/ })
+      .click();
+    await until(async () => {
+      const box = await page.getByRole("region", { name: "Current task" }).boundingBox();
+      return box !== null && box.y >= -1 && box.y < 844 / 2;
+    }, "the task opened from History in view");
     await page.emulateMedia({ colorScheme: "dark" });
     await screenshot(page, "07-phone-dark", { fullPage: false });
     await page.close();

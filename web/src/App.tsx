@@ -5,7 +5,7 @@ import { useCallback, useEffect, useState } from "react";
 import { unauthenticatedEvent } from "./apollo";
 import { readApiKey } from "./apiKey";
 import { ApiKeyDialog } from "./components/ApiKeyDialog";
-import { CurrentRun } from "./components/CurrentRun";
+import { CurrentRun, currentRunId } from "./components/CurrentRun";
 import { EditForm } from "./components/EditForm";
 import { History } from "./components/History";
 import { RerunButton } from "./components/RerunButton";
@@ -44,6 +44,12 @@ export function App() {
         }
       }
       setView({ tasks, open: null }, true);
+      // History is below the fold (far below on a phone): bring what was opened into view.
+      window.requestAnimationFrame(() => {
+        const shown = document.getElementById(currentRunId);
+        const top = shown?.getBoundingClientRect().top ?? 0;
+        if (top < 0 || top > window.innerHeight / 2) shown?.scrollIntoView({ block: "start" });
+      });
     },
     [client, setView],
   );
