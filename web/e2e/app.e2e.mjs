@@ -384,6 +384,7 @@ describe("the edit page", () => {
       return box !== null && box.y >= -1 && box.y < 844 / 2;
     }, "the task opened from History in view");
     await page.emulateMedia({ colorScheme: "dark" });
+    await page.waitForTimeout(300); // the buttons' colour transitions settle
     await screenshot(page, "07-phone-dark", { fullPage: false });
     await page.close();
   });
