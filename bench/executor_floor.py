@@ -85,6 +85,7 @@ def memory_task(index: int, reference: uuid.UUID, result: MemoryImage | None) ->
         current_node=None,
         attempts=1,
         requeue_reason=None,
+        backend="http://gpu-1:8188" if result else None,
         batch_id=None,
         batch_index=0,
         error=error,

@@ -15,6 +15,14 @@ def normalize_base_url(base_url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
 
 
+def shown_url(base_url: str) -> str:
+    """The server's address as it may be shown to callers: without any user name or password
+    the configured URL carries (`http://user:secret@gpu-1:8188` -> `http://gpu-1:8188`)."""
+    parts = urlsplit(base_url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
 def websocket_url(base_url: str, client_id: str | None = None) -> str:
     """`ws(s)://host[/prefix]/ws`, with `?clientId=` when a client id is given.
 

@@ -7,6 +7,7 @@ import json
 import strawberry
 from strawberry.types import Info
 
+from comfy.urls import shown_url
 from graphql_api.context import RequestContext
 from graphql_api.inputs import parse_uuid
 from graphql_api.types import (
@@ -147,7 +148,7 @@ class Query:
     def backends(self, info: Ctx) -> list[BackendInfo]:
         return [
             BackendInfo(
-                url=backend.url,
+                url=shown_url(backend.url),
                 emulated=backend.kind is not BackendKind.COMFYUI,
                 kind=backend.kind,
                 connected=backend.connected,

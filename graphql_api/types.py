@@ -11,6 +11,7 @@ from uuid import UUID
 import strawberry
 from strawberry.types import Info
 
+from comfy.urls import shown_url
 from graphql_api.context import RequestContext
 from graphql_api.scalars import Seed
 from graphql_api.webhooks import WebhookDelivery, deliveries
@@ -145,6 +146,10 @@ class Task(Node):
     )
     batch_id: strawberry.ID | None
     batch_index: int
+    backend: str | None = strawberry.field(
+        description="The ComfyUI server the task was sent to, as the `backends` query names it "
+        "(its address without credentials); null before it is sent."
+    )
     error: TaskError | None
     created_at: datetime
     updated_at: datetime
@@ -201,6 +206,17 @@ class Task(Node):
     async def webhook_deliveries(self) -> list[WebhookDelivery]:
         return await deliveries(UUID(self.id))
 
+    @strawberry.field(
+        description="The tasks of this task's batch (this one included) in batch order; just "
+        "this task when it is not part of a batch. Deleted siblings are left out."
+    )
+    async def batch(self, info: Info[RequestContext, None]) -> list[Task]:
+        if self.batch_id is None:
+            return [self]
+        context = info.context
+        rows = await context.services.tasks.batch(UUID(self.batch_id), owner=context.owner)
+        return [Task.from_row(row) for row in rows]
+
     @classmethod
     def from_row(cls, row: TaskRow) -> Task:
         return cls(
@@ -219,6 +235,7 @@ class Task(Node):
             requeue_reason=row.requeue_reason,
             batch_id=strawberry.ID(str(row.batch_id)) if row.batch_id else None,
             batch_index=row.batch_index,
+            backend=shown_url(row.backend) if row.backend else None,
             error=error_of(row),
             created_at=row.created_at,
             updated_at=row.updated_at,

@@ -85,6 +85,10 @@ class TaskService:
             raise TaskNotFound(task_id)
         return task
 
+    async def batch(self, batch_id: UUID, *, owner: str) -> list[Task]:
+        """The owner's tasks of one batch (those not deleted), in batch order."""
+        return await Task.filter(batch_id=batch_id, owner=owner).order_by("batch_index")
+
     async def submit(self, request: GenerationRequest) -> SubmitResult:
         check_batch(request)
         # A cheap look at the rate first: refused callers cost no image decoding.

@@ -81,14 +81,23 @@ describe("the edit page", () => {
     const bar = page.getByRole("progressbar");
     await bar.waitFor();
     const seen = new Set();
+    const estimates = new Set();
+    const eta = page.locator(".progress-eta");
     const deadline = Date.now() + timeout;
     while (Date.now() < deadline) {
       const [value] = await progressValues(page);
       seen.add(value);
       if (value === 100) break;
+      for (const text of await eta.allInnerTexts()) estimates.add(text);
       await page.waitForTimeout(40);
     }
     assert.ok(seen.has(100), `the progress bar reached ${[...seen].join(", ")}`);
+    // once the run's step rate is measured, the page says when it should be done
+    assert.ok(
+      [...estimates].some((text) => /^(about \d+ s left|any moment now) · \d/.test(text)),
+      `no estimated finish time shown: ${[...estimates].join(" | ")}`,
+    );
+    assert.equal(await eta.count(), 0, "the estimate stays once the task is done");
     assert.ok(
       [...seen].some((value) => value > 0 && value < 100),
       `no step in between: ${[...seen]}`,
@@ -98,6 +107,12 @@ describe("the edit page", () => {
     assert.match(await result.getAttribute("alt"), /starry night/);
     await page.getByText(/Done in/).waitFor();
     assert.match(page.url(), /[?&]tasks=/);
+    // before and after line up: one box of the result's shape, both images filling it
+    const before = page.getByRole("img", { name: "Reference (before)", exact: true });
+    const [beforeBox, afterBox] = await Promise.all([before.boundingBox(), result.boundingBox()]);
+    assert.deepEqual(beforeBox, afterBox);
+    const natural = await result.evaluate((image) => image.naturalWidth / image.naturalHeight);
+    assert.ok(Math.abs(afterBox.width / afterBox.height - natural) < 0.01, `${afterBox.width}×${afterBox.height}`);
     await page.getByRole("slider", { name: /Before and after/ }).focus();
     await page.keyboard.press("ArrowLeft");
     await screenshot(page, "02-result");
@@ -128,6 +143,10 @@ describe("the edit page", () => {
       .click();
     await page.getByText("Parameters and timings").waitFor();
     await page.getByRole("definition").filter({ hasText: /^24$/ }).waitFor();
+    // the backend it ran on, named as the backends query names it
+    const { backends } = await service.graphql("{ backends { url } }");
+    const backend = page.locator(".task-details dt", { hasText: "Backend" }).locator("+ dd");
+    assert.equal(await backend.innerText(), backends[0].url);
     await page.close();
   });
 
@@ -138,7 +157,11 @@ describe("the edit page", () => {
     await page.getByRole("button", { name: "Generate", exact: true }).click();
     await page.getByText(/Step \d+ of 150/).waitFor();
     await page.getByRole("img", { name: /^Latest preview/ }).waitFor();
+    await page.getByText(/^about \d+ s left · \d/).waitFor();
     await screenshot(page, "03-progress");
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole("region", { name: "Current task" }).scrollIntoViewIfNeeded();
+    await screenshot(page, "03-progress-phone", { fullPage: false });
     const [value] = await progressValues(page);
     assert.ok(value > 0 && value < 100, `mid-run progress ${value}`);
     await page.getByRole("button", { name: "Cancel", exact: true }).click();
@@ -241,6 +264,26 @@ describe("the edit page", () => {
     await page.getByText("Your edit appears here").waitFor();
     assert.equal(new URL(page.url()).searchParams.get("tasks"), null);
     await assert.rejects(service.graphql("query($id: ID!) { task(id: $id) { id } }", { id: rerun }), /NOT_FOUND/);
+
+    // one of the batch opened from History: its siblings side by side again, in batch order
+    await page.reload();
+    const entries = page.getByRole("region", { name: "History" }).getByRole("button", { name: /hot air balloon/ });
+    await until(async () => (await entries.count()) === 3, "the batch's three entries in History");
+    await entries.last().click();
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid="batch"] img[alt^="Result"]').length === 3,
+      null,
+      { timeout },
+    );
+    await batch.getByRole("button", { name: /#1$/ }).waitFor();
+    await batch.getByRole("button", { name: /#3$/ }).waitFor();
+    assert.equal(new URL(page.url()).searchParams.get("tasks").split(",").length, 3);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await batch.scrollIntoViewIfNeeded();
+    await screenshot(page, "05-batch-from-history-phone", { fullPage: false });
+    await batch.getByRole("button", { name: /#2$/ }).click();
+    assert.equal(new URL(page.url()).searchParams.get("open"), opened);
+    await page.getByRole("button", { name: "← All 3 of the batch" }).waitFor();
     await page.close();
   });
 
@@ -331,7 +374,17 @@ describe("the edit page", () => {
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 390, `the page scrolls sideways (${width}px)`);
     await screenshot(page, "07-phone");
+    // opened from History, far below: the task is brought into view
+    await page
+      .getByRole("region", { name: "History" })
+      .getByRole("button", { name: /Make it autumn/ })
+      .click();
+    await until(async () => {
+      const box = await page.getByRole("region", { name: "Current task" }).boundingBox();
+      return box !== null && box.y >= -1 && box.y < 844 / 2;
+    }, "the task opened from History in view");
     await page.emulateMedia({ colorScheme: "dark" });
+    await page.waitForTimeout(300); // the buttons' colour transitions settle
     await screenshot(page, "07-phone-dark", { fullPage: false });
     await page.close();
   });

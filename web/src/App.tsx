@@ -1,15 +1,17 @@
 // The page: the edit form and the current run side by side (stacked on a phone), History below.
+import { useApolloClient } from "@apollo/client/react";
 import { useCallback, useEffect, useState } from "react";
 
 import { unauthenticatedEvent } from "./apollo";
 import { readApiKey } from "./apiKey";
 import { ApiKeyDialog } from "./components/ApiKeyDialog";
-import { CurrentRun } from "./components/CurrentRun";
+import { CurrentRun, currentRunId } from "./components/CurrentRun";
 import { EditForm } from "./components/EditForm";
 import { History } from "./components/History";
 import { RerunButton } from "./components/RerunButton";
 import { Icon } from "./components/Icon";
-import type { TaskStatus } from "./gql/graphql";
+import type { HistoryItemFieldsFragment, TaskStatus } from "./gql/graphql";
+import { TaskBatchQuery } from "./operations";
 import { useViewState } from "./urlState";
 
 export function App() {
@@ -25,6 +27,32 @@ export function App() {
     window.addEventListener(unauthenticatedEvent, onRefused);
     return () => window.removeEventListener(unauthenticatedEvent, onRefused);
   }, []);
+
+  const client = useApolloClient();
+  // A task of a batch opens with its siblings side by side, like a fresh batch; alone otherwise
+  // (also when its batch cannot be read).
+  const openFromHistory = useCallback(
+    async (item: HistoryItemFieldsFragment) => {
+      let tasks = [item.id];
+      if (item.batchId) {
+        try {
+          const { data } = await client.query({ query: TaskBatchQuery, variables: { id: item.id } });
+          const siblings = data?.task?.batch.map((sibling) => sibling.id) ?? [];
+          if (siblings.length > 1) tasks = siblings;
+        } catch {
+          // The task alone is still worth showing; its card reports what is wrong with it.
+        }
+      }
+      setView({ tasks, open: null }, true);
+      // History is below the fold (far below on a phone): bring what was opened into view.
+      window.requestAnimationFrame(() => {
+        const shown = document.getElementById(currentRunId);
+        const top = shown?.getBoundingClientRect().top ?? 0;
+        if (top < 0 || top > window.innerHeight / 2) shown?.scrollIntoView({ block: "start" });
+      });
+    },
+    [client, setView],
+  );
 
   const onFilter = useCallback((change: { status?: TaskStatus[]; search?: string }) => setView(change), [setView]);
 
@@ -59,8 +87,8 @@ export function App() {
         status={view.status}
         search={view.search}
         onFilter={onFilter}
-        onOpen={(id) => setView({ tasks: [id], open: null }, true)}
-        selected={view.open ?? (view.tasks.length === 1 ? (view.tasks[0] ?? null) : null)}
+        onOpen={(item) => void openFromHistory(item)}
+        selected={view.open ? [view.open] : view.tasks}
       />
       <ApiKeyDialog
         open={keyDialog.open}

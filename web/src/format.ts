@@ -23,3 +23,11 @@ export function formatDuration(fromIso: string, toIso: string): string {
 export function formatImageType(contentType: string): string {
   return contentType.replace(/^image\//, "").toUpperCase();
 }
+
+/** How long until an estimated instant, e.g. "about 12 s left", "about 3 min left". */
+export function formatTimeLeft(untilIso: string, now: number): string {
+  const seconds = Math.round((Date.parse(untilIso) - now) / 1000);
+  if (seconds <= 0) return "any moment now";
+  if (seconds < 60) return `about ${seconds} s left`;
+  return `about ${Math.round(seconds / 60)} min left`;
+}

@@ -25,6 +25,9 @@ export const TaskFields = graphql(`
     totalSteps
     currentNode
     attempts
+    requeueReason
+    estimatedFinishAt
+    backend
     batchId
     batchIndex
     queuePosition
@@ -121,6 +124,17 @@ export const TaskQuery = graphql(`
   query Task($id: ID!) {
     task(id: $id) {
       ...TaskFields
+    }
+  }
+`);
+
+export const TaskBatchQuery = graphql(`
+  query TaskBatch($id: ID!) {
+    task(id: $id) {
+      id
+      batch {
+        id
+      }
     }
   }
 `);

@@ -14,11 +14,14 @@ interface Props {
   onOpenTask: (id: string) => void;
 }
 
+/** The id of the panel, to bring it into view. */
+export const currentRunId = "current-run";
+
 export function CurrentRun({ tasks, open, onOpen, onDeleted, rerun, onOpenTask }: Props) {
   const shown = open ?? (tasks.length === 1 ? tasks[0] : null);
   if (shown) {
     return (
-      <section className="panel current-run" aria-label="Current task">
+      <section id={currentRunId} className="panel current-run" aria-label="Current task">
         {tasks.length > 1 && (
           <button type="button" className="button ghost back" onClick={() => onOpen(null)}>
             ← All {tasks.length} of the batch
@@ -30,7 +33,7 @@ export function CurrentRun({ tasks, open, onOpen, onDeleted, rerun, onOpenTask }
   }
   if (tasks.length > 1) {
     return (
-      <section className="panel current-run" aria-label="Batch">
+      <section id={currentRunId} className="panel current-run" aria-label="Batch">
         <h2 className="section-title">
           <Icon name="columns" /> Batch of {tasks.length}: compare and pick one
         </h2>
@@ -43,7 +46,7 @@ export function CurrentRun({ tasks, open, onOpen, onDeleted, rerun, onOpenTask }
     );
   }
   return (
-    <section className="panel current-run empty" aria-label="Current task">
+    <section id={currentRunId} className="panel current-run empty" aria-label="Current task">
       <div className="empty-state">
         <Icon name="sparkle" size={32} />
         <p>Your edit appears here, with live progress as it is made.</p>

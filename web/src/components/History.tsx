@@ -23,8 +23,10 @@ interface Props {
   status: TaskStatus[];
   search: string;
   onFilter: (change: { status?: TaskStatus[]; search?: string }) => void;
-  onOpen: (id: string) => void;
-  selected: string | null;
+  /** Opens a task (with its batch, when it belongs to one). */
+  onOpen: (task: HistoryItemFieldsFragment) => void;
+  /** The tasks on screen (one, or a batch): marked in the grid. */
+  selected: string[];
 }
 
 function thumbnail(task: HistoryItemFieldsFragment): string | null {
@@ -119,7 +121,13 @@ export function History({ status, search, onFilter, onOpen, selected }: Props) {
         </div>
       </header>
       {error && <ProblemMessage problem={describeError(error)} />}
-      {connection && items.length === 0 && <p className="hint">Nothing here yet.</p>}
+      {connection && items.length === 0 && (
+        <p className="hint history-empty">
+          {status.length || search
+            ? "No task matches this filter."
+            : "Nothing here yet: your edits appear here as you make them."}
+        </p>
+      )}
       <ul className="history-grid">
         {items.map((task) => {
           const src = thumbnail(task);
@@ -127,10 +135,10 @@ export function History({ status, search, onFilter, onOpen, selected }: Props) {
             <li key={task.id}>
               <button
                 type="button"
-                className={`history-item status-${task.status.toLowerCase()}${selected === task.id ? " selected" : ""}`}
-                onClick={() => onOpen(task.id)}
+                className={`history-item status-${task.status.toLowerCase()}${selected.includes(task.id) ? " selected" : ""}`}
+                onClick={() => onOpen(task)}
                 aria-label={`${task.description} (${task.status.toLowerCase()})`}
-                aria-current={selected === task.id ? "true" : undefined}
+                aria-current={selected.includes(task.id) ? "true" : undefined}
               >
                 {src ? <img src={src} alt="" loading="lazy" /> : <span className="history-blank" />}
                 <span className="history-caption">{task.description}</span>

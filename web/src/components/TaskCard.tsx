@@ -11,7 +11,7 @@ import { BeforeAfter } from "./BeforeAfter";
 import { Icon } from "./Icon";
 import { ProblemMessage } from "./ProblemMessage";
 import { TaskDetails } from "./TaskDetails";
-import { estimatedFinishAt, isActive, TaskProgress } from "./TaskProgress";
+import { isActive, TaskProgress } from "./TaskProgress";
 
 interface Props {
   id: string;
@@ -75,21 +75,10 @@ export function TaskCard({ id, compact = false, onOpen, onDeleted, rerun, onOpen
       {!compact && <h2 className="task-title">{task.description}</h2>}
       <TaskProgress
         task={task}
-        estimatedFinishAt={estimatedFinishAt(task)}
         onCancel={() => void onCancel()}
         cancelling={cancelState.loading}
         showPreview={!result}
       />
-      {result ? (
-        compact || !reference ? (
-          <img className="result-image" src={result.imageUrl} alt={resultAlt(task)} />
-        ) : (
-          <BeforeAfter before={reference.url} after={result.imageUrl} alt={resultAlt(task)} />
-        )
-      ) : (
-        !isActive(task) &&
-        reference && <img className="result-image faded" src={reference.url} alt="Reference image of this task" />
-      )}
       {task.error && (
         <ProblemMessage
           problem={{
@@ -99,6 +88,29 @@ export function TaskCard({ id, compact = false, onOpen, onDeleted, rerun, onOpen
             reason: null,
           }}
         />
+      )}
+      {result ? (
+        compact || !reference ? (
+          <img
+            className="result-image"
+            src={result.imageUrl}
+            alt={resultAlt(task)}
+            width={result.width}
+            height={result.height}
+            style={{ "--aspect": `${result.width / result.height}` } as React.CSSProperties}
+          />
+        ) : (
+          <BeforeAfter
+            before={reference.url}
+            after={result.imageUrl}
+            alt={resultAlt(task)}
+            width={result.width}
+            height={result.height}
+          />
+        )
+      ) : (
+        !isActive(task) &&
+        reference && <img className="result-image faded" src={reference.url} alt="Reference image of this task" />
       )}
       <div className="task-actions">
         {compact && onOpen && (

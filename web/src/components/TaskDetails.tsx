@@ -7,6 +7,9 @@ interface Props {
   onOpen?: (id: string) => void;
 }
 
+/** Rows whose values are long: the seed (wide on a phone), the re-queue reason (a full line). */
+const rowClass: Record<string, string | undefined> = { Seed: "seed", "Re-queued": "full" };
+
 export function TaskDetails({ task, onOpen }: Props) {
   const { parameters } = task;
   const rows: [string, string][] = [
@@ -18,11 +21,13 @@ export function TaskDetails({ task, onOpen }: Props) {
     ["Scheduler", parameters.scheduler],
     ["Denoise", String(parameters.denoise)],
     ["Workflow", task.workflow],
+    ["Backend", task.backend ?? "not sent"],
     ["Created", formatDateTime(task.createdAt)],
   ];
   if (task.startedAt) rows.push(["Waited", formatDuration(task.createdAt, task.startedAt)]);
   if (task.startedAt && task.finishedAt) rows.push(["Ran", formatDuration(task.startedAt, task.finishedAt)]);
   if (task.attempts > 1) rows.push(["Attempts", String(task.attempts)]);
+  if (task.requeueReason) rows.push(["Re-queued", task.requeueReason]);
   if (task.result) {
     rows.push(["Output", `${task.result.width} × ${task.result.height} ${task.result.format.toUpperCase()}`]);
   }
@@ -43,7 +48,7 @@ export function TaskDetails({ task, onOpen }: Props) {
       )}
       <dl>
         {rows.map(([name, value]) => (
-          <div key={name}>
+          <div key={name} className={rowClass[name]}>
             <dt>{name}</dt>
             <dd>{value}</dd>
           </div>

@@ -1,46 +1,13 @@
-import { render, screen } from "@testing-library/react";
+import { act, render, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { describe, expect, test, vi } from "vitest";
+import { afterEach, describe, expect, test, vi } from "vitest";
 
-import type { TaskFieldsFragment } from "../gql/graphql";
-import { estimatedFinishAt, TaskProgress } from "./TaskProgress";
+import { taskFields as task } from "../test-task";
+import { TaskProgress } from "./TaskProgress";
 
-function task(fields: Partial<TaskFieldsFragment>): TaskFieldsFragment {
-  return {
-    id: "t1",
-    status: "PROCESSING",
-    description: "Add a rainbow",
-    workflow: "flux_kontext_dev_basic",
-    progress: 42.4,
-    step: 7,
-    totalSteps: 20,
-    currentNode: "31",
-    attempts: 1,
-    batchId: null,
-    batchIndex: 0,
-    queuePosition: null,
-    previewUrl: "/files/previews/p.webp",
-    createdAt: "2026-01-01T10:00:00+00:00",
-    updatedAt: "2026-01-01T10:00:05+00:00",
-    startedAt: "2026-01-01T10:00:01+00:00",
-    finishedAt: null,
-    deadlineAt: null,
-    parameters: {
-      steps: 20,
-      cfg: 1,
-      guidance: 2.5,
-      seed: "1",
-      sampler: "euler",
-      scheduler: "simple",
-      denoise: 1,
-    },
-    error: null,
-    referenceImage: null,
-    rerunOf: null,
-    result: null,
-    ...fields,
-  };
-}
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe("TaskProgress", () => {
   test("a running task: a progress bar with its value, step x of y, the preview and Cancel", async () => {
@@ -54,14 +21,48 @@ describe("TaskProgress", () => {
     expect(onCancel).toHaveBeenCalledOnce();
   });
 
-  test("the estimated finish time shows when the service gives one", () => {
-    render(<TaskProgress task={task({})} estimatedFinishAt="2026-01-01T10:00:30+00:00" />);
-    expect(
-      screen
-        .getByText(/ready about/)
-        .querySelector("time")
-        ?.getAttribute("dateTime"),
-    ).toBe("2026-01-01T10:00:30+00:00");
+  test("a running task shows the time left and the clock time of its estimate, counting down", () => {
+    vi.useFakeTimers({ now: Date.parse("2026-01-01T10:00:18+00:00") });
+    render(<TaskProgress task={task({ estimatedFinishAt: "2026-01-01T10:00:30+00:00" })} />);
+    const eta = screen.getByText(/about 12 s left/);
+    expect(eta.querySelector("time")?.getAttribute("dateTime")).toBe("2026-01-01T10:00:30+00:00");
+    act(() => {
+      vi.advanceTimersByTime(5000);
+    });
+    expect(screen.getByText(/about 7 s left/)).toBeTruthy();
+    act(() => {
+      vi.advanceTimersByTime(10000);
+    });
+    expect(screen.getByText(/any moment now/)).toBeTruthy();
+  });
+
+  test("a waiting task shows its estimate too; none shows when the service has none", () => {
+    vi.useFakeTimers({ now: Date.parse("2026-01-01T10:00:00+00:00") });
+    const { rerender } = render(
+      <TaskProgress task={task({ status: "PENDING", queuePosition: 1, estimatedFinishAt: "2026-01-01T10:03:00Z" })} />,
+    );
+    expect(screen.getByText(/about 3 min left/)).toBeTruthy();
+    rerender(<TaskProgress task={task({ status: "PENDING", queuePosition: 1, estimatedFinishAt: null })} />);
+    expect(screen.queryByText(/left/)).toBeNull();
+  });
+
+  test("an ended task shows no estimate even if one was kept", () => {
+    render(
+      <TaskProgress
+        task={task({
+          status: "COMPLETED",
+          finishedAt: "2026-01-01T10:00:04+00:00",
+          estimatedFinishAt: "2099-01-01T00:00:00Z",
+        })}
+      />,
+    );
+    expect(screen.queryByText(/left/)).toBeNull();
+  });
+
+  test("a re-queued task says why while it waits again", () => {
+    const reason = "Re-queued as attempt 2 of 3: ComfyUI at http://gpu-1:8188 no longer knows the prompt.";
+    render(<TaskProgress task={task({ status: "PENDING", attempts: 2, requeueReason: reason })} />);
+    expect(screen.getByRole("status").textContent).toBe(reason);
   });
 
   test("a queued task says how many are ahead; a finished one is at 100 with no Cancel", () => {
@@ -78,12 +79,5 @@ describe("TaskProgress", () => {
     expect(screen.getByRole("progressbar").getAttribute("aria-valuenow")).toBe("100");
     expect(screen.getByText("Done in 3.0 s")).toBeTruthy();
     expect(screen.queryByRole("button", { name: "Cancel" })).toBeNull();
-  });
-
-  test("the estimate is read from the task once its documents ask for it", () => {
-    expect(estimatedFinishAt(task({}))).toBeNull();
-    expect(estimatedFinishAt({ ...task({}), estimatedFinishAt: "2026-01-01T10:00:30+00:00" })).toBe(
-      "2026-01-01T10:00:30+00:00",
-    );
   });
 });

@@ -1,24 +1,15 @@
 // A task's live state: the progress bar, step x of y, the estimated finish time (when the service
-// gives one), the newest latent preview, and Cancel while it can still be cancelled.
-import { formatClock, formatDuration } from "../format";
+// gives one: time left and the clock time), why it was re-queued if it was, the newest latent
+// preview, and Cancel while it can still be cancelled.
+import { formatClock, formatDuration, formatTimeLeft } from "../format";
 import type { TaskFieldsFragment } from "../gql/graphql";
+import { useNow } from "../useNow";
 
 interface Props {
   task: TaskFieldsFragment;
-  /** When the service expects the task to finish (ISO date-time), if it says. */
-  estimatedFinishAt?: string | null;
   onCancel?: () => void;
   cancelling?: boolean;
   showPreview?: boolean;
-}
-
-/**
- * The service's estimate of when a task finishes (`Task.estimatedFinishAt`), read from the task
- * when its documents ask for it (add the field to the TaskFields fragment once schema.graphql has
- * it); null otherwise.
- */
-export function estimatedFinishAt(task: object): string | null {
-  return "estimatedFinishAt" in task && typeof task.estimatedFinishAt === "string" ? task.estimatedFinishAt : null;
 }
 
 export function isActive(task: Pick<TaskFieldsFragment, "status">): boolean {
@@ -44,16 +35,18 @@ function stateText(task: TaskFieldsFragment): string {
   }
 }
 
-export function TaskProgress({ task, estimatedFinishAt, onCancel, cancelling, showPreview = true }: Props) {
+export function TaskProgress({ task, onCancel, cancelling, showPreview = true }: Props) {
   const value = Math.round(task.status === "COMPLETED" ? 100 : task.progress);
   const active = isActive(task);
+  const estimate = active ? task.estimatedFinishAt : null;
+  const now = useNow(estimate != null);
   return (
     <div className={`task-progress status-${task.status.toLowerCase()}`}>
       <div className="progress-head">
         <span className="progress-state">{stateText(task)}</span>
-        {active && estimatedFinishAt && (
-          <span className="progress-eta">
-            ready about <time dateTime={estimatedFinishAt}>{formatClock(estimatedFinishAt)}</time>
+        {estimate && (
+          <span className="progress-eta" title="The service's estimate of when this task finishes">
+            {formatTimeLeft(estimate, now)} · <time dateTime={estimate}>{formatClock(estimate)}</time>
           </span>
         )}
         <span className="progress-value">{value}%</span>
@@ -69,6 +62,11 @@ export function TaskProgress({ task, estimatedFinishAt, onCancel, cancelling, sh
       >
         <div className="progress-fill" style={{ width: `${value}%` }} />
       </div>
+      {active && task.requeueReason && (
+        <p className="hint requeue-reason" role="status">
+          {task.requeueReason}
+        </p>
+      )}
       {active && showPreview && task.previewUrl && (
         <img className="latent-preview" src={task.previewUrl} alt="Latest preview of the image being made" />
       )}
