@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -12,7 +11,7 @@ from graphql_api.app import create_app
 from graphql_api.settings import Settings
 from tasks.api_keys import create_key, revoke_key
 from tasks.database import Database
-from tests.support.graphql import GraphQLClient
+from tests.support.graphql import GraphQLClient, client_with_key
 from tests.support.graphql_ws import graphql_ws
 from tests.support.images import encoded
 from tests.support.server import serve_asgi
@@ -23,19 +22,6 @@ IMAGE = base64.b64encode(encoded(8, 8)).decode()
 
 def edit(**extra: object) -> dict[str, object]:
     return {"referenceImage": {"base64": IMAGE}, "description": "make it red", **extra}
-
-
-@pytest.fixture
-async def secured_url(settings: Settings, database: Database) -> AsyncIterator[str]:
-    secured = dataclasses.replace(settings, auth="on")
-    async with serve_asgi(create_app(secured)) as url:
-        yield url
-
-
-async def client_for(url: str, owner: str) -> GraphQLClient:
-    key = await create_key(owner)
-    http = httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {key.token}"})
-    return GraphQLClient(http)
 
 
 async def test_requests_without_a_valid_key_are_unauthenticated(secured_url: str) -> None:
@@ -74,8 +60,8 @@ async def test_websocket_needs_the_key_in_connection_params(secured_url: str) ->
 
 
 async def test_nothing_of_another_owner_is_visible_or_touchable(secured_url: str) -> None:
-    alice = await client_for(secured_url, "alice")
-    bob = await client_for(secured_url, "bob")
+    alice = await client_with_key(secured_url, "alice")
+    bob = await client_with_key(secured_url, "bob")
     task_id = (await alice.execute(GENERATE, input=edit())).ok()["generateImage"]["task"]["id"]
     image_id = (
         await alice.execute(
@@ -114,8 +100,8 @@ async def test_nothing_of_another_owner_is_visible_or_touchable(secured_url: str
 
 
 async def test_idempotency_keys_belong_to_their_owner(secured_url: str) -> None:
-    alice = await client_for(secured_url, "alice")
-    bob = await client_for(secured_url, "bob")
+    alice = await client_with_key(secured_url, "alice")
+    bob = await client_with_key(secured_url, "bob")
     a = (await alice.execute(GENERATE, input=edit(idempotencyKey="k"))).ok()["generateImage"][
         "task"
     ]["id"]

@@ -34,12 +34,6 @@ async def optional_url(settings: Settings, database: Database) -> AsyncIterator[
         yield url
 
 
-@pytest.fixture
-async def secured_url(settings: Settings, database: Database) -> AsyncIterator[str]:
-    async with serve_asgi(create_app(dataclasses.replace(settings, auth="on"))) as url:
-        yield url
-
-
 @pytest.mark.parametrize("header", [f"Bearer {MADE_UP}", "Bearer nope", "Basic abc", MADE_UP])
 async def test_a_made_up_key_is_refused_even_where_keys_are_optional(
     optional_url: str, header: str

@@ -1,19 +1,11 @@
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 
-from graphql_api.app import create_app
-from graphql_api.settings import Settings
-from tasks.api_keys import create_key
-from tasks.database import Database
 from tasks.presets import BUILT_IN_PRESETS, PresetBook
-from tests.support.graphql import GraphQLClient, GraphQLResponse
-from tests.support.server import serve_asgi
+from tests.support.graphql import GraphQLClient, GraphQLResponse, client_with_key
 from workflows.parameters import resolve_parameters
 from workflows.registry import load_templates
 
@@ -132,22 +124,9 @@ async def test_deleting_presets(api: GraphQLClient) -> None:
     assert len(await presets(api)) == len(BUILT_IN_NAMES)
 
 
-@pytest.fixture
-async def secured_url(settings: Settings, database: Database) -> AsyncIterator[str]:
-    async with serve_asgi(create_app(dataclasses.replace(settings, auth="on"))) as url:
-        yield url
-
-
-async def client_for(url: str, owner: str) -> GraphQLClient:
-    key = await create_key(owner)
-    return GraphQLClient(
-        httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {key.token}"})
-    )
-
-
 async def test_presets_belong_to_their_owner(secured_url: str) -> None:
-    alice = await client_for(secured_url, "alice")
-    bob = await client_for(secured_url, "bob")
+    alice = await client_with_key(secured_url, "alice")
+    bob = await client_with_key(secured_url, "bob")
     async with alice.http, bob.http:
         mine = (await save(alice, "Portrait", steps=24)).ok()["savePreset"]
         theirs = (await save(bob, "Portrait", steps=9)).ok()["savePreset"]

@@ -1,22 +1,12 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-import httpx
-import pytest
-
-from graphql_api.app import create_app
-from graphql_api.settings import Settings
-from tasks.api_keys import create_key
-from tasks.database import Database
-from tests.support.graphql import GraphQLClient
+from tests.support.graphql import GraphQLClient, client_with_key
 from tests.support.images import encoded
-from tests.support.server import serve_asgi
 
 TASK_FIELDS = """id status description workflow seed: parameters { seed }
   parameters { steps cfg guidance sampler scheduler denoise }
@@ -144,22 +134,9 @@ async def test_uploads_lists_the_callers_reference_images_newest_first(
     assert (await api.execute(UPLOADS, first=5, after="nope")).codes == ["BAD_USER_INPUT"]
 
 
-@pytest.fixture
-async def secured_url(settings: Settings, database: Database) -> AsyncIterator[str]:
-    async with serve_asgi(create_app(dataclasses.replace(settings, auth="on"))) as url:
-        yield url
-
-
-async def client_for(url: str, owner: str) -> GraphQLClient:
-    key = await create_key(owner)
-    return GraphQLClient(
-        httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {key.token}"})
-    )
-
-
 async def test_uploads_and_reruns_stay_with_their_owner(secured_url: str) -> None:
-    alice = await client_for(secured_url, "alice")
-    bob = await client_for(secured_url, "bob")
+    alice = await client_with_key(secured_url, "alice")
+    bob = await client_with_key(secured_url, "bob")
     async with alice.http, bob.http:
         task = await finished_task(alice)
         assert (await bob.execute(RERUN, id=task["id"])).codes == ["NOT_FOUND"]

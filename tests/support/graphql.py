@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+from tasks.api_keys import create_key
+
 
 @dataclass
 class GraphQLResponse:
@@ -60,3 +62,10 @@ class GraphQLClient:
             headers=headers,
         )
         return GraphQLResponse(response.status_code, response.json())
+
+
+async def client_with_key(url: str, owner: str) -> GraphQLClient:
+    """A client of the service at `url` sending a new API key of `owner`."""
+    key = await create_key(owner)
+    http = httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {key.token}"})
+    return GraphQLClient(http)
