@@ -119,7 +119,7 @@ def test_without_node_it_says_so_in_one_line_and_succeeds(checkout: Path, tmp_pa
         (tools / tool).symlink_to(found)
     result = run(checkout, path=str(tools))
     assert result.returncode == 0, result.stderr
-    assert len(result.stdout.splitlines()) == 1 and "Node 20+" in result.stdout
+    assert len(result.stdout.splitlines()) == 1 and "Node 20.19+" in result.stdout
     assert not (checkout / "web" / "dist").exists()
 
 
