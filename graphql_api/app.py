@@ -162,7 +162,9 @@ def make_lifespan(settings: Settings) -> Any:
                 open_storage(settings.storage_dir, settings.s3_settings(), served_route=FILES_ROUTE)
             )
             blobs = storage.blobs
-            templates = await asyncio.to_thread(load_templates)
+            templates = await asyncio.to_thread(
+                load_templates, extra_directory=settings.workflows_dir
+            )
             changes = TaskChanges(broker)
             run_times = RunTimes()
             runtime = await stack.enter_async_context(

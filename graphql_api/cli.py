@@ -1,5 +1,5 @@
 """The `kontext` command: serve | migrate | export-schema | create-key | revoke-key |
-set-webhook | emulator."""
+set-webhook | emulator | check-workflow."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import os
 import sys
 from pathlib import Path
 
+from graphql_api import workflow_command
 from graphql_api.schema import build_schema
 from graphql_api.settings import Settings, SettingsError
 
@@ -101,6 +102,9 @@ def serve(settings: Settings) -> int:
     from graphql_api.logs import configure_logging
 
     configure_logging()
+    if (problem := workflow_command.load_for_serving(settings)) is not None:
+        print(problem, file=sys.stderr)
+        return 2
     uvicorn.run(
         create_app(settings),
         host=settings.host,
@@ -135,6 +139,7 @@ def parser() -> argparse.ArgumentParser:
     hook.add_argument("--events", help="comma-separated: COMPLETED,FAILED,CANCELLED (default all)")
     hook.add_argument("--rotate-secret", action="store_true", help="make a new signing secret")
     commands.add_parser("emulator", help="run the ComfyUI emulator", add_help=False)
+    workflow_command.add_parser(commands)
     return root
 
 
@@ -148,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         parser().error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "export-schema":
         return export_schema(args.path, check=args.check)
+    if args.command == workflow_command.COMMAND:
+        return workflow_command.run(args)
     try:
         settings = Settings.from_env(os.environ)
     except SettingsError as exc:

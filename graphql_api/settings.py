@@ -112,6 +112,13 @@ class Settings:
         Path,
         "Folder of the built web app served at `/` (`npm --prefix web run build` makes it)",
     )
+    workflows_dir: Path | None = _setting(
+        "KONTEXT_WORKFLOWS_DIR",
+        None,
+        Path,
+        "Folder of your own workflow templates (`<name>.json` + `<name>.bindings.json`), "
+        "loaded beside the built-in one",
+    )
     storage_url: str = _setting(
         "KONTEXT_STORAGE_URL",
         "",

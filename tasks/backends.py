@@ -12,7 +12,7 @@ from typing import Any
 from comfy.client import ComfyClient
 from comfy.errors import ComfyError
 from comfy.models import QueuedPrompt
-from comfy.object_info import input_choices
+from tasks.capabilities import missing_requirements
 from tasks.socket_health import SocketHealth
 from workflows.template import RequiredModel
 
@@ -29,23 +29,6 @@ class Requirements:
 
     node_types: frozenset[str] = frozenset()
     models: frozenset[RequiredModel] = frozenset()
-
-
-SHOWN_CHOICES = 20
-
-
-def missing_model(object_info: dict[str, Any], model: RequiredModel) -> str | None:
-    """Why the server cannot load this model file; None when it can (or cannot tell)."""
-    choices = input_choices(object_info, model.node_type, model.input)
-    if choices is None or model.file_name in choices:
-        return None
-    shown = ", ".join(choices[:SHOWN_CHOICES]) or "none"
-    if len(choices) > SHOWN_CHOICES:
-        shown += f", … ({len(choices)} in all)"
-    return (
-        f"missing model file {model.file_name!r} (model slot {model.slot}, "
-        f"{model.node_type}.{model.input}); the server offers: {shown}"
-    )
 
 
 @dataclass
@@ -104,13 +87,9 @@ class Backend:
             return
         self.version = stats.comfyui_version
         self.checked = True
-        missing = sorted(set(self.requirements.node_types) - set(object_info))
-        problems = [f"missing node types: {', '.join(missing)}"] if missing else []
-        problems += [
-            problem
-            for model in sorted(self.requirements.models, key=lambda m: (m.slot, m.node_type))
-            if (problem := missing_model(object_info, model)) is not None
-        ]
+        problems = missing_requirements(
+            object_info, self.requirements.node_types, self.requirements.models
+        )
         problem = "; ".join(problems) or None
         if problem is not None and problem != self.problem:
             logger.error("backend %s is not ready: %s", self.url, problem)

@@ -93,7 +93,9 @@ def test_templates_with_the_same_name_are_refused(tmp_path: Path) -> None:
     manifest = json.loads((tmp_path / f"{KONTEXT}.bindings.json").read_text())
     manifest["graph"] = f"{KONTEXT}.json"
     (tmp_path / "copy.bindings.json").write_text(json.dumps(manifest))
-    with pytest.raises(ManifestError, match="two templates have this name"):
+    with pytest.raises(
+        ManifestError, match=r"name .flux_kontext_dev_basic. is taken by .*bindings.json"
+    ):
         load_templates(tmp_path)
 
 
@@ -115,3 +117,21 @@ def test_one_broken_template_stops_the_whole_load(tmp_path: Path) -> None:
     (tmp_path / "invert.bindings.json").write_text(json.dumps(broken))
     with pytest.raises(ManifestError, match=re.escape("invert.bindings.json: output_node 9")):
         load_templates(tmp_path)
+
+
+def test_a_folder_of_your_own_loads_beside_the_built_in_templates(tmp_path: Path) -> None:
+    write_invert(tmp_path)
+    registry = load_templates(extra_directory=tmp_path)
+    assert registry.names() == [KONTEXT, "invert"]
+    assert registry.default_name == KONTEXT
+
+
+def test_your_own_template_may_not_take_a_built_in_name(tmp_path: Path) -> None:
+    copy_kontext(tmp_path)
+    with pytest.raises(ManifestError, match=f"name '{KONTEXT}' is taken by .*{KONTEXT}.bindings"):
+        load_templates(extra_directory=tmp_path)
+
+
+def test_a_missing_folder_of_your_own_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ManifestError, match="is not a folder"):
+        load_templates(extra_directory=tmp_path / "nowhere")
