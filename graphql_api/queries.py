@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from graphql_api.context import RequestContext
-from graphql_api.inputs import parse_uuid
+from graphql_api.inputs import input_field, parse_uuid
 from graphql_api.types import (
     BackendInfo,
     Image,
@@ -54,6 +54,7 @@ def parameter_of(spec: ParameterSpec) -> WorkflowParameter:
         minimum=None if spec.minimum is None else float(spec.minimum),
         maximum=None if spec.maximum is None else float(spec.maximum),
         choices=list(spec.choices) if spec.choices else None,
+        input_field=input_field(spec.name),
     )
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import strawberry
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from graphql_api.context import RequestContext
@@ -100,15 +101,26 @@ class TaskError:
     exception_type: str | None = None
 
 
-@strawberry.type(description="The generation parameters a task runs with (defaults applied).")
+@strawberry.type(
+    description=(
+        "The common generation parameters a task runs with (defaults applied); each is null "
+        "when the task's workflow has no such parameter (its `options` list them all)."
+    )
+)
 class GenerationParameters:
-    steps: int
-    cfg: float
-    guidance: float
+    steps: int | None
+    cfg: float | None
+    guidance: float | None
     seed: Seed
-    sampler: str
-    scheduler: str
-    denoise: float
+    sampler: str | None
+    scheduler: str | None
+    denoise: float | None
+
+
+@strawberry.type(description="One parameter value a task runs with, whatever its workflow.")
+class WorkflowOption:
+    name: str
+    value: JSON
 
 
 async def _image(context: RequestContext, image_id: UUID | None) -> Image | None:
@@ -124,6 +136,13 @@ class Task(Node):
     description: str
     workflow: str
     parameters: GenerationParameters
+    options: list[WorkflowOption] = strawberry.field(
+        description=(
+            "Every value of the workflow's parameters the task runs with (defaults applied), "
+            "by name, besides its description, images and seed: the common ones and the "
+            "workflow's own."
+        )
+    )
     progress: float = strawberry.field(description="0 to 100.")
     step: int = strawberry.field(description="Sampling steps done so far.")
     total_steps: int = strawberry.field(description="Sampling steps in this run.")
@@ -203,6 +222,7 @@ class Task(Node):
             description=row.description,
             workflow=row.workflow,
             parameters=parameters_of(row),
+            options=[WorkflowOption(name=k, value=v) for k, v in sorted(row.parameters.items())],
             progress=round(row.progress, 2),
             step=row.step,
             total_steps=row.total_steps,
@@ -262,16 +282,21 @@ async def result_of(task: Task, context: RequestContext) -> TaskResult | None:
     )
 
 
+def _given(values: dict[str, Any], name: str, kind: Callable[[Any], T]) -> T | None:
+    value = values.get(name)
+    return None if value is None else kind(value)
+
+
 def parameters_of(row: TaskRow) -> GenerationParameters:
     values = row.parameters
     return GenerationParameters(
-        steps=int(values["steps"]),
-        cfg=float(values["cfg"]),
-        guidance=float(values["guidance"]),
+        steps=_given(values, "steps", int),
+        cfg=_given(values, "cfg", float),
+        guidance=_given(values, "guidance", float),
         seed=int(row.seed),  # type: ignore[arg-type]
-        sampler=str(values["sampler"]),
-        scheduler=str(values["scheduler"]),
-        denoise=float(values["denoise"]),
+        sampler=_given(values, "sampler", str),
+        scheduler=_given(values, "scheduler", str),
+        denoise=_given(values, "denoise", float),
     )
 
 
@@ -399,6 +424,12 @@ class WorkflowParameter:
     minimum: float | None
     maximum: float | None
     choices: list[str] | None
+    input_field: str = strawberry.field(
+        description=(
+            "Where generateImage sets it: description, referenceImage, secondImage, "
+            "parameters.<name> (typed) or options (by name, in `options`)."
+        )
+    )
 
 
 @strawberry.type(description="A workflow template the service can run.")

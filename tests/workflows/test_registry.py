@@ -56,17 +56,32 @@ def write_invert(folder: Path) -> None:
     (folder / "invert.bindings.json").write_text(json.dumps(INVERT_MANIFEST))
 
 
-def test_the_package_ships_the_kontext_template(registry: TemplateRegistry) -> None:
-    assert registry.names() == [KONTEXT]
+LORA = "flux_kontext_dev_lora"
+
+
+def test_the_package_ships_the_kontext_templates(registry: TemplateRegistry) -> None:
+    assert registry.names() == [KONTEXT, LORA]
     assert registry.get_default().name == KONTEXT
-    assert KONTEXT in registry and len(registry) == 1
-    assert [t.name for t in registry] == [KONTEXT]
+    assert KONTEXT in registry and len(registry) == 2
+    assert [t.name for t in registry] == [KONTEXT, LORA]
+
+
+def test_the_lora_template_is_the_edit_with_a_lora_before_the_sampler(
+    registry: TemplateRegistry,
+) -> None:
+    lora = registry.get(LORA)
+    sampler = lora.graph[lora.sampler_node]["inputs"]
+    loader = lora.graph[sampler["model"][0]]
+    assert loader["class_type"] == "LoraLoaderModelOnly"
+    assert loader["inputs"]["model"] == ["37", 0]
+    options = {spec.name: spec for spec in lora.parameters}
+    assert options["lora"].required and options["lora_strength"].default == 1.0
 
 
 def test_an_unknown_name_raises_unknown_workflow(registry: TemplateRegistry) -> None:
     with pytest.raises(UnknownWorkflow, match="'sdxl'; known: flux_kontext_dev_basic") as caught:
         registry.get("sdxl")
-    assert (caught.value.name, caught.value.known) == ("sdxl", (KONTEXT,))
+    assert (caught.value.name, caught.value.known) == ("sdxl", (KONTEXT, LORA))
 
 
 def test_a_second_template_is_two_files(tmp_path: Path) -> None:
@@ -122,7 +137,7 @@ def test_one_broken_template_stops_the_whole_load(tmp_path: Path) -> None:
 def test_a_folder_of_your_own_loads_beside_the_built_in_templates(tmp_path: Path) -> None:
     write_invert(tmp_path)
     registry = load_templates(extra_directory=tmp_path)
-    assert registry.names() == [KONTEXT, "invert"]
+    assert registry.names() == [KONTEXT, LORA, "invert"]
     assert registry.default_name == KONTEXT
 
 

@@ -9,17 +9,20 @@ interface Props {
 
 export function TaskDetails({ task, onOpen }: Props) {
   const { parameters } = task;
-  const rows: [string, string][] = [
-    ["Steps", String(parameters.steps)],
-    ["CFG", String(parameters.cfg)],
-    ["Guidance", String(parameters.guidance)],
+  // A workflow without one of the common parameters reports it as null: its row is left out.
+  const common: [string, string | number | null | undefined][] = [
+    ["Steps", parameters.steps],
+    ["CFG", parameters.cfg],
+    ["Guidance", parameters.guidance],
     ["Seed", parameters.seed],
     ["Sampler", parameters.sampler],
     ["Scheduler", parameters.scheduler],
-    ["Denoise", String(parameters.denoise)],
-    ["Workflow", task.workflow],
-    ["Created", formatDateTime(task.createdAt)],
+    ["Denoise", parameters.denoise],
   ];
+  const rows: [string, string][] = common.flatMap(([label, value]) =>
+    value === null || value === undefined ? [] : [[label, String(value)] as [string, string]],
+  );
+  rows.push(["Workflow", task.workflow], ["Created", formatDateTime(task.createdAt)]);
   if (task.startedAt) rows.push(["Waited", formatDuration(task.createdAt, task.startedAt)]);
   if (task.startedAt && task.finishedAt) rows.push(["Ran", formatDuration(task.startedAt, task.finishedAt)]);
   if (task.attempts > 1) rows.push(["Attempts", String(task.attempts)]);
