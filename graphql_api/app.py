@@ -96,7 +96,9 @@ def runtime_settings(
         client_id_prefix=settings.comfyui_client_id,
         max_attempts=settings.max_attempts,
         skip_locked=database.is_postgres,
-        dispatch=DispatchSettings(models=settings.model_files),
+        dispatch=DispatchSettings(
+            models=settings.model_files, prefer_warm=settings.prefer_warm_backends
+        ),
         watchdog=WatchdogSettings(silence_seconds=settings.silence_seconds),
     )
 
@@ -190,6 +192,7 @@ def make_lifespan(settings: Settings) -> Any:
                 admission=Admission(submission_limits(settings)),
                 default_timeout=settings.task_timeout_seconds,
                 webhooks=webhooks,
+                backends=runtime.pool,
             )
             services = Services(
                 tasks=tasks,

@@ -23,6 +23,7 @@ from graphql_api.types import (
     TaskEdge,
     Workflow,
     WorkflowParameter,
+    WorkflowProblem,
 )
 from graphql_api.webhooks import WebhookSettings
 from tasks.history import Cursor, history_page
@@ -159,6 +160,12 @@ class Query:
                 client_id=backend.client.client_id,
                 stalled_since=backend.socket.stalled_since,
                 stalls=backend.socket.stalls,
+                workflows=backend.runnable,
+                unrunnable_workflows=[
+                    WorkflowProblem(workflow=name, reason=reason)
+                    for name, reason in sorted(backend.cannot_run.items())
+                ],
+                loaded_models=sorted(backend.loaded_models),
             )
             for backend in info.context.services.backends.all
         ]

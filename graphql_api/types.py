@@ -180,6 +180,17 @@ class Task(Node):
     async def queue_position(self) -> int | None:
         return await waiting_position(self)
 
+    @strawberry.field(
+        description=(
+            "While PENDING and not sent: why no backend takes it now (none that can run its "
+            "workflow is ready, and why); null when a backend can take it, or once sent."
+        )
+    )
+    def waiting_reason(self, info: Info[RequestContext, None]) -> str | None:
+        if self.status is not TaskStatus.PENDING or self.sent:
+            return None
+        return info.context.services.backends.waiting_reason(self.workflow)
+
     @strawberry.field(description=FINISH_ESTIMATE)
     async def estimated_finish_at(self, info: Info[RequestContext, None]) -> datetime | None:
         return await finish_estimate(self, info.context)
@@ -440,6 +451,12 @@ class Workflow:
     parameters: list[WorkflowParameter]
 
 
+@strawberry.type(description="Why a backend cannot run a workflow template.")
+class WorkflowProblem:
+    workflow: str
+    reason: str
+
+
 @strawberry.type(description="A ComfyUI server this service runs tasks on.")
 class BackendInfo:
     url: str
@@ -464,4 +481,15 @@ class BackendInfo:
     stalls: int = strawberry.field(
         description="How often events stopped reaching our socket since start-up (each time "
         "the service reconnected and reconciled)."
+    )
+    workflows: list[str] = strawberry.field(
+        description="The workflow templates this server can run: its /object_info offers all "
+        "their node types and model files."
+    )
+    unrunnable_workflows: list[WorkflowProblem] = strawberry.field(
+        description="The templates it cannot run, and what it lacks for each."
+    )
+    loaded_models: list[str] = strawberry.field(
+        description="The model files of the prompt sent here last (what it holds loaded): "
+        "tasks needing the same go here first."
     )

@@ -15,11 +15,13 @@ from uuid import UUID
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from tasks.backends import BackendPool
 from tasks.clock import utc_now
 from tasks.errors import (
     IdempotencyConflict,
     InvalidRequest,
     InvalidTaskState,
+    NoBackend,
     Problem,
     TaskNotFound,
 )
@@ -71,8 +73,10 @@ class TaskService:
         admission: Admission | None = None,
         default_timeout: int = DEFAULT_TIMEOUT,
         webhooks: WebhookTargets | None = None,
+        backends: BackendPool | None = None,
     ) -> None:
         self._templates = templates
+        self._backends = backends or BackendPool([])
         self._intake = intake
         self._changes = changes
         self._canceller: TaskCanceller = canceller or NoRemote()
@@ -91,6 +95,8 @@ class TaskService:
         # A cheap look at the rate first: refused callers cost no image decoding.
         self._admission.check_rate(request.owner, request.count)
         params = self._resolve(request)
+        if (reason := self._backends.refusal(request.workflow)) is not None:
+            raise NoBackend(request.workflow, reason)
         webhook = await self._webhooks.for_submission(request.owner, request.webhook)
         images = [
             await self._intake.acquire(
