@@ -183,6 +183,8 @@ class BackendPool:
 
     def waiting_reason(self, workflow: str) -> str | None:
         """Why a pending task of `workflow` is not sent now; None when a backend can take it."""
+        if not self.all:
+            return None  # an API-only replica (KONTEXT_DISPATCH=false): others send tasks
         able = [b for b in self.all if b.can_run(workflow)]
         if any(b.ready for b in able):
             return None

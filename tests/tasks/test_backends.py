@@ -37,3 +37,20 @@ def test_pool_lists_the_ready_backends_with_room() -> None:
     assert [b.name for b in pool.with_room(Counter({"a": 1, "b": 0}))] == ["a", "b"]
     assert [b.name for b in pool.with_room(Counter({"a": 2, "b": 1}))] == ["b"]
     assert pool.with_room(Counter({"a": 2, "b": 2})) == []
+
+
+def test_the_pool_refuses_a_workflow_only_once_every_backend_has_told_what_it_offers() -> None:
+    def backend(url: str, cannot: dict[str, str], checked: bool = True) -> Backend:
+        made = Backend(url=url, client=None, connected=True, problem=None)  # type: ignore[arg-type]
+        made.cannot_run, made.checked = cannot, checked
+        return made
+
+    lacking = {"other": "missing model file 'x.safetensors'"}
+    assert BackendPool([]).refusal("other") is None  # an API-only replica does not know
+    assert (
+        BackendPool([backend("a", lacking), backend("b", {}, checked=False)]).refusal("other")
+        is None
+    )
+    refusal = BackendPool([backend("a", lacking), backend("b", lacking)]).refusal("other")
+    assert refusal == "a: missing model file 'x.safetensors'; b: missing model file 'x.safetensors'"
+    assert BackendPool([backend("a", lacking), backend("b", {})]).refusal("other") is None
