@@ -32,6 +32,7 @@ from graphql_api.types import (
     TaskConnection,
     TaskEdge,
     TaskError,
+    WorkflowOption,
 )
 from storage.links import ServedLinks
 from tasks.models import StoredImage
@@ -70,6 +71,7 @@ def memory_image(image_id: uuid.UUID) -> MemoryImage:
 
 
 def memory_task(index: int, reference: uuid.UUID, result: MemoryImage | None) -> Task:
+    options: list[tuple[str, Any]] = sorted({**PARAMETERS, "seed": index * 7919}.items())
     created = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=index)
     finished = created + timedelta(seconds=30)
     error = None if result else TaskError(code="EXECUTION_FAILED", message="the node failed")
@@ -79,6 +81,7 @@ def memory_task(index: int, reference: uuid.UUID, result: MemoryImage | None) ->
         description=DESCRIPTIONS[index % len(DESCRIPTIONS)],
         workflow="flux_kontext_dev_basic",
         parameters=GenerationParameters(seed=index * 7919, **PARAMETERS),  # type: ignore[arg-type]
+        options=[WorkflowOption(name=name, value=value) for name, value in options],
         progress=100.0 if result else 40.0,
         step=20,
         total_steps=20,

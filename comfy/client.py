@@ -184,6 +184,11 @@ class ComfyClient:
         if ids:
             _expect(await self._request("POST", "/queue", json={"delete": ids}), 200)
 
+    async def free_memory(self) -> None:
+        """POST /free: unload every model and free cached memory before the next prompt."""
+        body = {"unload_models": True, "free_memory": True}
+        _expect(await self._request("POST", "/free", json=body), 200)
+
     async def interrupt(self, prompt_id: str | None = None) -> None:
         """Stop the named prompt if it is the one running (ComfyUI ignores it otherwise).
 

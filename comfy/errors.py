@@ -11,6 +11,7 @@ ComfyError
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -85,3 +86,15 @@ def _describe(problem: Any) -> str:
     if details and details not in message:
         return f"{message} ({details})" if message else details
     return message
+
+
+OUT_OF_MEMORY_TYPES = frozenset({"torch.OutOfMemoryError", "torch.cuda.OutOfMemoryError"})
+OUT_OF_MEMORY_TIP = "ran out of memory on your GPU"
+
+
+def is_out_of_memory(error: Mapping[str, Any]) -> bool:
+    """Whether an execution_error is ComfyUI reporting a GPU out-of-memory error: the
+    exception type torch raises, or the tip execution.py adds to its message."""
+    return error.get("exception_type") in OUT_OF_MEMORY_TYPES or OUT_OF_MEMORY_TIP in str(
+        error.get("exception_message", "")
+    )

@@ -101,7 +101,9 @@ def runtime_settings(
         client_id_prefix=settings.comfyui_client_id,
         max_attempts=settings.max_attempts,
         skip_locked=database.is_postgres,
-        dispatch=DispatchSettings(models=settings.model_files),
+        dispatch=DispatchSettings(
+            models=settings.model_files, prefer_warm=settings.prefer_warm_backends
+        ),
         watchdog=WatchdogSettings(silence_seconds=settings.silence_seconds),
     )
 
@@ -168,7 +170,9 @@ def make_lifespan(settings: Settings, *, announced: bool = False) -> Any:
                 open_storage(settings.storage_dir, settings.s3_settings(), served_route=FILES_ROUTE)
             )
             blobs = storage.blobs
-            templates = await asyncio.to_thread(load_templates)
+            templates = await asyncio.to_thread(
+                load_templates, extra_directory=settings.workflows_dir
+            )
             changes = TaskChanges(broker)
             run_times = RunTimes()
             runtime = await stack.enter_async_context(
@@ -194,6 +198,7 @@ def make_lifespan(settings: Settings, *, announced: bool = False) -> Any:
                 admission=Admission(submission_limits(settings)),
                 default_timeout=settings.task_timeout_seconds,
                 webhooks=webhooks,
+                backends=runtime.pool,
             )
             services = Services(
                 tasks=tasks,

@@ -1,5 +1,5 @@
 """The `kontext` command: serve | migrate | export-schema | create-key | list-keys | revoke-key |
-set-webhook | emulator."""
+set-webhook | emulator | check-workflow."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from graphql_api import workflow_command
 from graphql_api.schema import build_schema
 from graphql_api.settings import Settings, SettingsError, settings_table
 
@@ -155,6 +156,9 @@ def serve(settings: Settings) -> int:
     from graphql_api.logs import configure_logging
 
     configure_logging()
+    if (problem := workflow_command.load_for_serving(settings)) is not None:
+        print(problem, file=sys.stderr)
+        return 2
     uvicorn.run(
         create_app(settings, announced=True),
         host=settings.host,
@@ -219,6 +223,7 @@ def parser() -> argparse.ArgumentParser:
     hook.add_argument("--events", help="comma-separated: COMPLETED,FAILED,CANCELLED (default all)")
     hook.add_argument("--rotate-secret", action="store_true", help="make a new signing secret")
     commands.add_parser("emulator", help="run the ComfyUI emulator", add_help=False)
+    workflow_command.add_parser(commands)
     return root
 
 
@@ -232,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
         parser().error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "export-schema":
         return export_schema(args.path, check=args.check)
+    if args.command == workflow_command.COMMAND:
+        return workflow_command.run(args)
     try:
         settings = Settings.from_env(os.environ)
     except SettingsError as exc:

@@ -8,6 +8,7 @@ from uuid import UUID
 import strawberry
 from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
+from strawberry.scalars import JSON
 
 from graphql_api.scalars import Seed
 from graphql_api.webhooks import WebhookInput, webhook_target
@@ -51,6 +52,19 @@ class GenerationParametersInput:
     denoise: float | None = strawberry.UNSET
 
 
+@strawberry.input(
+    description=(
+        "One parameter of the chosen workflow that `parameters` does not type (see "
+        "`workflows`: its parameters whose `inputField` is `options`), e.g. a LoRA's strength."
+    )
+)
+class WorkflowOptionInput:
+    name: str
+    value: JSON = strawberry.field(
+        description="A JSON value of the parameter's type; null: not given (its default)."
+    )
+
+
 @strawberry.input(description="An edit: a reference image and what to change in it.")
 class GenerateImageInput:
     reference_image: ImageInput
@@ -60,6 +74,13 @@ class GenerateImageInput:
         default=None, description="An optional second reference image, stitched beside the first."
     )
     workflow: str = DEFAULT_WORKFLOW
+    options: list[WorkflowOptionInput] | None = strawberry.field(
+        default=None,
+        description=(
+            "The workflow's own parameters by name, checked against its manifest like "
+            "`parameters` (unknown name, wrong type, out of range: BAD_USER_INPUT)."
+        ),
+    )
     count: int = strawberry.field(
         default=1, description="1 to 8 sibling tasks with consecutive seeds."
     )
@@ -131,6 +152,32 @@ def given_parameters(parameters: GenerationParametersInput | None) -> dict[str, 
     }
 
 
+TYPED_PARAMETERS = frozenset(
+    field.python_name
+    for field in GenerationParametersInput.__strawberry_definition__.fields  # type: ignore[attr-defined]
+)
+"""The parameters `GenerationParametersInput` types; a workflow's others go in `options`."""
+
+
+def input_field(parameter: str) -> str:
+    """Where a request sets a workflow parameter of this name."""
+    named = {"description": "description", "image": "referenceImage", "image2": "secondImage"}
+    if parameter in named:
+        return named[parameter]
+    return f"parameters.{parameter}" if parameter in TYPED_PARAMETERS else "options"
+
+
+def given_options(options: list[WorkflowOptionInput] | None) -> dict[str, object]:
+    given: dict[str, object] = {}
+    for option in options or []:
+        if option.name in given:
+            raise InvalidRequest.single(
+                f"input.options.{option.name}", "is given more than once.", "DUPLICATE_OPTION"
+            )
+        given[option.name] = option.value
+    return given
+
+
 def generation_request(data: GenerateImageInput, owner: str) -> GenerationRequest:
     second = data.second_image
     return GenerationRequest(
@@ -140,6 +187,7 @@ def generation_request(data: GenerateImageInput, owner: str) -> GenerationReques
         second_image=image_source(second, "input.secondImage") if second else None,
         workflow=data.workflow,
         parameters=given_parameters(data.parameters),
+        options=given_options(data.options),
         count=data.count,
         idempotency_key=data.idempotency_key,
         timeout_seconds=data.timeout_seconds,

@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from comfy.urls import shown_url
 from graphql_api.context import RequestContext
-from graphql_api.inputs import parse_uuid
+from graphql_api.inputs import input_field, parse_uuid
 from graphql_api.types import (
     BackendInfo,
     Image,
@@ -24,6 +24,7 @@ from graphql_api.types import (
     TaskEdge,
     Workflow,
     WorkflowParameter,
+    WorkflowProblem,
 )
 from graphql_api.webhooks import WebhookSettings
 from tasks.backends import BackendKind
@@ -56,6 +57,7 @@ def parameter_of(spec: ParameterSpec) -> WorkflowParameter:
         minimum=None if spec.minimum is None else float(spec.minimum),
         maximum=None if spec.maximum is None else float(spec.maximum),
         choices=list(spec.choices) if spec.choices else None,
+        input_field=input_field(spec.name),
     )
 
 
@@ -161,6 +163,12 @@ class Query:
                 client_id=backend.client.client_id,
                 stalled_since=backend.socket.stalled_since,
                 stalls=backend.socket.stalls,
+                workflows=backend.runnable,
+                unrunnable_workflows=[
+                    WorkflowProblem(workflow=name, reason=reason)
+                    for name, reason in sorted(backend.cannot_run.items())
+                ],
+                loaded_models=sorted(backend.loaded_models),
             )
             for backend in info.context.services.backends.all
         ]

@@ -145,6 +145,13 @@ class Settings:
         Path,
         "Folder of the built web app served at `/` (`npm --prefix web run build` makes it)",
     )
+    workflows_dir: Path | None = _setting(
+        "KONTEXT_WORKFLOWS_DIR",
+        None,
+        Path,
+        "Folder of your own workflow templates (`<name>.json` + `<name>.bindings.json`), "
+        "loaded beside the built-in one",
+    )
     storage_url: str = _setting(
         "KONTEXT_STORAGE_URL",
         "",
@@ -220,6 +227,13 @@ class Settings:
         str,
         "Prefix of the client id each process uses on ComfyUI; host, pid and a random part "
         "are added, so replicas never share one (see `backends { clientId }`)",
+    )
+    prefer_warm_backends: bool = _setting(
+        "KONTEXT_PREFER_WARM_BACKENDS",
+        True,
+        _bool,
+        "Send a task to a backend that ran the same model files last (no model load); "
+        "false: to the least-loaded backend that can run it",
     )
     max_attempts: int = _setting(
         "KONTEXT_MAX_ATTEMPTS", 3, int, "Runs of a task before a lost prompt fails it"

@@ -9,6 +9,7 @@ from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import strawberry
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from comfy.urls import shown_url
@@ -107,15 +108,26 @@ class TaskError:
     exception_type: str | None = None
 
 
-@strawberry.type(description="The generation parameters a task runs with (defaults applied).")
+@strawberry.type(
+    description=(
+        "The common generation parameters a task runs with (defaults applied); each is null "
+        "when the task's workflow has no such parameter (its `options` list them all)."
+    )
+)
 class GenerationParameters:
-    steps: int
-    cfg: float
-    guidance: float
+    steps: int | None
+    cfg: float | None
+    guidance: float | None
     seed: Seed
-    sampler: str
-    scheduler: str
-    denoise: float
+    sampler: str | None
+    scheduler: str | None
+    denoise: float | None
+
+
+@strawberry.type(description="One parameter value a task runs with, whatever its workflow.")
+class WorkflowOption:
+    name: str
+    value: JSON
 
 
 async def _image(context: RequestContext, image_id: UUID | None) -> Image | None:
@@ -131,6 +143,13 @@ class Task(Node):
     description: str
     workflow: str
     parameters: GenerationParameters
+    options: list[WorkflowOption] = strawberry.field(
+        description=(
+            "Every value of the workflow's parameters the task runs with (defaults applied), "
+            "by name, besides its description, images and seed: the common ones and the "
+            "workflow's own."
+        )
+    )
     progress: float = strawberry.field(description="0 to 100.")
     step: int = strawberry.field(description="Sampling steps done so far.")
     total_steps: int = strawberry.field(description="Sampling steps in this run.")
@@ -171,6 +190,17 @@ class Task(Node):
     )
     async def queue_position(self) -> int | None:
         return await waiting_position(self)
+
+    @strawberry.field(
+        description=(
+            "While PENDING and not sent: why no backend takes it now (none that can run its "
+            "workflow is ready, and why); null when a backend can take it, or once sent."
+        )
+    )
+    def waiting_reason(self, info: Info[RequestContext, None]) -> str | None:
+        if self.status is not TaskStatus.PENDING or self.sent:
+            return None
+        return info.context.services.backends.waiting_reason(self.workflow)
 
     @strawberry.field(description=FINISH_ESTIMATE)
     async def estimated_finish_at(self, info: Info[RequestContext, None]) -> datetime | None:
@@ -225,6 +255,7 @@ class Task(Node):
             description=row.description,
             workflow=row.workflow,
             parameters=parameters_of(row),
+            options=[WorkflowOption(name=k, value=v) for k, v in sorted(row.parameters.items())],
             progress=round(row.progress, 2),
             step=row.step,
             total_steps=row.total_steps,
@@ -285,16 +316,21 @@ async def result_of(task: Task, context: RequestContext) -> TaskResult | None:
     )
 
 
+def _given(values: dict[str, Any], name: str, kind: Callable[[Any], T]) -> T | None:
+    value = values.get(name)
+    return None if value is None else kind(value)
+
+
 def parameters_of(row: TaskRow) -> GenerationParameters:
     values = row.parameters
     return GenerationParameters(
-        steps=int(values["steps"]),
-        cfg=float(values["cfg"]),
-        guidance=float(values["guidance"]),
+        steps=_given(values, "steps", int),
+        cfg=_given(values, "cfg", float),
+        guidance=_given(values, "guidance", float),
         seed=int(row.seed),  # type: ignore[arg-type]
-        sampler=str(values["sampler"]),
-        scheduler=str(values["scheduler"]),
-        denoise=float(values["denoise"]),
+        sampler=_given(values, "sampler", str),
+        scheduler=_given(values, "scheduler", str),
+        denoise=_given(values, "denoise", float),
     )
 
 
@@ -422,6 +458,12 @@ class WorkflowParameter:
     minimum: float | None
     maximum: float | None
     choices: list[str] | None
+    input_field: str = strawberry.field(
+        description=(
+            "Where generateImage sets it: description, referenceImage, secondImage, "
+            "parameters.<name> (typed) or options (by name, in `options`)."
+        )
+    )
 
 
 @strawberry.type(description="A workflow template the service can run.")
@@ -430,6 +472,12 @@ class Workflow:
     title: str
     description: str
     parameters: list[WorkflowParameter]
+
+
+@strawberry.type(description="Why a backend cannot run a workflow template.")
+class WorkflowProblem:
+    workflow: str
+    reason: str
 
 
 @strawberry.type(description="A ComfyUI server this service runs tasks on.")
@@ -458,4 +506,15 @@ class BackendInfo:
     stalls: int = strawberry.field(
         description="How often events stopped reaching our socket since start-up (each time "
         "the service reconnected and reconciled)."
+    )
+    workflows: list[str] = strawberry.field(
+        description="The workflow templates this server can run: its /object_info offers all "
+        "their node types and model files."
+    )
+    unrunnable_workflows: list[WorkflowProblem] = strawberry.field(
+        description="The templates it cannot run, and what it lacks for each."
+    )
+    loaded_models: list[str] = strawberry.field(
+        description="The model files of the prompt sent here last (what it holds loaded): "
+        "tasks needing the same go here first."
     )

@@ -6,16 +6,16 @@ import enum
 import logging
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from comfy.client import ComfyClient
 from comfy.errors import ComfyError
 from comfy.models import QueuedPrompt
-from comfy.object_info import input_choices
+from tasks.capabilities import missing_requirements
 from tasks.socket_health import SocketHealth
-from workflows.template import RequiredModel
+from workflows.template import RequiredModel, WorkflowTemplate
 
 logger = logging.getLogger(__name__)
 
@@ -25,28 +25,42 @@ PROMPTS_PER_BACKEND = 2
 
 
 @dataclass(frozen=True)
+class TemplateNeeds:
+    """What one template needs of a backend: its node types and model files."""
+
+    node_types: frozenset[str]
+    models: frozenset[RequiredModel]
+
+    @property
+    def model_files(self) -> frozenset[str]:
+        return frozenset(model.file_name for model in self.models)
+
+
+@dataclass(frozen=True)
 class Requirements:
-    """What a backend must offer for our templates to run."""
+    """What a backend must offer for our templates to run: all of them (`node_types`,
+    `models`) and each one (`templates`, by name)."""
 
     node_types: frozenset[str] = frozenset()
     models: frozenset[RequiredModel] = frozenset()
+    templates: Mapping[str, TemplateNeeds] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, templates: Iterable[WorkflowTemplate], chosen: Mapping[str, str]) -> Requirements:
+        """The needs of `templates` with the configured model files (`KONTEXT_MODEL_*`)."""
+        needs = {
+            t.name: TemplateNeeds(t.required_node_types, t.required_models(chosen))
+            for t in templates
+        }
+        return cls(
+            node_types=frozenset().union(*(n.node_types for n in needs.values())),
+            models=frozenset().union(*(n.models for n in needs.values())),
+            templates=needs,
+        )
 
-SHOWN_CHOICES = 20
-
-
-def missing_model(object_info: dict[str, Any], model: RequiredModel) -> str | None:
-    """Why the server cannot load this model file; None when it can (or cannot tell)."""
-    choices = input_choices(object_info, model.node_type, model.input)
-    if choices is None or model.file_name in choices:
-        return None
-    shown = ", ".join(choices[:SHOWN_CHOICES]) or "none"
-    if len(choices) > SHOWN_CHOICES:
-        shown += f", … ({len(choices)} in all)"
-    return (
-        f"missing model file {model.file_name!r} (model slot {model.slot}, "
-        f"{model.node_type}.{model.input}); the server offers: {shown}"
-    )
+    def model_files(self, workflow: str) -> frozenset[str]:
+        needs = self.templates.get(workflow)
+        return needs.model_files if needs is not None else frozenset()
 
 
 class BackendKind(enum.Enum):
@@ -77,6 +91,17 @@ class Backend:
     """Prompts done executing whose output is still being collected (they hold no slot)."""
     socket: SocketHealth = field(default_factory=SocketHealth)
     requirements: Requirements = field(default_factory=Requirements)
+    cannot_run: dict[str, str] = field(default_factory=dict)
+    """Why this server cannot run a template, by template name (from its /object_info)."""
+    loaded_models: frozenset[str] = frozenset()
+    """The model files of the prompt sent here last: what ComfyUI holds in memory now."""
+
+    def can_run(self, workflow: str) -> bool:
+        return workflow not in self.cannot_run
+
+    @property
+    def runnable(self) -> list[str]:
+        return sorted(name for name in self.requirements.templates if self.can_run(name))
 
     @property
     def name(self) -> str:
@@ -127,13 +152,19 @@ class Backend:
             self.version = stats.comfyui_version
             self.reports_emulator = stats.emulator
             self.checked = True
-            missing = sorted(set(self.requirements.node_types) - set(object_info))
-            problems = [f"missing node types: {', '.join(missing)}"] if missing else []
-            problems += [
-                problem
-                for model in sorted(self.requirements.models, key=lambda m: (m.slot, m.node_type))
-                if (problem := missing_model(object_info, model)) is not None
-            ]
+            self.cannot_run = {
+                name: "; ".join(problems)
+                for name, needs in self.requirements.templates.items()
+                if (problems := missing_requirements(object_info, needs.node_types, needs.models))
+            }
+            runs_one = any(map(self.can_run, self.requirements.templates))
+            problems = (
+                []
+                if runs_one
+                else missing_requirements(
+                    object_info, self.requirements.node_types, self.requirements.models
+                )
+            )
             self.problem = "; ".join(problems) or None
         if self.problem is not None and self.problem != before:
             logger.warning(
@@ -170,9 +201,28 @@ class BackendPool:
         reasons = "; ".join(f"{b.url}: {b.not_ready_reason}" for b in backends)
         return f"no ComfyUI backend is ready ({reasons})"
 
-    def pick(self, loads: Counter[str]) -> Backend | None:
-        """The least-loaded ready backend with room for another prompt."""
-        candidates = [
+    def with_room(self, loads: Counter[str]) -> list[Backend]:
+        """The ready backends with room for another prompt."""
+        return [
             b for b in self._backends.values() if b.ready and loads[b.name] < PROMPTS_PER_BACKEND
         ]
-        return min(candidates, key=lambda b: loads[b.name], default=None)
+
+    def refusal(self, workflow: str) -> str | None:
+        """Why no configured backend can ever run `workflow`, once every backend has told us
+        what it offers; None while one could (or has not answered yet, or none is configured)."""
+        backends = self.all
+        if not backends or any(not b.checked or b.can_run(workflow) for b in backends):
+            return None
+        return "; ".join(f"{b.url}: {b.cannot_run[workflow]}" for b in backends)
+
+    def waiting_reason(self, workflow: str) -> str | None:
+        """Why a pending task of `workflow` is not sent now; None when a backend can take it."""
+        if not self.all:
+            return None  # an API-only replica (KONTEXT_DISPATCH=false): others send tasks
+        able = [b for b in self.all if b.can_run(workflow)]
+        if any(b.ready for b in able):
+            return None
+        if not able:
+            return self.refusal(workflow) or "no backend can run this workflow"
+        reasons = "; ".join(f"{b.url}: {b.not_ready_reason}" for b in able)
+        return f"waiting for a backend that can run {workflow}: {reasons}"

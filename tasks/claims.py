@@ -12,39 +12,48 @@ from tortoise.transactions import in_transaction
 
 from tasks.clock import utc_now
 from tasks.models import Task
+from tasks.routing import Waiting
 from tasks.status import ACTIVE_STATUSES, TaskStatus
 
 
 class TaskClaimer:
-    """Takes the oldest unsent pending task and gives it a fresh prompt id and a backend.
+    """Claims one pending, unsent task for a backend: a fresh prompt id and the backend's name.
 
-    On PostgreSQL `FOR UPDATE SKIP LOCKED` lets many replicas claim at once without waiting on
-    each other; SQLite has one writer and this process's lock is enough.
+    The claim is one conditional update, so two replicas choosing the same task cannot both
+    get it: the loser sees None and chooses again. `waiting` lists the candidates.
     """
 
     def __init__(self, *, skip_locked: bool) -> None:
         self._skip_locked = skip_locked
         self._lock = asyncio.Lock()
 
-    async def claim(self, backend: str) -> Task | None:
+    async def waiting(self, limit: int) -> list[Waiting]:
+        """The oldest pending tasks not sent yet, oldest first."""
+        rows = (
+            await Task.filter(status=TaskStatus.PENDING, prompt_id=None)
+            .order_by("created_at", "id")
+            .limit(limit)
+            .values("id", "workflow")
+        )
+        return [Waiting(id=row["id"], workflow=str(row["workflow"])) for row in rows]
+
+    async def claim(self, backend: str, task_id: uuid.UUID) -> Task | None:
         """The task's first claim starts attempt 1; a re-queue already counted its attempt."""
         async with self._lock, in_transaction():
-            query = Task.filter(status=TaskStatus.PENDING, prompt_id=None).order_by(
-                "created_at", "id"
-            )
+            query = Task.filter(id=task_id, status=TaskStatus.PENDING, prompt_id=None)
             if self._skip_locked:
                 query = query.select_for_update(skip_locked=True)
             task = await query.first()
             if task is None:
                 return None
-            await Task.filter(id=task.id).update(
+            claimed = await Task.filter(id=task.id, prompt_id=None).update(
                 prompt_id=str(uuid.uuid4()),
                 backend=backend,
                 attempts=max(task.attempts, 1),
                 dispatched_at=utc_now(),
                 queued_at=None,
             )
-            return await Task.get(id=task.id)
+            return await Task.get(id=task.id) if claimed else None
 
 
 async def backend_loads(finishing: Collection[str] = ()) -> Counter[str]:

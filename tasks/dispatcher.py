@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 from comfy.errors import ComfyUnavailable, PromptRejected
 from storage.blobs import BlobStore
@@ -17,6 +19,7 @@ from tasks.claims import TaskClaimer, backend_loads
 from tasks.clock import utc_now
 from tasks.models import StoredImage, Task
 from tasks.outcomes import TaskOutcomes
+from tasks.routing import WINDOW, choose
 from tasks.status import TaskStatus
 from workflows.binder import bind
 from workflows.parameters import ResolvedParameters
@@ -33,6 +36,8 @@ class DispatchSettings:
     models: Mapping[str, str] = field(default_factory=dict)
     poll_seconds: float = 1.0
     preview_method: str = "auto"
+    prefer_warm: bool = True
+    """Send a task where its model files were loaded last; False: least-loaded only."""
 
 
 class Dispatcher:
@@ -56,6 +61,7 @@ class Dispatcher:
         # The newest send per backend: sends to different backends overlap, while each backend
         # still receives its prompts in claim order.
         self._sending: dict[str, asyncio.Task[None]] = {}
+        self._passes: Counter[UUID] = Counter()
 
     def wake(self) -> None:
         self._wake.set()
@@ -82,14 +88,39 @@ class Dispatcher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._settings.poll_seconds)
 
+    def _models_of(self, workflow: str) -> frozenset[str]:
+        return frozenset(
+            model.file_name
+            for model in self._templates.get(workflow).required_models(self._settings.models)
+        )
+
     async def dispatch_one(self) -> bool:
         """Send one task to a backend; False when there is nothing to send or nowhere to send it."""
-        backend = self._pool.pick(await backend_loads(self._pool.finishing_prompts()))
-        if backend is None:
+        loads = await backend_loads(self._pool.finishing_prompts())
+        room = self._pool.with_room(loads)
+        if not room:
             return False
-        task = await self._claimer.claim(backend.name)
+        waiting = await self._claimer.waiting(WINDOW)
+        route = choose(
+            waiting,
+            room,
+            loads,
+            self._models_of,
+            self._passes,
+            ready=[b for b in self._pool.all if b.ready],
+            prefer_warm=self._settings.prefer_warm,
+        )
+        self._passes = Counter({w.id: self._passes[w.id] for w in waiting if w.id in self._passes})
+        if route is None:
+            return False
+        backend = route.backend
+        task = await self._claimer.claim(backend.name, route.task.id)
         if task is None:
-            return False
+            return True  # another replica took it: choose again
+        if route.passed_over is not None:
+            self._passes[route.passed_over.id] += 1
+        self._passes.pop(route.task.id, None)
+        backend.loaded_models = self._models_of(task.workflow)
         # Claimed, so already counted in the backend's load: the next round need not wait for
         # this send (upload, POST /prompt, confirmation) before feeding another backend.
         previous = self._sending.get(backend.name)

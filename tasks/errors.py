@@ -62,6 +62,20 @@ class InvalidRequest(DomainError):
         }
 
 
+class NoBackend(DomainError):
+    """No configured backend offers what a workflow needs (node types, model files)."""
+
+    code = "NO_BACKEND"
+
+    def __init__(self, workflow: str, reason: str) -> None:
+        super().__init__(f"No configured ComfyUI backend can run {workflow!r}: {reason}")
+        self.reason = reason
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        return {"code": self.code, "reason": self.reason}
+
+
 class TaskNotFound(DomainError):
     code = "NOT_FOUND"
 

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 from uuid import UUID
 
-from comfy.errors import ComfyError
+from comfy.errors import ComfyError, is_out_of_memory
 from comfy.models import HistoryEntry
 from tasks.backends import Backend
 from tasks.models import Task
@@ -46,7 +46,7 @@ class PromptFinisher:
             await self._outcomes.cancelled(task_id, "Interrupted on the ComfyUI server.")
             return
         if entry.outcome == "error":
-            await self.fail_from_error(task_id, entry.error or {})
+            await self.fail_from_error(task_id, entry.error or {}, backend)
             return
         task = await Task.get_or_none(id=task_id)
         if task is None or task.status.is_terminal:
@@ -73,19 +73,32 @@ class PromptFinisher:
         keep = {*collected.keys, *([done.preview_key] if done.preview_key else [])}
         await self._collector.tidy(task_id, keep, collected.started_at)
 
-    async def fail_from_error(self, task_id: UUID, error: dict[str, Any]) -> None:
+    async def fail_from_error(self, task_id: UUID, error: dict[str, Any], backend: Backend) -> None:
         node_type = error.get("node_type")
         message = str(error.get("exception_message", "The workflow failed.")).strip()
+        details = {
+            "node_id": error.get("node_id"),
+            "node_type": node_type,
+            "exception_type": error.get("exception_type"),
+        }
+        if is_out_of_memory(error):
+            await self._free_memory(backend)
+            first_line = message.splitlines()[0].strip() if message else ""
+            await self._outcomes.out_of_memory(
+                task_id, f"{node_type or 'A node'} ran out of GPU memory: {first_line}", details
+            )
+            return
         await self._outcomes.failed(
-            task_id,
-            "EXECUTION_FAILED",
-            f"{node_type or 'A node'} failed: {message}",
-            {
-                "node_id": error.get("node_id"),
-                "node_type": node_type,
-                "exception_type": error.get("exception_type"),
-            },
+            task_id, "EXECUTION_FAILED", f"{node_type or 'A node'} failed: {message}", details
         )
+
+    async def _free_memory(self, backend: Backend) -> None:
+        """POST /free (unload models, free memory) so a retry starts from an empty GPU."""
+        backend.loaded_models = frozenset()
+        try:
+            await backend.client.free_memory()
+        except ComfyError as exc:
+            logger.warning("could not free memory on %s after an OOM: %s", backend.url, exc)
 
     async def _history(self, prompt_id: str, backend: Backend) -> HistoryEntry | None:
         for delay in HISTORY_DELAYS:

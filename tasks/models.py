@@ -96,6 +96,7 @@ class Task(Model):
     dispatched_at = fields.DatetimeField(null=True)
     queued_at = fields.DatetimeField(null=True)
     requeue_reason = fields.TextField(null=True)
+    memory_retries = fields.IntField(default=0)
 
     error_code = fields.CharField(max_length=64, null=True)
     error_message = fields.TextField(null=True)

@@ -15,6 +15,9 @@ from tasks.outputs import CollectedOutput
 from tasks.status import ACTIVE_STATUSES, TaskStatus
 from tasks.transitions import TaskChanges
 
+MEMORY_RETRIES = 1
+"""How often a task is retried after an out-of-memory error before it fails."""
+
 RUN_RESET: dict[str, Any] = {
     "prompt_id": None,
     "backend": None,
@@ -125,6 +128,31 @@ class TaskOutcomes:
             requeue_reason=(
                 f"Re-queued as attempt {attempt} of {self.max_attempts}: {reason}; "
                 "its progress starts again from 0."
+            ),
+            **RUN_RESET,
+        )
+
+    async def out_of_memory(
+        self, task_id: UUID, message: str, details: dict[str, Any]
+    ) -> Task | None:
+        """The backend ran out of memory (its memory is freed by now): queue the task again
+        once, on whichever backend takes it, else fail it as OUT_OF_MEMORY."""
+        task = await Task.get_or_none(id=task_id)
+        if task is None:
+            return None
+        if task.memory_retries >= MEMORY_RETRIES:
+            return await self.failed(task_id, "OUT_OF_MEMORY", message, details)
+        attempt = task.attempts + 1
+        return await self._changes.apply(
+            task_id,
+            EventKind.STATUS,
+            expect=ACTIVE_STATUSES,
+            status=TaskStatus.PENDING,
+            attempts=attempt,
+            memory_retries=task.memory_retries + 1,
+            requeue_reason=(
+                f"Re-queued as attempt {attempt}: the backend ran out of memory ({message}); "
+                "its memory was freed and the task is retried once."
             ),
             **RUN_RESET,
         )

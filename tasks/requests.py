@@ -50,6 +50,8 @@ class GenerationRequest:
     workflow: str = DEFAULT_WORKFLOW
     second_image: ImageSource | None = None
     parameters: Mapping[str, object] = field(default_factory=dict)
+    options: Mapping[str, object] = field(default_factory=dict)
+    """The template's own parameters by name (those the common `parameters` do not type)."""
     count: int = 1
     idempotency_key: str | None = None
     timeout_seconds: int | None = None

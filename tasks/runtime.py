@@ -140,10 +140,7 @@ class ComfyRuntime:
             url=url.rstrip("/"),
             client=client,
             emulated=self.settings.emulated,
-            requirements=Requirements(
-                node_types=self._templates.required_node_types(),
-                models=self._templates.required_models(self.settings.dispatch.models),
-            ),
+            requirements=Requirements.of(self._templates, self.settings.dispatch.models),
         )
         await backend.check()
         return backend

@@ -6,7 +6,7 @@ import hashlib
 import json
 import secrets
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
@@ -15,11 +15,13 @@ from uuid import UUID
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from tasks.backends import BackendPool
 from tasks.clock import utc_now
 from tasks.errors import (
     IdempotencyConflict,
     InvalidRequest,
     InvalidTaskState,
+    NoBackend,
     Problem,
     TaskNotFound,
 )
@@ -32,6 +34,7 @@ from tasks.status import ACTIVE_STATUSES, TaskStatus
 from tasks.text import text_problem
 from tasks.transitions import TaskChanges
 from tasks.webhook_targets import WebhookTarget, WebhookTargets
+from workflows.errors import ProblemReason
 from workflows.parameters import InvalidParameters, ResolvedParameters, resolve_parameters
 from workflows.registry import TemplateRegistry, UnknownWorkflow
 
@@ -70,8 +73,10 @@ class TaskService:
         admission: Admission | None = None,
         default_timeout: int = DEFAULT_TIMEOUT,
         webhooks: WebhookTargets | None = None,
+        backends: BackendPool | None = None,
     ) -> None:
         self._templates = templates
+        self._backends = backends or BackendPool([])
         self._intake = intake
         self._changes = changes
         self._canceller: TaskCanceller = canceller or NoRemote()
@@ -94,6 +99,8 @@ class TaskService:
         # A cheap look at the rate first: refused callers cost no image decoding.
         self._admission.check_rate(request.owner, request.count)
         params = self._resolve(request)
+        if (reason := self._backends.refusal(request.workflow)) is not None:
+            raise NoBackend(request.workflow, reason)
         webhook = await self._webhooks.for_submission(request.owner, request.webhook)
         images = [
             await self._intake.acquire(
@@ -128,11 +135,16 @@ class TaskService:
             template = self._templates.get(request.workflow)
         except UnknownWorkflow as exc:
             raise InvalidRequest.single("input.workflow", str(exc), "UNKNOWN_WORKFLOW") from exc
-        raw: dict[str, object] = {**request.parameters, "description": request.description}
+        check_options(request)
+        raw: dict[str, object] = {
+            **request.parameters,
+            **request.options,
+            "description": request.description,
+        }
         try:
             return resolve_parameters(template, raw)
         except InvalidParameters as exc:
-            raise refused_parameters(exc) from exc
+            raise refused_parameters(exc, typed=request.parameters.keys()) from exc
 
     async def _replay(self, request: GenerationRequest, request_hash: str) -> list[Task] | None:
         if request.idempotency_key is None:
@@ -282,17 +294,46 @@ def check_batch(request: GenerationRequest) -> None:
         raise InvalidRequest(problems)
 
 
-def field_path(parameter: str) -> str:
+def field_path(parameter: str, typed: Collection[str] | None = None) -> str:
+    """Where the request holds a parameter: its own field, `parameters` (the common, typed
+    ones given there) or `options` (the rest). `typed` None: every parameter is typed."""
     if parameter == "description":
         return "input.description"
-    return f"input.parameters.{parameter}"
+    if typed is None or parameter in typed:
+        return f"input.parameters.{parameter}"
+    return f"input.options.{parameter}"
 
 
-def refused_parameters(exc: InvalidParameters) -> InvalidRequest:
+def check_options(request: GenerationRequest) -> None:
+    """Options name template parameters that have no field of their own in the request."""
+    problems = [
+        Problem(
+            field=f"input.options.{name}",
+            message=message,
+            reason=ProblemReason.UNKNOWN_PARAMETER,
+        )
+        for name in request.options
+        if (message := _misplaced_option(name, request)) is not None
+    ]
+    if problems:
+        raise InvalidRequest(problems)
+
+
+def _misplaced_option(name: str, request: GenerationRequest) -> str | None:
+    if name == "description":
+        return "is given as input.description, not as an option."
+    if name in request.parameters:
+        return f"is also given as input.parameters.{name}; give it once."
+    return None
+
+
+def refused_parameters(
+    exc: InvalidParameters, typed: Collection[str] | None = None
+) -> InvalidRequest:
     """The workflow's refusal as the caller's BAD_USER_INPUT, one problem per parameter."""
     return InvalidRequest(
         [
-            Problem(field=field_path(p.name), message=p.message, reason=p.reason)
+            Problem(field=field_path(p.name, typed), message=p.message, reason=p.reason)
             for p in exc.problems
         ]
     )

@@ -18,6 +18,7 @@ const config: CodegenConfig = {
         scalars: {
           DateTime: "string",
           Seed: "string",
+          JSON: "unknown",
           Upload: "File | Blob",
         },
       },

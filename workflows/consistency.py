@@ -133,11 +133,32 @@ def _absence_problems(spec: ParameterSpec, template: WorkflowTemplate) -> Iterat
         yield "an optional image needs remove_node_when_absent"
 
 
+def _literal_problems(spec: ParameterSpec, template: WorkflowTemplate) -> Iterator[str]:
+    """The value the exported graph holds where the parameter writes must be of its type:
+    a number input bound as text (or the reverse) is a manifest pointing at the wrong input."""
+    node = template.graph.get(spec.target.node)
+    literal = node["inputs"].get(spec.target.input) if node is not None else None
+    if literal is None or is_link(literal):
+        return
+    if spec.type.is_integral:
+        fits = isinstance(literal, int) and not isinstance(literal, bool)
+        wanted = "a whole number"
+    elif spec.type is ParameterType.FLOAT:
+        fits = isinstance(literal, int | float) and not isinstance(literal, bool)
+        wanted = "a number"
+    else:
+        fits, wanted = isinstance(literal, str), "text"
+    if not fits:
+        yield f"is {spec.type.value} but the graph holds {literal!r} there, not {wanted}"
+
+
 def _parameter_problems(template: WorkflowTemplate) -> Iterator[str]:
     for spec in template.parameters:
+        where = f"node {spec.target}, parameter {spec.name!r}"
         for rules in (_misplaced_rules, _kind_problems, _default_problems):
-            yield from (f"parameter {spec.name!r}: {p}" for p in rules(spec))
-        yield from (f"parameter {spec.name!r}: {p}" for p in _absence_problems(spec, template))
+            yield from (f"{where}: {p}" for p in rules(spec))
+        yield from (f"{where}: {p}" for p in _absence_problems(spec, template))
+        yield from (f"{where}: {p}" for p in _literal_problems(spec, template))
 
 
 def template_problems(template: WorkflowTemplate) -> list[str]:

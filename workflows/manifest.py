@@ -51,13 +51,13 @@ def graph_path(manifest_path: Path, document: dict[str, Any]) -> Path:
     if named is None:
         return manifest_path.with_name(manifest_path.name.removesuffix(MANIFEST_SUFFIX) + ".json")
     if not isinstance(named, str) or Path(named).name != named or named in ("", ".", ".."):
-        raise ManifestError(manifest_path.name, [f"'graph' must be a file name, got {named!r}"])
+        raise ManifestError(str(manifest_path), [f"'graph' must be a file name, got {named!r}"])
     return manifest_path.with_name(named)
 
 
 def load_template(manifest_path: Path) -> WorkflowTemplate:
     """Read, parse and check one manifest and its graph."""
-    source = manifest_path.name
+    source = str(manifest_path)
     document = _read_json(manifest_path, source)
     if not isinstance(document, dict):
         raise ManifestError(source, ["the manifest must be a JSON object"])

@@ -67,13 +67,38 @@ class TemplateRegistry:
         return frozenset().union(*(t.required_models(chosen) for t in self._templates.values()))
 
 
-def load_templates(directory: Path | None = None, default: str | None = None) -> TemplateRegistry:
-    """Load and check every template in `directory` (this package's folder when None).
-
-    Blocking file reads: call it once at start-up, off the event loop (asyncio.to_thread).
-    """
-    folder = PACKAGE_DIR if directory is None else directory
+def _manifests(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        raise ManifestError(str(folder), ["is not a folder"])
     manifests = sorted(folder.glob(f"*{MANIFEST_SUFFIX}"))
     if not manifests:
         raise ManifestError(str(folder), [f"no *{MANIFEST_SUFFIX} files"])
-    return TemplateRegistry((load_template(path) for path in manifests), default=default)
+    return manifests
+
+
+def _load_all(manifests: Iterable[Path]) -> Iterator[WorkflowTemplate]:
+    sources: dict[str, Path] = {}
+    for path in manifests:
+        template = load_template(path)
+        if template.name in sources:
+            earlier = sources[template.name]
+            raise ManifestError(str(path), [f"name {template.name!r} is taken by {earlier}"])
+        sources[template.name] = path
+        yield template
+
+
+def load_templates(
+    directory: Path | None = None,
+    default: str | None = None,
+    *,
+    extra_directory: Path | None = None,
+) -> TemplateRegistry:
+    """Load and check every template in `directory` (this package's folder when None) and,
+    when given, in `extra_directory` (KONTEXT_WORKFLOWS_DIR) beside them.
+
+    Blocking file reads: call it once at start-up, off the event loop (asyncio.to_thread).
+    """
+    manifests = _manifests(PACKAGE_DIR if directory is None else directory)
+    if extra_directory is not None:
+        manifests += _manifests(extra_directory)
+    return TemplateRegistry(list(_load_all(manifests)), default=default)

@@ -35,6 +35,7 @@ COMFY_ROUTES: tuple[tuple[str, Endpoint, tuple[str, ...]], ...] = (
     ("/prompt", prompt.get_prompt, ("GET",)),
     ("/prompt", prompt.post_prompt, ("POST",)),
     ("/interrupt", prompt.post_interrupt, ("POST",)),
+    ("/free", prompt.post_free, ("POST",)),
     ("/queue", queue.get_queue, ("GET",)),
     ("/queue", queue.post_queue, ("POST",)),
     ("/history", queue.get_history, ("GET",)),

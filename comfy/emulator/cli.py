@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--diffusion-model", action="append", help="offered unet file name")
     parser.add_argument("--text-encoder", action="append", help="offered text encoder name")
     parser.add_argument("--vae", action="append", help="offered VAE file name")
+    parser.add_argument("--lora", action="append", help="offered LoRA file name")
     parser.add_argument("--corrupt-model", action="append", default=[], help="fails to load")
     parser.add_argument("--log-level", default="INFO")
     return parser
@@ -51,6 +52,7 @@ def config_from(args: argparse.Namespace, argv: list[str]) -> EmulatorConfig:
         diffusion_models=tuple(args.diffusion_model or defaults.diffusion_models),
         text_encoders=tuple(args.text_encoder or defaults.text_encoders),
         vae=tuple(args.vae or defaults.vae),
+        loras=tuple(args.lora or defaults.loras),
         corrupt=frozenset(args.corrupt_model),
     )
     return EmulatorConfig(

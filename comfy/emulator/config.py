@@ -10,6 +10,7 @@ PREVIEW_METHODS = ("none", "auto", "latent2rgb", "taesd")
 DEFAULT_DIFFUSION_MODELS = ("flux1-dev-kontext_fp8_scaled.safetensors",)
 DEFAULT_TEXT_ENCODERS = ("clip_l.safetensors", "t5xxl_fp8_e4m3fn_scaled.safetensors")
 DEFAULT_VAES = ("ae.safetensors",)
+DEFAULT_LORAS = ("kontext_style_lora.safetensors",)
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class ModelFiles:
     diffusion_models: tuple[str, ...] = DEFAULT_DIFFUSION_MODELS
     text_encoders: tuple[str, ...] = DEFAULT_TEXT_ENCODERS
     vae: tuple[str, ...] = DEFAULT_VAES
+    loras: tuple[str, ...] = DEFAULT_LORAS
     corrupt: frozenset[str] = frozenset()
     """Listed files pass validation but fail to load, like a damaged safetensors file."""
 

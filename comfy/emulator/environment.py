@@ -23,6 +23,8 @@ class Environment:
             return list(models.text_encoders)
         if source == "vae":
             return [*models.vae, *VAE_EXTRAS]
+        if source == "loras":
+            return list(models.loras)
         if source == "input_images":
             return self.files.input_images()
         raise KeyError(source)

@@ -10,6 +10,15 @@ class BadFaultRequest(Exception):
     """A fault description the emulator cannot use."""
 
 
+OUT_OF_MEMORY_TYPE = "torch.OutOfMemoryError"
+OUT_OF_MEMORY_MESSAGE = (
+    "Allocation on device \nThis error means you ran out of memory on your GPU.\n\nTIPS: If "
+    "the workflow worked before you might have accidentally set the batch_size to a large number."
+)
+"""What ComfyUI's execution.py reports for a CUDA out-of-memory error: the exception, then its
+tips (it also unloads every model)."""
+
+
 @dataclass
 class ExecutionFault:
     """The node `node_id` raises when it runs (not when it is served from cache)."""
@@ -27,6 +36,8 @@ class ExecutionFault:
         times = payload.get("times", 1)
         if times is not None and (not isinstance(times, int) or times < 1):
             raise BadFaultRequest("times must be a positive integer or null")
+        if payload.get("out_of_memory") is True:
+            return cls(payload["node_id"], OUT_OF_MEMORY_TYPE, OUT_OF_MEMORY_MESSAGE, times)
         return cls(
             node_id=payload["node_id"],
             exception_type=str(payload.get("exception_type", cls.exception_type)),

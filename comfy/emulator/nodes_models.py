@@ -40,6 +40,15 @@ def _load(context: NodeContext, kind: str, name: str) -> ModelHandle:
     return ModelHandle(kind, name)
 
 
+async def apply_lora(inputs: dict[str, Any], context: NodeContext) -> NodeResult:
+    """The model with a LoRA patched in (strength 0 leaves it as it was, as in ComfyUI)."""
+    lora = _load(context, "LORA", inputs["lora_name"])
+    model: ModelHandle = inputs["model"]
+    if inputs["strength_model"] == 0:
+        return NodeResult((model,))
+    return NodeResult((ModelHandle(model.kind, f"{model.name}+{lora.name}"),))
+
+
 async def encode_text(inputs: dict[str, Any], context: NodeContext) -> NodeResult:
     return NodeResult((Conditioning(text=inputs["text"]),))
 
@@ -90,6 +99,22 @@ DUAL_CLIP_LOADER = NodeSpec(
     ),
     outputs=("CLIP",),
     run=load_dual_clip,
+)
+
+LORA_LOADER_MODEL_ONLY = NodeSpec(
+    name="LoraLoaderModelOnly",
+    display_name="LoraLoaderModelOnly",
+    category="loaders",
+    description="",
+    inputs=(
+        InputSpec("model", "MODEL"),
+        InputSpec("lora_name", "COMBO", choices_from="loras"),
+        InputSpec(
+            "strength_model", "FLOAT", {"default": 1.0, "min": -100.0, "max": 100.0, "step": 0.01}
+        ),
+    ),
+    outputs=("MODEL",),
+    run=apply_lora,
 )
 
 VAE_LOADER = NodeSpec(
@@ -173,6 +198,7 @@ REFERENCE_LATENT = NodeSpec(
 
 MODEL_NODES = (
     UNET_LOADER,
+    LORA_LOADER_MODEL_ONLY,
     DUAL_CLIP_LOADER,
     VAE_LOADER,
     CLIP_TEXT_ENCODE,

@@ -69,6 +69,19 @@ async def post_interrupt(request: Request) -> Response:
     return empty_response()
 
 
+async def post_free(request: Request) -> Response:
+    """ComfyUI's POST /free: flags to unload models and free memory before the next prompt."""
+    try:
+        body = json.loads(await request.body())
+    except json.JSONDecodeError:
+        body = {}
+    if not isinstance(body, dict):
+        raise ServerTrouble("free body is not an object")
+    flags = {name: bool(body.get(name, False)) for name in ("unload_models", "free_memory")}
+    emulator_of(request).memory_frees.append(flags)
+    return empty_response()
+
+
 def _as_object(body: Any) -> dict[str, Any]:
     if isinstance(body, dict):
         return body

@@ -39,6 +39,8 @@ class Emulator:
         self.hub = Hub()
         self.messenger = Messenger(self.hub, config.max_upload_size)
         self.faults = Faults()
+        self.memory_frees: list[dict[str, bool]] = []
+        """Every POST /free received, as its flags (unload_models, free_memory)."""
         self.validator = PromptValidator(self.catalogue, self.environment)
         self.session = self._new_session()
         self.outage: Outage | None = None

@@ -64,16 +64,16 @@ async def test_execution_error_fails_the_task_naming_the_node(
         emulator,
         execution_error={
             "node_id": "8",
-            "exception_type": "torch.OutOfMemoryError",
-            "exception_message": "CUDA out of memory",
+            "exception_type": "RuntimeError",
+            "exception_message": "mat1 and mat2 shapes cannot be multiplied",
         },
     )
     task = await wait_terminal(live, await submit(live, steps=3))
     assert task["status"] == "FAILED"
     assert task["error"]["code"] == "EXECUTION_FAILED"
     assert (task["error"]["nodeId"], task["error"]["nodeType"]) == ("8", "VAEDecode")
-    assert task["error"]["exceptionType"] == "torch.OutOfMemoryError"
-    assert "CUDA out of memory" in task["error"]["message"]
+    assert task["error"]["exceptionType"] == "RuntimeError"
+    assert "mat1 and mat2 shapes cannot be multiplied" in task["error"]["message"]
 
 
 async def test_cancel_in_each_state(live: GraphQLClient, emulator: RunningEmulator) -> None:

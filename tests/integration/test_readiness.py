@@ -15,10 +15,9 @@ from graphql_api.app import create_app
 from graphql_api.settings import Settings
 from tasks.database import Database
 from tasks.models import Task
-from tasks.status import TaskStatus
 from tests.integration.test_client_ids import connected_backend
 from tests.integration.test_comfyui_outcomes import fault
-from tests.integration.test_runs_on_comfyui import submit, wait_terminal
+from tests.integration.test_runs_on_comfyui import GENERATE, edit_request, submit, wait_terminal
 from tests.support.graphql import GraphQLClient
 from tests.support.server import serve_asgi
 
@@ -32,14 +31,15 @@ async def test_a_backend_without_the_configured_vae_is_not_ready_and_says_which_
     async with serve_asgi(create_app(live)) as url, httpx.AsyncClient(base_url=url) as http:
         api = GraphQLClient(http)
         backend = await connected_backend(api)
-        task_id = await submit(api, steps=3)
-        await asyncio.sleep(1.5)  # dispatch rounds pass; nothing is sent to a backend not ready
+        refused = await api.execute(GENERATE, input=edit_request())
     assert backend["ready"] is False
     reason = backend["notReadyReason"]
     assert "'ae_fp16.safetensors'" in reason and "VAELoader.vae_name" in reason, reason
     assert "ae.safetensors" in reason.split("offers:")[1], reason
-    row = await Task.get(id=task_id)
-    assert (row.status, row.backend) == (TaskStatus.PENDING, None)
+    # No configured backend can run the workflow: refused at once rather than left waiting.
+    assert refused.codes == ["NO_BACKEND"], refused.body
+    assert "'ae_fp16.safetensors'" in refused.errors[0]["extensions"]["reason"]
+    assert await Task.all().count() == 0
 
 
 async def test_the_models_are_checked_again_when_the_socket_reconnects(

@@ -13,14 +13,17 @@ TASK = """query($id: ID!) { task(id: $id) { id status step totalSteps progress
   result { imageUrl width height format } error { code message nodeId nodeType exceptionType } } }"""
 
 
-async def submit(api: GraphQLClient, **parameters: object) -> str:
+def edit_request(**parameters: object) -> dict[str, object]:
     image = base64.b64encode(encoded(96, 64)).decode()
-    data = {
+    return {
         "referenceImage": {"base64": image},
         "description": "make it red",
         "parameters": parameters,
     }
-    payload = (await api.execute(GENERATE, input=data)).ok()
+
+
+async def submit(api: GraphQLClient, **parameters: object) -> str:
+    payload = (await api.execute(GENERATE, input=edit_request(**parameters))).ok()
     return str(payload["generateImage"]["task"]["id"])
 
 

@@ -29,11 +29,28 @@ async def test_a_backend_missing_a_node_type_is_not_ready_and_says_which() -> No
     assert backend.version == "0.8.0"
 
 
-def test_pool_picks_the_least_loaded_ready_backend_with_room() -> None:
+def test_pool_lists_the_ready_backends_with_room() -> None:
     def backend(url: str, ready: bool = True) -> Backend:
         return Backend(url=url, client=None, connected=ready, problem=None)  # type: ignore[arg-type]
 
     pool = BackendPool([backend("a"), backend("b"), backend("c", ready=False)])
-    assert pool.pick(Counter({"a": 1, "b": 0})).name == "b"  # type: ignore[union-attr]
-    assert pool.pick(Counter({"a": 2, "b": 1})).name == "b"  # type: ignore[union-attr]
-    assert pool.pick(Counter({"a": 2, "b": 2})) is None
+    assert [b.name for b in pool.with_room(Counter({"a": 1, "b": 0}))] == ["a", "b"]
+    assert [b.name for b in pool.with_room(Counter({"a": 2, "b": 1}))] == ["b"]
+    assert pool.with_room(Counter({"a": 2, "b": 2})) == []
+
+
+def test_the_pool_refuses_a_workflow_only_once_every_backend_has_told_what_it_offers() -> None:
+    def backend(url: str, cannot: dict[str, str], checked: bool = True) -> Backend:
+        made = Backend(url=url, client=None, connected=True, problem=None)  # type: ignore[arg-type]
+        made.cannot_run, made.checked = cannot, checked
+        return made
+
+    lacking = {"other": "missing model file 'x.safetensors'"}
+    assert BackendPool([]).refusal("other") is None  # an API-only replica does not know
+    assert (
+        BackendPool([backend("a", lacking), backend("b", {}, checked=False)]).refusal("other")
+        is None
+    )
+    refusal = BackendPool([backend("a", lacking), backend("b", lacking)]).refusal("other")
+    assert refusal == "a: missing model file 'x.safetensors'; b: missing model file 'x.safetensors'"
+    assert BackendPool([backend("a", lacking), backend("b", {})]).refusal("other") is None

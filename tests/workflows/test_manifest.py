@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.workflows.support import KONTEXT, parameter, write_kontext_copy
+from tests.workflows.support import KONTEXT, kontext_manifest, parameter, write_kontext_copy
 from workflows.errors import ManifestError
 from workflows.manifest import load_template
 
@@ -22,7 +22,7 @@ def load_problems(
     write_kontext_copy(folder, edit_manifest, edit_graph)
     with pytest.raises(ManifestError) as caught:
         load_template(folder / f"{KONTEXT}.bindings.json")
-    assert caught.value.source == f"{KONTEXT}.bindings.json"
+    assert caught.value.source == str(folder / f"{KONTEXT}.bindings.json")
     return caught.value.problems
 
 
@@ -157,3 +157,22 @@ def test_unreadable_files_fail_to_load(tmp_path: Path) -> None:
     (tmp_path / f"{KONTEXT}.bindings.json").write_text(json.dumps([1, 2]))
     with pytest.raises(ManifestError, match="must be a JSON object"):
         load_template(tmp_path / f"{KONTEXT}.bindings.json")
+
+
+@pytest.mark.parametrize(
+    ("name", "literal", "expected"),
+    [
+        ("steps", "20", "node 31.steps, parameter 'steps': is int but the graph holds '20'"),
+        ("guidance", "2.5", "node 35.guidance, parameter 'guidance': is float but the graph"),
+        ("description", 7, "node 6.text, parameter 'description': is string but the graph holds 7"),
+    ],
+)
+def test_a_parameter_bound_to_an_input_of_another_type_fails_to_load(
+    tmp_path: Path, name: str, literal: object, expected: str
+) -> None:
+    def edit(graph: dict[str, Any]) -> None:
+        target = parameter(kontext_manifest(), name)
+        graph[target["node"]]["inputs"][target["input"]] = literal
+
+    problems = load_problems(tmp_path, edit_graph=edit)
+    assert any(problem.startswith(expected) for problem in problems), problems

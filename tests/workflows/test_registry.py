@@ -56,17 +56,32 @@ def write_invert(folder: Path) -> None:
     (folder / "invert.bindings.json").write_text(json.dumps(INVERT_MANIFEST))
 
 
-def test_the_package_ships_the_kontext_template(registry: TemplateRegistry) -> None:
-    assert registry.names() == [KONTEXT]
+LORA = "flux_kontext_dev_lora"
+
+
+def test_the_package_ships_the_kontext_templates(registry: TemplateRegistry) -> None:
+    assert registry.names() == [KONTEXT, LORA]
     assert registry.get_default().name == KONTEXT
-    assert KONTEXT in registry and len(registry) == 1
-    assert [t.name for t in registry] == [KONTEXT]
+    assert KONTEXT in registry and len(registry) == 2
+    assert [t.name for t in registry] == [KONTEXT, LORA]
+
+
+def test_the_lora_template_is_the_edit_with_a_lora_before_the_sampler(
+    registry: TemplateRegistry,
+) -> None:
+    lora = registry.get(LORA)
+    sampler = lora.graph[lora.sampler_node]["inputs"]
+    loader = lora.graph[sampler["model"][0]]
+    assert loader["class_type"] == "LoraLoaderModelOnly"
+    assert loader["inputs"]["model"] == ["37", 0]
+    options = {spec.name: spec for spec in lora.parameters}
+    assert options["lora"].required and options["lora_strength"].default == 1.0
 
 
 def test_an_unknown_name_raises_unknown_workflow(registry: TemplateRegistry) -> None:
     with pytest.raises(UnknownWorkflow, match="'sdxl'; known: flux_kontext_dev_basic") as caught:
         registry.get("sdxl")
-    assert (caught.value.name, caught.value.known) == ("sdxl", (KONTEXT,))
+    assert (caught.value.name, caught.value.known) == ("sdxl", (KONTEXT, LORA))
 
 
 def test_a_second_template_is_two_files(tmp_path: Path) -> None:
@@ -93,7 +108,9 @@ def test_templates_with_the_same_name_are_refused(tmp_path: Path) -> None:
     manifest = json.loads((tmp_path / f"{KONTEXT}.bindings.json").read_text())
     manifest["graph"] = f"{KONTEXT}.json"
     (tmp_path / "copy.bindings.json").write_text(json.dumps(manifest))
-    with pytest.raises(ManifestError, match="two templates have this name"):
+    with pytest.raises(
+        ManifestError, match=r"name .flux_kontext_dev_basic. is taken by .*bindings.json"
+    ):
         load_templates(tmp_path)
 
 
@@ -115,3 +132,21 @@ def test_one_broken_template_stops_the_whole_load(tmp_path: Path) -> None:
     (tmp_path / "invert.bindings.json").write_text(json.dumps(broken))
     with pytest.raises(ManifestError, match=re.escape("invert.bindings.json: output_node 9")):
         load_templates(tmp_path)
+
+
+def test_a_folder_of_your_own_loads_beside_the_built_in_templates(tmp_path: Path) -> None:
+    write_invert(tmp_path)
+    registry = load_templates(extra_directory=tmp_path)
+    assert registry.names() == [KONTEXT, LORA, "invert"]
+    assert registry.default_name == KONTEXT
+
+
+def test_your_own_template_may_not_take_a_built_in_name(tmp_path: Path) -> None:
+    copy_kontext(tmp_path)
+    with pytest.raises(ManifestError, match=f"name '{KONTEXT}' is taken by .*{KONTEXT}.bindings"):
+        load_templates(extra_directory=tmp_path)
+
+
+def test_a_missing_folder_of_your_own_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ManifestError, match="is not a folder"):
+        load_templates(extra_directory=tmp_path / "nowhere")

@@ -12,18 +12,24 @@ const rowClass: Record<string, string | undefined> = { Seed: "seed", "Re-queued"
 
 export function TaskDetails({ task, onOpen }: Props) {
   const { parameters } = task;
-  const rows: [string, string][] = [
-    ["Steps", String(parameters.steps)],
-    ["CFG", String(parameters.cfg)],
-    ["Guidance", String(parameters.guidance)],
+  // A workflow without one of the common parameters reports it as null: its row is left out.
+  const common: [string, string | number | null | undefined][] = [
+    ["Steps", parameters.steps],
+    ["CFG", parameters.cfg],
+    ["Guidance", parameters.guidance],
     ["Seed", parameters.seed],
     ["Sampler", parameters.sampler],
     ["Scheduler", parameters.scheduler],
-    ["Denoise", String(parameters.denoise)],
+    ["Denoise", parameters.denoise],
+  ];
+  const rows: [string, string][] = common.flatMap(([label, value]) =>
+    value === null || value === undefined ? [] : [[label, String(value)] as [string, string]],
+  );
+  rows.push(
     ["Workflow", task.workflow],
     ["Backend", task.backend ?? "not sent"],
     ["Created", formatDateTime(task.createdAt)],
-  ];
+  );
   if (task.startedAt) rows.push(["Waited", formatDuration(task.createdAt, task.startedAt)]);
   if (task.startedAt && task.finishedAt) rows.push(["Ran", formatDuration(task.startedAt, task.finishedAt)]);
   if (task.attempts > 1) rows.push(["Attempts", String(task.attempts)]);
