@@ -27,12 +27,15 @@ from graphql_api.types import (
     WorkflowProblem,
 )
 from graphql_api.webhooks import WebhookSettings
-from tasks.backends import BackendKind
-from tasks.history import Cursor, history_page
-from tasks.models import StoredImage
-from tasks.requests import HistoryQuery
-from tasks.status import TaskStatus
-from tasks.uploads import uploads_page
+from tasks import (
+    BackendKind,
+    Cursor,
+    HistoryQuery,
+    StoredImage,
+    TaskStatus,
+    history_page,
+    uploads_page,
+)
 from workflows.manifest import ParameterSpec, WorkflowTemplate
 
 Ctx = Info[RequestContext, None]

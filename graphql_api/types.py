@@ -16,15 +16,17 @@ from comfy.urls import shown_url
 from graphql_api.context import RequestContext
 from graphql_api.scalars import Seed
 from graphql_api.webhooks import WebhookDelivery, deliveries
-from tasks.backends import BackendKind
-from tasks.estimates import waiting_finish
-from tasks.history import history_count
-from tasks.models import StoredImage
-from tasks.models import Task as TaskRow
-from tasks.presets import PresetEntry
-from tasks.queueing import queue_position
-from tasks.requests import HistoryQuery
-from tasks.status import TaskStatus
+from tasks import (
+    BackendKind,
+    HistoryQuery,
+    PresetEntry,
+    StoredImage,
+    TaskStatus,
+    history_count,
+    queue_position,
+    waiting_finish,
+)
+from tasks import Task as TaskRow
 
 strawberry.enum(TaskStatus, description="Where a task is in its life.")
 strawberry.enum(
