@@ -17,7 +17,6 @@ from graphql_api.types import (
     ImageEdge,
     Node,
     PageInfo,
-    ParameterKind,
     Preset,
     Task,
     TaskConnection,
@@ -53,7 +52,7 @@ def workflow_of(template: WorkflowTemplate) -> Workflow:
 def parameter_of(spec: ParameterSpec) -> WorkflowParameter:
     return WorkflowParameter(
         name=spec.name,
-        type=ParameterKind(spec.type),
+        type=spec.type,
         description=spec.description,
         required=spec.required,
         default=None if spec.default is None else json.dumps(spec.default),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from enum import Enum
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
@@ -27,6 +26,7 @@ from tasks import (
     waiting_finish,
 )
 from tasks import Task as TaskRow
+from workflows.manifest import ParameterType
 
 strawberry.enum(TaskStatus, description="Where a task is in its life.")
 strawberry.enum(
@@ -440,20 +440,13 @@ class GenerateImagePayload:
     )
 
 
-@strawberry.enum(name="ParameterType", description="The kind of value a parameter takes.")
-class ParameterKind(Enum):
-    STRING = "string"
-    INT = "int"
-    FLOAT = "float"
-    SEED = "seed"
-    ENUM = "enum"
-    IMAGE = "image"
+strawberry.enum(ParameterType, description="The kind of value a parameter takes.")
 
 
 @strawberry.type(description="One public parameter of a workflow template.")
 class WorkflowParameter:
     name: str
-    type: ParameterKind
+    type: ParameterType
     description: str
     required: bool
     default: Annotated[str | None, strawberry.field(description="The default, as JSON text.")]
