@@ -36,6 +36,25 @@ RUN_RESET: dict[str, Any] = {
 starts from no progress and no preview."""
 
 
+CANCELLED_ON_REQUEST = "Cancelled on request."
+
+
+async def cancel(
+    changes: TaskChanges, task_id: UUID, message: str = CANCELLED_ON_REQUEST
+) -> Task | None:
+    """End an unfinished task as CANCELLED; None when it had already ended."""
+    return await changes.apply(
+        task_id,
+        EventKind.STATUS,
+        expect=ACTIVE_STATUSES,
+        status=TaskStatus.CANCELLED,
+        error_code="CANCELLED",
+        error_message=message,
+        current_node=None,
+        finished_at=utc_now(),
+    )
+
+
 class NotActive(Exception):
     """The task had already ended: roll the transaction back."""
 
@@ -97,17 +116,8 @@ class TaskOutcomes:
             finished_at=utc_now(),
         )
 
-    async def cancelled(self, task_id: UUID, message: str = "Cancelled on request.") -> Task | None:
-        return await self._changes.apply(
-            task_id,
-            EventKind.STATUS,
-            expect=ACTIVE_STATUSES,
-            status=TaskStatus.CANCELLED,
-            error_code="CANCELLED",
-            error_message=message,
-            current_node=None,
-            finished_at=utc_now(),
-        )
+    async def cancelled(self, task_id: UUID, message: str = CANCELLED_ON_REQUEST) -> Task | None:
+        return await cancel(self._changes, task_id, message)
 
     async def lost(self, task: Task, reason: str) -> Task | None:
         """The backend no longer knows the prompt: queue the task again as its next attempt

@@ -29,8 +29,9 @@ from tasks.events import EventKind
 from tasks.intake import AcquiredImage, ImageIntake
 from tasks.limits import Admission, SubmissionLimits
 from tasks.models import StoredImage, Task
+from tasks.outcomes import cancel
 from tasks.requests import GenerationRequest, ImageSource, StoredImageSource
-from tasks.status import ACTIVE_STATUSES, TaskStatus
+from tasks.status import TaskStatus
 from tasks.text import text_problem
 from tasks.transitions import TaskChanges
 from tasks.webhook_targets import WebhookTarget, WebhookTargets
@@ -235,15 +236,7 @@ class TaskService:
             )
         if task.status is TaskStatus.PROCESSING or task.prompt_id is not None:
             await self._canceller.cancel_remote(task)
-        cancelled = await self._changes.apply(
-            task.id,
-            EventKind.STATUS,
-            expect=ACTIVE_STATUSES,
-            status=TaskStatus.CANCELLED,
-            finished_at=utc_now(),
-            error_code="CANCELLED",
-            error_message="Cancelled on request.",
-        )
+        cancelled = await cancel(self._changes, task.id)
         if cancelled is None:
             return await self.get(task_id, owner=owner)
         return cancelled
