@@ -13,7 +13,7 @@ from tasks.events import EventKind
 from tasks.models import Task
 from tasks.outputs import CollectedOutput
 from tasks.status import ACTIVE_STATUSES, TaskStatus
-from tasks.transitions import TaskChanges
+from tasks.transitions import TaskChanges, note
 
 MEMORY_RETRIES = 1
 """How often a task is retried after an out-of-memory error before it fails."""
@@ -169,7 +169,6 @@ class TaskOutcomes:
 
     async def released(self, task_id: UUID, prompt_id: str) -> bool:
         """Undo a claim whose prompt never reached the backend; the task stays on its attempt."""
-        released = await Task.filter(
-            id=task_id, prompt_id=prompt_id, status=TaskStatus.PENDING
-        ).update(**RUN_RESET)
-        return bool(released)
+        return await note(
+            task_id, where={"prompt_id": prompt_id, "status": TaskStatus.PENDING}, **RUN_RESET
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -20,6 +20,13 @@ from tasks.status import TaskStatus
 from tasks.webhook_outbox import enqueue_delivery
 
 logger = logging.getLogger(__name__)
+
+
+async def note(task_id: UUID, *, where: Mapping[str, Any], **changes: Any) -> bool:
+    """Bookkeeping of the dispatch that callers are not told about (a claim, its undoing, what
+    the progress bar will count, the backend's confirmation): written only if the task still
+    matches `where`, with no sequence bump and no event. False when it did not match."""
+    return bool(await Task.filter(id=task_id, **where).update(**changes))
 
 
 class EventPublisher(Protocol):
