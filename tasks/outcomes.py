@@ -129,17 +129,11 @@ class TaskOutcomes:
                 f"{reason}; gave up after {task.attempts} attempts.",
             )
         attempt = task.attempts + 1
-        return await self._changes.apply(
+        return await self._requeued(
             task.id,
-            EventKind.STATUS,
-            expect=ACTIVE_STATUSES,
-            status=TaskStatus.PENDING,
+            f"Re-queued as attempt {attempt} of {self.max_attempts}: {reason}; "
+            "its progress starts again from 0.",
             attempts=attempt,
-            requeue_reason=(
-                f"Re-queued as attempt {attempt} of {self.max_attempts}: {reason}; "
-                "its progress starts again from 0."
-            ),
-            **RUN_RESET,
         )
 
     async def out_of_memory(
@@ -153,17 +147,23 @@ class TaskOutcomes:
         if task.memory_retries >= MEMORY_RETRIES:
             return await self.failed(task_id, "OUT_OF_MEMORY", message, details)
         attempt = task.attempts + 1
+        return await self._requeued(
+            task_id,
+            f"Re-queued as attempt {attempt}: the backend ran out of memory ({message}); "
+            "its memory was freed and the task is retried once.",
+            attempts=attempt,
+            memory_retries=task.memory_retries + 1,
+        )
+
+    async def _requeued(self, task_id: UUID, reason: str, **changes: Any) -> Task | None:
+        """Back to the queue for another attempt, with what the last one left undone."""
         return await self._changes.apply(
             task_id,
             EventKind.STATUS,
             expect=ACTIVE_STATUSES,
             status=TaskStatus.PENDING,
-            attempts=attempt,
-            memory_retries=task.memory_retries + 1,
-            requeue_reason=(
-                f"Re-queued as attempt {attempt}: the backend ran out of memory ({message}); "
-                "its memory was freed and the task is retried once."
-            ),
+            requeue_reason=reason,
+            **changes,
             **RUN_RESET,
         )
 
