@@ -36,10 +36,10 @@ from tasks.text import text_problem
 from tasks.transitions import TaskChanges
 from tasks.webhook_targets import WebhookTarget, WebhookTargets
 from workflows.errors import ProblemReason
+from workflows.manifest import SEED_BITS, SEED_MAX
 from workflows.parameters import InvalidParameters, ResolvedParameters, resolve_parameters
 from workflows.registry import TemplateRegistry, UnknownWorkflow
 
-SEED_SPACE = 2**64
 MAX_BATCH = 8
 MAX_IDEMPOTENCY_KEY = 128
 DEFAULT_TIMEOUT = 1800
@@ -353,7 +353,7 @@ def timeout_of(task: Task) -> int | None:
 
 
 def pick_seed(requested: int | None) -> int:
-    return secrets.randbits(64) if requested is None else requested
+    return secrets.randbits(SEED_BITS) if requested is None else requested
 
 
 async def create_tasks(
@@ -377,7 +377,7 @@ async def create_tasks(
                 workflow=request.workflow,
                 description=str(params.values["description"]),
                 parameters=stored_parameters,
-                seed=str((base_seed + index) % SEED_SPACE),
+                seed=str((base_seed + index) % (SEED_MAX + 1)),
                 reference_image=images[0],
                 second_image=images[1] if len(images) > 1 else None,
                 batch_id=batch_id,
