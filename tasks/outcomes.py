@@ -43,13 +43,27 @@ async def cancel(
     changes: TaskChanges, task_id: UUID, message: str = CANCELLED_ON_REQUEST
 ) -> Task | None:
     """End an unfinished task as CANCELLED; None when it had already ended."""
+    return await end(changes, task_id, TaskStatus.CANCELLED, "CANCELLED", message)
+
+
+async def end(
+    changes: TaskChanges,
+    task_id: UUID,
+    status: TaskStatus,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+) -> Task | None:
+    """End an unfinished task without a result (FAILED or CANCELLED, with the reason);
+    None when it had already ended."""
     return await changes.apply(
         task_id,
         EventKind.STATUS,
         expect=ACTIVE_STATUSES,
-        status=TaskStatus.CANCELLED,
-        error_code="CANCELLED",
+        status=status,
+        error_code=code,
         error_message=message,
+        error_details=details,
         current_node=None,
         finished_at=utc_now(),
     )
@@ -104,17 +118,7 @@ class TaskOutcomes:
     async def failed(
         self, task_id: UUID, code: str, message: str, details: dict[str, Any] | None = None
     ) -> Task | None:
-        return await self._changes.apply(
-            task_id,
-            EventKind.STATUS,
-            expect=ACTIVE_STATUSES,
-            status=TaskStatus.FAILED,
-            error_code=code,
-            error_message=message,
-            error_details=details,
-            current_node=None,
-            finished_at=utc_now(),
-        )
+        return await end(self._changes, task_id, TaskStatus.FAILED, code, message, details)
 
     async def cancelled(self, task_id: UUID, message: str = CANCELLED_ON_REQUEST) -> Task | None:
         return await cancel(self._changes, task_id, message)
