@@ -5,3 +5,6 @@ comfy.client    the HTTP API (ComfyClient) and its typed answers (comfy.models)
 comfy.stream    one long-lived websocket per server (ComfyEventStream)
 comfy.errors    the exception hierarchy
 """
+
+KONTEXT_CLIENT = True
+"""Tells this package apart from ComfyUI's own `comfy` package, which has the same name."""

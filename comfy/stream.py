@@ -58,7 +58,7 @@ class ComfyEventStream:
 
     def __init__(
         self,
-        ws_url: str,
+        server_url: str,
         client_id: str,
         handler: StreamHandler,
         *,
@@ -71,7 +71,8 @@ class ComfyEventStream:
         max_size: int = MAX_FRAME,
         preview_metadata: bool = True,
     ) -> None:
-        self.url = websocket_url(ws_url, client_id)
+        # the server's http(s) base or its ws(s) endpoint: both name the same /ws
+        self.url = websocket_url(server_url, client_id)
         try:
             parse_uri(self.url)
         except InvalidURI as exc:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from graphql_api.middleware import refuse
-from tasks.api_keys import owner_of
+from tasks import owner_of
 
 LOCAL_OWNER = "local"
 PARAM_NAMES = ("authorization", "Authorization", "apiKey", "api_key")

@@ -11,6 +11,13 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from graphql_api.comfy_name import foreign_comfy
+
+# Before anything below imports `comfy`: ComfyUI's package of the same name would fail there.
+if (_problem := foreign_comfy()) is not None:
+    print(f"kontext cannot start: {_problem}", file=sys.stderr)
+    raise SystemExit(2)
+
 from graphql_api import workflow_command
 from graphql_api.schema import build_schema
 from graphql_api.settings import Settings, SettingsError, settings_table

@@ -10,8 +10,7 @@ from strawberry.dataloader import DataLoader
 
 from graphql_api.metrics import TaskMetrics
 from storage.links import BlobLinks
-from tasks.models import StoredImage, Task
-from tasks.services import Services
+from tasks import Services, StoredImage, Task
 
 
 async def load_images(ids: list[UUID]) -> list[StoredImage | None]:

@@ -9,7 +9,7 @@ from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionResult, StreamExecutionResult
 
-from tasks.errors import DomainError
+from tasks import DomainError
 
 logger = logging.getLogger(__name__)
 

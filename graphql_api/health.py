@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse
 
 from storage.errors import StorageError
 from storage.opening import StorageProbe
-from tasks.database import Database
+from tasks import Database
 
 logger = logging.getLogger(__name__)
 

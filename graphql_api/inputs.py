@@ -12,13 +12,13 @@ from strawberry.scalars import JSON
 
 from graphql_api.scalars import Seed
 from graphql_api.webhooks import WebhookInput, webhook_target
-from tasks.errors import InvalidRequest
-from tasks.requests import (
+from tasks import (
     DEFAULT_WORKFLOW,
     AsyncReadable,
     Base64Source,
     GenerationRequest,
     ImageSource,
+    InvalidRequest,
     StoredImageSource,
     UploadSource,
     UrlSource,

@@ -15,12 +15,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from tortoise.functions import Count, Sum
 
-from tasks.backends import BackendPool
-from tasks.broker import Broker
-from tasks.events import EventKind, TaskEvent
-from tasks.models import StoredImage, Task
-from tasks.status import TaskStatus
-from tasks.webhook_outbox import oldest_pending_age
+from tasks import (
+    BackendPool,
+    Broker,
+    EventKind,
+    StoredImage,
+    Task,
+    TaskEvent,
+    TaskStatus,
+    oldest_pending_age,
+)
 
 SECONDS = (0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800)
 

@@ -18,7 +18,7 @@ from graphql_api.inputs import (
 from graphql_api.scalars import Seed
 from graphql_api.types import GenerateImagePayload, Image, Preset, Task
 from graphql_api.webhooks import WebhookInput, WebhookSettings, webhook_target
-from tasks.service import SubmitResult
+from tasks import SubmitResult
 
 Ctx = Info[RequestContext, None]
 

@@ -17,7 +17,6 @@ from graphql_api.types import (
     ImageEdge,
     Node,
     PageInfo,
-    ParameterKind,
     Preset,
     Task,
     TaskConnection,
@@ -27,12 +26,15 @@ from graphql_api.types import (
     WorkflowProblem,
 )
 from graphql_api.webhooks import WebhookSettings
-from tasks.backends import BackendKind
-from tasks.history import Cursor, history_page
-from tasks.models import StoredImage
-from tasks.requests import HistoryQuery
-from tasks.status import TaskStatus
-from tasks.uploads import uploads_page
+from tasks import (
+    BackendKind,
+    Cursor,
+    HistoryQuery,
+    StoredImage,
+    TaskStatus,
+    history_page,
+    uploads_page,
+)
 from workflows.manifest import ParameterSpec, WorkflowTemplate
 
 Ctx = Info[RequestContext, None]
@@ -50,7 +52,7 @@ def workflow_of(template: WorkflowTemplate) -> Workflow:
 def parameter_of(spec: ParameterSpec) -> WorkflowParameter:
     return WorkflowParameter(
         name=spec.name,
-        type=ParameterKind(spec.type),
+        type=spec.type,
         description=spec.description,
         required=spec.required,
         default=None if spec.default is None else json.dumps(spec.default),

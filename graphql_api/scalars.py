@@ -7,7 +7,7 @@ from typing import NewType
 import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
-SEED_MAX = 2**64 - 1
+from workflows.manifest import SEED_MAX
 
 
 def serialize_seed(value: int) -> str:

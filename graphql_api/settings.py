@@ -16,7 +16,7 @@ from storage.s3_settings import (
     check_http_url,
     check_presign_seconds,
 )
-from tasks.webhook_signing import parse_secret
+from tasks import parse_secret
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 

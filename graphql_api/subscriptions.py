@@ -21,9 +21,7 @@ from graphql_api.types import (
     result_of,
     waiting_position,
 )
-from tasks.events import EventKind, TaskEvent
-from tasks.status import TaskStatus
-from tasks.watch import watch_owner, watch_task
+from tasks import EventKind, TaskEvent, TaskStatus, watch_owner, watch_task
 
 Ctx = Info[RequestContext, None]
 

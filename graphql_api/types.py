@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from enum import Enum
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
@@ -16,15 +15,18 @@ from comfy.urls import shown_url
 from graphql_api.context import RequestContext
 from graphql_api.scalars import Seed
 from graphql_api.webhooks import WebhookDelivery, deliveries
-from tasks.backends import BackendKind
-from tasks.estimates import waiting_finish
-from tasks.history import history_count
-from tasks.models import StoredImage
-from tasks.models import Task as TaskRow
-from tasks.presets import PresetEntry
-from tasks.queueing import queue_position
-from tasks.requests import HistoryQuery
-from tasks.status import TaskStatus
+from tasks import (
+    BackendKind,
+    HistoryQuery,
+    PresetEntry,
+    StoredImage,
+    TaskStatus,
+    history_count,
+    queue_position,
+    waiting_finish,
+)
+from tasks import Task as TaskRow
+from workflows.manifest import ParameterType
 
 strawberry.enum(TaskStatus, description="Where a task is in its life.")
 strawberry.enum(
@@ -438,20 +440,13 @@ class GenerateImagePayload:
     )
 
 
-@strawberry.enum(name="ParameterType", description="The kind of value a parameter takes.")
-class ParameterKind(Enum):
-    STRING = "string"
-    INT = "int"
-    FLOAT = "float"
-    SEED = "seed"
-    ENUM = "enum"
-    IMAGE = "image"
+strawberry.enum(ParameterType, description="The kind of value a parameter takes.")
 
 
 @strawberry.type(description="One public parameter of a workflow template.")
 class WorkflowParameter:
     name: str
-    type: ParameterKind
+    type: ParameterType
     description: str
     required: bool
     default: Annotated[str | None, strawberry.field(description="The default, as JSON text.")]

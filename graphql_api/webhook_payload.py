@@ -18,7 +18,7 @@ from graphql import (
 
 from graphql_api.context import RequestContext
 from storage.links import BlobLinks
-from tasks.services import Services
+from tasks import Services
 
 LEFT_OUT = frozenset({"webhookDeliveries"})  # how the message itself is going is not news in it
 MAX_NESTING = 4

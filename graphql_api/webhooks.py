@@ -8,11 +8,15 @@ from uuid import UUID
 
 import strawberry
 
-from tasks.webhook_models import DeliveryStatus
-from tasks.webhook_models import WebhookDelivery as DeliveryRow
-from tasks.webhook_outbox import deliveries_of
-from tasks.webhook_sender import message_id
-from tasks.webhook_targets import OwnerSettings, WebhookEvent, WebhookTarget
+from tasks import (
+    DeliveryStatus,
+    OwnerSettings,
+    WebhookEvent,
+    WebhookTarget,
+    deliveries_of,
+    message_id,
+)
+from tasks import WebhookDelivery as DeliveryRow
 
 strawberry.enum(WebhookEvent, description="A task ending a webhook is told about.")
 strawberry.enum(

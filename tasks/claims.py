@@ -14,6 +14,7 @@ from tasks.clock import utc_now
 from tasks.models import Task
 from tasks.routing import Waiting
 from tasks.status import ACTIVE_STATUSES, TaskStatus
+from tasks.transitions import note
 
 
 class TaskClaimer:
@@ -46,7 +47,9 @@ class TaskClaimer:
             task = await query.first()
             if task is None:
                 return None
-            claimed = await Task.filter(id=task.id, prompt_id=None).update(
+            claimed = await note(
+                task.id,
+                where={"prompt_id": None},
                 prompt_id=str(uuid.uuid4()),
                 backend=backend,
                 attempts=max(task.attempts, 1),

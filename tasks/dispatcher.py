@@ -21,6 +21,7 @@ from tasks.models import StoredImage, Task
 from tasks.outcomes import TaskOutcomes
 from tasks.routing import WINDOW, choose
 from tasks.status import TaskStatus
+from tasks.transitions import note
 from workflows.binder import bind
 from workflows.parameters import ResolvedParameters
 from workflows.registry import TemplateRegistry
@@ -178,12 +179,15 @@ class Dispatcher:
         arrive): its nodes (an optional node left out is not counted) and its sampler's steps."""
         sampler = prompt.get(self._templates.get(task.workflow).sampler_node, {})
         steps = sampler.get("inputs", {}).get("steps")
-        await Task.filter(id=task.id, prompt_id=task.prompt_id, status=TaskStatus.PENDING).update(
-            node_count=len(prompt), total_steps=steps if isinstance(steps, int) else 0
+        await note(
+            task.id,
+            where={"prompt_id": task.prompt_id, "status": TaskStatus.PENDING},
+            node_count=len(prompt),
+            total_steps=steps if isinstance(steps, int) else 0,
         )
 
     async def _confirm_queued(self, task: Task, backend: Backend) -> None:
-        queued = await Task.filter(id=task.id, prompt_id=task.prompt_id).update(queued_at=utc_now())
+        queued = await note(task.id, where={"prompt_id": task.prompt_id}, queued_at=utc_now())
         current = await Task.get_or_none(id=task.id)
         if not queued or current is None or current.status is TaskStatus.CANCELLED:
             # Cancelled while we were sending: take it back out of the backend.

@@ -13,7 +13,7 @@ from tasks.events import EventKind
 from tasks.models import Task
 from tasks.outputs import CollectedOutput
 from tasks.status import ACTIVE_STATUSES, TaskStatus
-from tasks.transitions import TaskChanges
+from tasks.transitions import TaskChanges, note
 
 MEMORY_RETRIES = 1
 """How often a task is retried after an out-of-memory error before it fails."""
@@ -34,6 +34,39 @@ RUN_RESET: dict[str, Any] = {
 }
 """What one attempt leaves on a task, undone when it goes back to the queue: the next attempt
 starts from no progress and no preview."""
+
+
+CANCELLED_ON_REQUEST = "Cancelled on request."
+
+
+async def cancel(
+    changes: TaskChanges, task_id: UUID, message: str = CANCELLED_ON_REQUEST
+) -> Task | None:
+    """End an unfinished task as CANCELLED; None when it had already ended."""
+    return await end(changes, task_id, TaskStatus.CANCELLED, "CANCELLED", message)
+
+
+async def end(
+    changes: TaskChanges,
+    task_id: UUID,
+    status: TaskStatus,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+) -> Task | None:
+    """End an unfinished task without a result (FAILED or CANCELLED, with the reason);
+    None when it had already ended."""
+    return await changes.apply(
+        task_id,
+        EventKind.STATUS,
+        expect=ACTIVE_STATUSES,
+        status=status,
+        error_code=code,
+        error_message=message,
+        error_details=details,
+        current_node=None,
+        finished_at=utc_now(),
+    )
 
 
 class NotActive(Exception):
@@ -85,29 +118,10 @@ class TaskOutcomes:
     async def failed(
         self, task_id: UUID, code: str, message: str, details: dict[str, Any] | None = None
     ) -> Task | None:
-        return await self._changes.apply(
-            task_id,
-            EventKind.STATUS,
-            expect=ACTIVE_STATUSES,
-            status=TaskStatus.FAILED,
-            error_code=code,
-            error_message=message,
-            error_details=details,
-            current_node=None,
-            finished_at=utc_now(),
-        )
+        return await end(self._changes, task_id, TaskStatus.FAILED, code, message, details)
 
-    async def cancelled(self, task_id: UUID, message: str = "Cancelled on request.") -> Task | None:
-        return await self._changes.apply(
-            task_id,
-            EventKind.STATUS,
-            expect=ACTIVE_STATUSES,
-            status=TaskStatus.CANCELLED,
-            error_code="CANCELLED",
-            error_message=message,
-            current_node=None,
-            finished_at=utc_now(),
-        )
+    async def cancelled(self, task_id: UUID, message: str = CANCELLED_ON_REQUEST) -> Task | None:
+        return await cancel(self._changes, task_id, message)
 
     async def lost(self, task: Task, reason: str) -> Task | None:
         """The backend no longer knows the prompt: queue the task again as its next attempt
@@ -119,17 +133,11 @@ class TaskOutcomes:
                 f"{reason}; gave up after {task.attempts} attempts.",
             )
         attempt = task.attempts + 1
-        return await self._changes.apply(
+        return await self._requeued(
             task.id,
-            EventKind.STATUS,
-            expect=ACTIVE_STATUSES,
-            status=TaskStatus.PENDING,
+            f"Re-queued as attempt {attempt} of {self.max_attempts}: {reason}; "
+            "its progress starts again from 0.",
             attempts=attempt,
-            requeue_reason=(
-                f"Re-queued as attempt {attempt} of {self.max_attempts}: {reason}; "
-                "its progress starts again from 0."
-            ),
-            **RUN_RESET,
         )
 
     async def out_of_memory(
@@ -143,23 +151,28 @@ class TaskOutcomes:
         if task.memory_retries >= MEMORY_RETRIES:
             return await self.failed(task_id, "OUT_OF_MEMORY", message, details)
         attempt = task.attempts + 1
+        return await self._requeued(
+            task_id,
+            f"Re-queued as attempt {attempt}: the backend ran out of memory ({message}); "
+            "its memory was freed and the task is retried once.",
+            attempts=attempt,
+            memory_retries=task.memory_retries + 1,
+        )
+
+    async def _requeued(self, task_id: UUID, reason: str, **changes: Any) -> Task | None:
+        """Back to the queue for another attempt, with what the last one left undone."""
         return await self._changes.apply(
             task_id,
             EventKind.STATUS,
             expect=ACTIVE_STATUSES,
             status=TaskStatus.PENDING,
-            attempts=attempt,
-            memory_retries=task.memory_retries + 1,
-            requeue_reason=(
-                f"Re-queued as attempt {attempt}: the backend ran out of memory ({message}); "
-                "its memory was freed and the task is retried once."
-            ),
+            requeue_reason=reason,
+            **changes,
             **RUN_RESET,
         )
 
     async def released(self, task_id: UUID, prompt_id: str) -> bool:
         """Undo a claim whose prompt never reached the backend; the task stays on its attempt."""
-        released = await Task.filter(
-            id=task_id, prompt_id=prompt_id, status=TaskStatus.PENDING
-        ).update(**RUN_RESET)
-        return bool(released)
+        return await note(
+            task_id, where={"prompt_id": prompt_id, "status": TaskStatus.PENDING}, **RUN_RESET
+        )

@@ -55,10 +55,6 @@ class RuntimeSettings:
     stalls: StallSettings = field(default_factory=StallSettings)
 
 
-def websocket_url(http_url: str) -> str:
-    return http_url.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
-
-
 class ComfyRuntime:
     def __init__(
         self,
@@ -160,7 +156,7 @@ class ComfyRuntime:
         )
         self._trackers.append(tracker)
         stream = ComfyEventStream(
-            websocket_url(backend.url) + "/ws",
+            backend.url,
             self.client_id,
             tracker,
             base_delay=self.settings.reconnect_base_delay,

@@ -29,16 +29,17 @@ from tasks.events import EventKind
 from tasks.intake import AcquiredImage, ImageIntake
 from tasks.limits import Admission, SubmissionLimits
 from tasks.models import StoredImage, Task
+from tasks.outcomes import cancel
 from tasks.requests import GenerationRequest, ImageSource, StoredImageSource
-from tasks.status import ACTIVE_STATUSES, TaskStatus
+from tasks.status import TaskStatus
 from tasks.text import text_problem
 from tasks.transitions import TaskChanges
 from tasks.webhook_targets import WebhookTarget, WebhookTargets
 from workflows.errors import ProblemReason
+from workflows.manifest import SEED_BITS, SEED_MAX
 from workflows.parameters import InvalidParameters, ResolvedParameters, resolve_parameters
 from workflows.registry import TemplateRegistry, UnknownWorkflow
 
-SEED_SPACE = 2**64
 MAX_BATCH = 8
 MAX_IDEMPOTENCY_KEY = 128
 DEFAULT_TIMEOUT = 1800
@@ -235,15 +236,7 @@ class TaskService:
             )
         if task.status is TaskStatus.PROCESSING or task.prompt_id is not None:
             await self._canceller.cancel_remote(task)
-        cancelled = await self._changes.apply(
-            task.id,
-            EventKind.STATUS,
-            expect=ACTIVE_STATUSES,
-            status=TaskStatus.CANCELLED,
-            finished_at=utc_now(),
-            error_code="CANCELLED",
-            error_message="Cancelled on request.",
-        )
+        cancelled = await cancel(self._changes, task.id)
         if cancelled is None:
             return await self.get(task_id, owner=owner)
         return cancelled
@@ -360,7 +353,7 @@ def timeout_of(task: Task) -> int | None:
 
 
 def pick_seed(requested: int | None) -> int:
-    return secrets.randbits(64) if requested is None else requested
+    return secrets.randbits(SEED_BITS) if requested is None else requested
 
 
 async def create_tasks(
@@ -384,7 +377,7 @@ async def create_tasks(
                 workflow=request.workflow,
                 description=str(params.values["description"]),
                 parameters=stored_parameters,
-                seed=str((base_seed + index) % SEED_SPACE),
+                seed=str((base_seed + index) % (SEED_MAX + 1)),
                 reference_image=images[0],
                 second_image=images[1] if len(images) > 1 else None,
                 batch_id=batch_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -16,10 +16,17 @@ from tasks.clock import utc_now
 from tasks.events import EventKind, TaskEvent
 from tasks.models import Task
 from tasks.progress_writes import ProgressWrites
-from tasks.status import TaskStatus
+from tasks.status import ACTIVE_STATUSES, TaskStatus
 from tasks.webhook_outbox import enqueue_delivery
 
 logger = logging.getLogger(__name__)
+
+
+async def note(task_id: UUID, *, where: Mapping[str, Any], **changes: Any) -> bool:
+    """Bookkeeping of the dispatch that callers are not told about (a claim, its undoing, what
+    the progress bar will count, the backend's confirmation): written only if the task still
+    matches `where`, with no sequence bump and no event. False when it did not match."""
+    return bool(await Task.filter(id=task_id, **where).update(**changes))
 
 
 class EventPublisher(Protocol):
@@ -57,11 +64,12 @@ class TaskChanges:
 
     async def progress(self, task_id: UUID, **changes: Any) -> Task | None:
         """Progress of a running task: announced from memory at once, written behind (newest
-        first). A task not known here as running takes the durable path of `apply`."""
+        first). A task not known here as running takes the durable path of `apply`; a task that
+        has ended takes none (a step or node the backend reports after a cancellation, say)."""
         async with self._lock(task_id):
             row = self._running.get(task_id)
             if row is None:
-                return await self._apply(task_id, EventKind.PROGRESS, None, changes)
+                return await self._apply(task_id, EventKind.PROGRESS, ACTIVE_STATUSES, changes)
             return await self._progress_from_memory(row, changes)
 
     async def _progress_from_memory(self, row: Task, changes: dict[str, Any]) -> Task:

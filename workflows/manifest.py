@@ -15,6 +15,8 @@ from workflows.consistency import template_problems
 from workflows.errors import ManifestError
 from workflows.parsing import parse_template
 from workflows.template import (
+    SEED_BITS,
+    SEED_MAX,
     ModelSlot,
     NodeInput,
     ParameterSpec,
@@ -25,6 +27,8 @@ from workflows.template import (
 
 __all__ = [
     "MANIFEST_SUFFIX",
+    "SEED_BITS",
+    "SEED_MAX",
     "ManifestError",
     "ModelSlot",
     "NodeInput",

@@ -8,7 +8,9 @@ from enum import StrEnum
 from typing import Any
 
 ParameterValue = str | int | float
-SEED_MAX = 2**64 - 1
+SEED_BITS = 64
+SEED_MAX = 2**SEED_BITS - 1
+"""A seed is an unsigned 64-bit integer, as ComfyUI's samplers take it: 0..SEED_MAX."""
 
 
 class ParameterType(StrEnum):

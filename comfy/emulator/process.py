@@ -9,6 +9,7 @@ from pathlib import Path
 from types import TracebackType
 
 from comfy.emulator.cli import LISTENING
+from comfy.urls import websocket_url
 
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
@@ -38,7 +39,7 @@ class EmulatorProcess:
 
     @property
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws"
+        return websocket_url(self.url)
 
     @property
     def pid(self) -> int | None:

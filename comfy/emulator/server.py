@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 from comfy.emulator.app import create_emulator_app, emulator_of
 from comfy.emulator.config import EmulatorConfig
 from comfy.emulator.state import Emulator
+from comfy.urls import websocket_url
 
 START_TIMEOUT = 10.0
 SOCKET_DRAIN_TIMEOUT = 2.0
@@ -149,7 +150,7 @@ class RunningEmulator:
 
     @property
     def ws_url(self) -> str:
-        return self.url.replace("http://", "ws://", 1) + "/ws"
+        return websocket_url(self.url)
 
     @property
     def state(self) -> Emulator:

@@ -138,3 +138,22 @@ async def test_a_task_past_its_deadline_is_stopped_and_fails_as_timed_out(
         while not (history := await comfy_get(emulator, f"/history/{row.prompt_id}")):
             await asyncio.sleep(0.05)
     assert history[row.prompt_id]["status"]["messages"][-1][0] == "execution_interrupted"
+
+
+async def test_a_running_task_cancelled_on_request_ends_like_any_other(live: GraphQLClient) -> None:
+    """Cancelled through the API, a running task keeps no node as running (as a task ending any
+    other way): the cancellation is the same transition wherever it comes from."""
+    task_id = await submit(live, steps=150)
+    node = "query($id: ID!) { task(id: $id) { status currentNode } }"
+    async with asyncio.timeout(10):
+        while (await live.execute(node, id=task_id)).ok()["task"]["currentNode"] is None:
+            await asyncio.sleep(0.02)
+
+    cancelled = (await live.execute(CANCEL, id=task_id)).ok()["cancelTask"]
+
+    assert (cancelled["status"], cancelled["error"]["code"]) == ("CANCELLED", "CANCELLED")
+    assert (await live.execute(node, id=task_id)).ok()["task"] == {
+        "status": "CANCELLED",
+        "currentNode": None,
+    }
+    assert (await Task.get(id=task_id)).current_node is None

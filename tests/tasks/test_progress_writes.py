@@ -56,6 +56,25 @@ async def test_progress_is_announced_at_once_and_written_before_the_next_transit
     await changes.close()
 
 
+async def test_progress_reported_after_a_task_ended_changes_nothing(database: Database) -> None:
+    recorder = Recorder()
+    changes = TaskChanges(recorder)
+    task = await running_task()
+    await changes.apply(task.id, EventKind.STATUS, status=TaskStatus.PROCESSING)
+    await changes.progress(task.id, step=1, total_steps=5, progress=10.0, current_node="3")
+    cancelled = await changes.apply(
+        task.id, EventKind.STATUS, status=TaskStatus.CANCELLED, current_node=None
+    )
+    assert cancelled is not None
+    # The backend reports one more node before it takes in the interruption.
+    assert await changes.progress(task.id, current_node="8", progress=20.0) is None
+    await changes.close()
+    row = await Task.get(id=task.id)
+    assert (row.status, row.current_node, row.progress) == (TaskStatus.CANCELLED, None, 10.0)
+    assert row.sequence == cancelled.sequence
+    assert recorder.events[-1].sequence == cancelled.sequence
+
+
 async def test_a_change_made_elsewhere_meanwhile_is_announced_again_after_the_progress(
     database: Database,
 ) -> None:
