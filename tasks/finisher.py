@@ -38,15 +38,20 @@ class PromptFinisher:
                 backend.url,
             )
             return
-        await self.settle(task_id, entry, backend)
+        await self.settle(task_id, prompt_id, entry, backend)
 
-    async def settle(self, task_id: UUID, entry: HistoryEntry, backend: Backend) -> None:
-        """End a task from its prompt's history entry (success, error or interrupt)."""
+    async def settle(
+        self, task_id: UUID, prompt_id: str, entry: HistoryEntry, backend: Backend
+    ) -> None:
+        """End a task from its prompt's history entry (success, error or interrupt); nothing
+        when the task has left that prompt meanwhile (ended, or re-queued by another path)."""
+        if not await self._still_on(task_id, prompt_id):
+            return
         if entry.outcome == "interrupted":
             await self._outcomes.cancelled(task_id, "Interrupted on the ComfyUI server.")
             return
         if entry.outcome == "error":
-            await self.fail_from_error(task_id, entry.error or {}, backend)
+            await self._failed_from_error(task_id, entry.error or {}, backend)
             return
         task = await Task.get_or_none(id=task_id)
         if task is None or task.status.is_terminal:
@@ -73,7 +78,17 @@ class PromptFinisher:
         keep = {*collected.keys, *([done.preview_key] if done.preview_key else [])}
         await self._collector.tidy(task_id, keep, collected.started_at)
 
-    async def fail_from_error(self, task_id: UUID, error: dict[str, Any], backend: Backend) -> None:
+    async def fail_from_error(
+        self, task_id: UUID, prompt_id: str, error: dict[str, Any], backend: Backend
+    ) -> None:
+        """End (or, out of memory, retry) a task from its prompt's execution error; nothing when
+        the task has left that prompt meanwhile."""
+        if await self._still_on(task_id, prompt_id):
+            await self._failed_from_error(task_id, error, backend)
+
+    async def _failed_from_error(
+        self, task_id: UUID, error: dict[str, Any], backend: Backend
+    ) -> None:
         node_type = error.get("node_type")
         message = str(error.get("exception_message", "The workflow failed.")).strip()
         details = {
@@ -91,6 +106,12 @@ class PromptFinisher:
         await self._outcomes.failed(
             task_id, "EXECUTION_FAILED", f"{node_type or 'A node'} failed: {message}", details
         )
+
+    async def _still_on(self, task_id: UUID, prompt_id: str) -> bool:
+        """The task is unfinished and still runs this prompt: an outcome read for an earlier
+        attempt (the tracker and the reconciler may both hold one) must not end a later one."""
+        task = await Task.get_or_none(id=task_id)
+        return task is not None and not task.status.is_terminal and task.prompt_id == prompt_id
 
     async def _free_memory(self, backend: Backend) -> None:
         """POST /free (unload models, free memory) so a retry starts from an empty GPU."""

@@ -55,7 +55,7 @@ class Reconciler:
         assert prompt_id is not None
         entry = await backend.client.history(prompt_id)
         if entry is not None:
-            await self._finisher.settle(task.id, entry, backend)
+            await self._finisher.settle(task.id, prompt_id, entry, backend)
             return
         if prompt_id in backend.running:
             if task.status is TaskStatus.PENDING:

@@ -154,7 +154,7 @@ class BackendTracker:
 
     async def _on_execution_error(self, run: PromptRun, data: dict[str, Any]) -> None:
         self._runs.pop(run.prompt_id, None)
-        await self._finisher.fail_from_error(run.task_id, data, self._backend)
+        await self._finisher.fail_from_error(run.task_id, run.prompt_id, data, self._backend)
         self._on_idle()
 
     async def _on_execution_interrupted(self, run: PromptRun, data: dict[str, Any]) -> None:

@@ -4,18 +4,24 @@ preview of the attempt before."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import pytest
 
+from comfy.client import ComfyClient
 from storage.local import LocalBlobStore
+from tasks.backends import Backend
 from tasks.events import EventKind, TaskEvent
+from tasks.finisher import PromptFinisher
 from tasks.models import Task
 from tasks.outcomes import TaskOutcomes
+from tasks.outputs import OutputCollector
 from tasks.previews import PreviewKeeper
 from tasks.status import TaskStatus
 from tasks.transitions import TaskChanges
 from tests.support.images import encoded
 from tests.tasks.test_outputs import a_task
+from workflows.registry import load_templates
 
 pytestmark = pytest.mark.usefixtures("database")
 
@@ -83,3 +89,46 @@ async def test_the_last_allowed_attempt_lost_fails_the_task(tmp_path: Path) -> N
     failed = await outcomes.lost(await Task.get(id=task.id), "forgotten")
     assert failed is not None and failed.status is TaskStatus.FAILED
     assert (failed.error_code, failed.attempts) == ("LOST", 2)
+
+
+class CountingClient:
+    def __init__(self) -> None:
+        self.frees = 0
+
+    async def free_memory(self) -> None:
+        self.frees += 1
+
+
+OUT_OF_MEMORY = {
+    "node_id": "31",
+    "node_type": "KSampler",
+    "exception_type": "torch.OutOfMemoryError",
+    "exception_message": "Allocation on device",
+}
+
+
+async def test_an_outcome_read_for_an_earlier_attempt_leaves_the_next_one_alone(
+    tmp_path: Path,
+) -> None:
+    """The tracker and the reconciler may both hold the same prompt's error: once one of them
+    has re-queued the task, the other's copy of that outcome changes nothing."""
+    outcomes = TaskOutcomes(TaskChanges(Recorder()), max_attempts=3)
+    finisher = PromptFinisher(
+        outcomes=outcomes,
+        collector=OutputCollector(LocalBlobStore(tmp_path)),
+        templates=load_templates(),
+    )
+    client = CountingClient()
+    backend = Backend(url="http://gpu", client=cast(ComfyClient, client))
+    task = await a_task()
+    await Task.filter(id=task.id).update(prompt_id="first", attempts=1)
+
+    await finisher.fail_from_error(task.id, "first", OUT_OF_MEMORY, backend)
+    retried = await Task.get(id=task.id)
+    assert (retried.status, retried.attempts, retried.memory_retries) == (TaskStatus.PENDING, 2, 1)
+    assert client.frees == 1
+
+    await finisher.fail_from_error(task.id, "first", OUT_OF_MEMORY, backend)
+    assert await Task.get(id=task.id) == retried
+    assert (await Task.get(id=task.id)).status is TaskStatus.PENDING
+    assert client.frees == 1
