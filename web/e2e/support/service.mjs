@@ -26,7 +26,7 @@ async function healthy(url, child, log) {
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`kontext serve exited:\n${readFileSync(log, "utf8")}`);
     try {
-      const response = await fetch(new URL("/healthz", url));
+      const response = await fetch(new URL("/healthz", url), { signal: AbortSignal.timeout(2_000) });
       if (response.ok) return;
     } catch {
       // not listening yet
@@ -36,28 +36,42 @@ async function healthy(url, child, log) {
   throw new Error(`kontext serve not healthy within 30 s:\n${readFileSync(log, "utf8")}`);
 }
 
+/** Starts `kontext serve` on a free port; a port taken between the pick and the bind (another
+ * process, or the bundled emulator's own port) is picked again, up to three times. */
+async function spawnService(scratch, extra, stepSeconds) {
+  const log = join(scratch, "server.log");
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const env = {
+      ...process.env,
+      KONTEXT_DATABASE_URL: `sqlite://${scratch}/db.sqlite3`,
+      KONTEXT_STORAGE_DIR: join(scratch, "files"),
+      KONTEXT_HOST: "127.0.0.1",
+      KONTEXT_PORT: String(port),
+      KONTEXT_EMULATOR_STEP_SECONDS: String(stepSeconds),
+      KONTEXT_COMFYUI_URLS: "",
+      KONTEXT_PUBLIC_URL: "",
+      KONTEXT_DISPATCH: "true",
+      KONTEXT_WEB_DIST: join(repo, "web/dist"),
+      ...extra,
+    };
+    const out = openSync(log, "w");
+    const child = spawn(kontext, ["serve"], { cwd: repo, env, stdio: ["ignore", out, out] });
+    try {
+      await healthy(url, child, log);
+      return { url, log, env, child };
+    } catch (error) {
+      const taken = child.exitCode !== null && /address already in use/i.test(readFileSync(log, "utf8"));
+      if (!taken || attempt === 3) throw error;
+    }
+  }
+}
+
 /** Starts the service; `stop()` ends it and removes its data. `env` adds settings (KONTEXT_AUTH…). */
 export async function startService({ stepSeconds = 0.05, env: extra = {} } = {}) {
   const scratch = mkdtempSync(join(tmpdir(), "kontext-web-e2e-"));
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const log = join(scratch, "server.log");
-  const out = openSync(log, "a");
-  const env = {
-    ...process.env,
-    KONTEXT_DATABASE_URL: `sqlite://${scratch}/db.sqlite3`,
-    KONTEXT_STORAGE_DIR: join(scratch, "files"),
-    KONTEXT_HOST: "127.0.0.1",
-    KONTEXT_PORT: String(port),
-    KONTEXT_EMULATOR_STEP_SECONDS: String(stepSeconds),
-    KONTEXT_COMFYUI_URLS: "",
-    KONTEXT_PUBLIC_URL: "",
-    KONTEXT_DISPATCH: "true",
-    KONTEXT_WEB_DIST: join(repo, "web/dist"),
-    ...extra,
-  };
-  const child = spawn(kontext, ["serve"], { cwd: repo, env, stdio: ["ignore", out, out] });
-  await healthy(url, child, log);
+  const { url, log, env, child } = await spawnService(scratch, extra, stepSeconds);
   const stop = async () => {
     if (child.exitCode === null) {
       const exited = new Promise((done) => child.once("exit", done));
