@@ -45,16 +45,14 @@ class PromptFinisher:
     ) -> None:
         """End a task from its prompt's history entry (success, error or interrupt); nothing
         when the task has left that prompt meanwhile (ended, or re-queued by another path)."""
-        if not await self._still_on(task_id, prompt_id):
+        task = await self._running(task_id, prompt_id)
+        if task is None:
             return
         if entry.outcome == "interrupted":
             await self._outcomes.cancelled(task_id, "Interrupted on the ComfyUI server.")
             return
         if entry.outcome == "error":
             await self._failed_from_error(task_id, entry.error or {}, backend)
-            return
-        task = await Task.get_or_none(id=task_id)
-        if task is None or task.status.is_terminal:
             return
         template = self._templates.get(task.workflow)
         images = [image for image in entry.outputs if image.node_id == template.output_node]
@@ -83,7 +81,7 @@ class PromptFinisher:
     ) -> None:
         """End (or, out of memory, retry) a task from its prompt's execution error; nothing when
         the task has left that prompt meanwhile."""
-        if await self._still_on(task_id, prompt_id):
+        if await self._running(task_id, prompt_id) is not None:
             await self._failed_from_error(task_id, error, backend)
 
     async def _failed_from_error(
@@ -107,11 +105,14 @@ class PromptFinisher:
             task_id, "EXECUTION_FAILED", f"{node_type or 'A node'} failed: {message}", details
         )
 
-    async def _still_on(self, task_id: UUID, prompt_id: str) -> bool:
-        """The task is unfinished and still runs this prompt: an outcome read for an earlier
-        attempt (the tracker and the reconciler may both hold one) must not end a later one."""
+    async def _running(self, task_id: UUID, prompt_id: str) -> Task | None:
+        """The task while it is unfinished and still runs this prompt, else None: an outcome
+        read for an earlier attempt (the tracker and the reconciler may both hold one) must not
+        end a later one."""
         task = await Task.get_or_none(id=task_id)
-        return task is not None and not task.status.is_terminal and task.prompt_id == prompt_id
+        if task is None or task.status.is_terminal or task.prompt_id != prompt_id:
+            return None
+        return task
 
     async def _free_memory(self, backend: Backend) -> None:
         """POST /free (unload models, free memory) so a retry starts from an empty GPU."""
