@@ -7,7 +7,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from tasks.database import Database
+from tasks.store.database import Database
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bench"
 PROTECTED = frozenset({"test", "postgres", "template0", "template1"})

@@ -35,10 +35,10 @@ from graphql_api.types import (
     WorkflowOption,
 )
 from storage.links import ServedLinks
-from tasks.models import StoredImage
 from tasks.requests import HistoryQuery
-from tasks.services import Services
+from tasks.service import Services
 from tasks.status import TaskStatus
+from tasks.store.models import StoredImage
 
 PUBLIC_URL = "http://127.0.0.1:8000"
 SHARE_WITH_RESULT = 0.94  # as bench/history_data.py writes it

@@ -34,24 +34,23 @@ from graphql_api.webhook_payload import SchemaTaskPresenter
 from storage.limits import ImageLimits
 from storage.opening import open_storage
 from tasks.background import BackgroundTasks
-from tasks.broker import Broker, InProcessBroker
-from tasks.database import Database
-from tasks.dispatcher import DispatchSettings
+from tasks.events.broker import Broker, InProcessBroker
+from tasks.events.pg_broker import PostgresBroker
 from tasks.intake import ImageIntake, IntakeSettings
 from tasks.janitor import StorageJanitor
-from tasks.leases import PostgresLeases
 from tasks.limits import Admission, SubmissionLimits
-from tasks.pg_broker import PostgresBroker
 from tasks.presets import PresetBook
-from tasks.run_times import RunTimes
-from tasks.runtime import ComfyRuntime, RuntimeSettings
-from tasks.service import TaskService
-from tasks.services import Services
-from tasks.transitions import TaskChanges
-from tasks.watchdog import WatchdogSettings
-from tasks.webhook_outbox import RetryPolicy
-from tasks.webhook_sender import SenderSettings, WebhookSender
-from tasks.webhook_targets import WebhookTargets
+from tasks.runtime.assembly import ComfyRuntime, RuntimeSettings
+from tasks.runtime.dispatcher import DispatchSettings
+from tasks.runtime.leases import PostgresLeases
+from tasks.runtime.run_times import RunTimes
+from tasks.runtime.watchdog import WatchdogSettings
+from tasks.service import Services, TaskService
+from tasks.store.database import Database
+from tasks.store.transitions import TaskChanges
+from tasks.webhooks.outbox import RetryPolicy
+from tasks.webhooks.sender import SenderSettings, WebhookSender
+from tasks.webhooks.targets import WebhookTargets
 from workflows.registry import load_templates
 
 logger = logging.getLogger(__name__)

@@ -47,7 +47,7 @@ def database_line(settings: Settings) -> str:
 
 
 async def migrate(settings: Settings) -> int:
-    from tasks.database import Database
+    from tasks.store.database import Database
 
     async with Database(settings.database_url) as database:
         applied = await database.migrate()
@@ -58,7 +58,7 @@ async def migrate(settings: Settings) -> int:
 
 async def create_key(settings: Settings, owner: str, name: str) -> int:
     from tasks.api_keys import create_key as create
-    from tasks.database import Database
+    from tasks.store.database import Database
 
     async with Database(settings.database_url) as database:
         await database.migrate()
@@ -72,7 +72,7 @@ async def create_key(settings: Settings, owner: str, name: str) -> int:
 async def revoke_key(settings: Settings, key_or_id: str) -> int:
     from tasks.api_keys import key_id_of
     from tasks.api_keys import revoke_key as revoke
-    from tasks.database import Database
+    from tasks.store.database import Database
 
     key_id = key_id_of(key_or_id)
     if key_id is None:
@@ -94,9 +94,9 @@ async def revoke_key(settings: Settings, key_or_id: str) -> int:
 async def set_webhook(
     settings: Settings, owner: str, url: str | None, events: str | None, rotate: bool
 ) -> int:
-    from tasks.database import Database
     from tasks.errors import InvalidRequest
-    from tasks.webhook_targets import WebhookEvent, WebhookTarget, WebhookTargets
+    from tasks.store.database import Database
+    from tasks.webhooks.targets import WebhookEvent, WebhookTarget, WebhookTargets
 
     try:
         chosen = (
@@ -130,7 +130,7 @@ def _when(moment: datetime | None) -> str:
 
 async def list_keys(settings: Settings, *, include_revoked: bool) -> int:
     from tasks.api_keys import list_keys as listing
-    from tasks.database import Database
+    from tasks.store.database import Database
 
     async with Database(settings.database_url) as database:
         await database.migrate()

@@ -18,7 +18,7 @@ from typing import Any
 from comfy.client import ComfyClient
 from comfy.errors import ComfyError
 from graphql_api.settings import Settings, SettingsError
-from tasks.capabilities import template_problems_on
+from tasks.runtime.capabilities import template_problems_on
 from workflows.errors import WorkflowError
 from workflows.manifest import MANIFEST_SUFFIX, load_template
 from workflows.registry import load_templates

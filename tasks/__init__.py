@@ -6,16 +6,12 @@ the history and upload pages; watching through `watch_task` / `watch_owner`; the
 """
 
 from tasks.api_keys import owner_of
-from tasks.backends import BackendKind, BackendPool
-from tasks.broker import Broker
-from tasks.database import Database
 from tasks.errors import DomainError, InvalidRequest, Problem, TaskNotFound
-from tasks.estimates import waiting_finish
-from tasks.events import EventKind, TaskEvent
+from tasks.events.broker import Broker
+from tasks.events.kinds import EventKind, TaskEvent
+from tasks.events.watch import watch_owner, watch_task
 from tasks.history import Cursor, history_count, history_page
-from tasks.models import StoredImage, Task
 from tasks.presets import PresetEntry
-from tasks.queueing import queue_position
 from tasks.requests import (
     DEFAULT_WORKFLOW,
     AsyncReadable,
@@ -27,17 +23,20 @@ from tasks.requests import (
     UploadSource,
     UrlSource,
 )
-from tasks.runtime import ComfyRuntime, RuntimeSettings
-from tasks.service import SubmitResult, TaskService
-from tasks.services import Services
+from tasks.runtime.assembly import ComfyRuntime, RuntimeSettings
+from tasks.runtime.backends import BackendKind, BackendPool
+from tasks.runtime.estimates import waiting_finish
+from tasks.service import Services, SubmitResult, TaskService
 from tasks.status import TaskStatus
+from tasks.store.database import Database
+from tasks.store.models import StoredImage, Task
+from tasks.store.queueing import queue_position
+from tasks.store.webhook_models import DeliveryStatus, WebhookDelivery
 from tasks.uploads import uploads_page
-from tasks.watch import watch_owner, watch_task
-from tasks.webhook_models import DeliveryStatus, WebhookDelivery
-from tasks.webhook_outbox import deliveries_of, oldest_pending_age
-from tasks.webhook_sender import message_id
-from tasks.webhook_signing import parse_secret
-from tasks.webhook_targets import OwnerSettings, WebhookEvent, WebhookTarget
+from tasks.webhooks.outbox import deliveries_of, oldest_pending_age
+from tasks.webhooks.sender import message_id
+from tasks.webhooks.signing import parse_secret
+from tasks.webhooks.targets import OwnerSettings, WebhookEvent, WebhookTarget
 
 __all__ = [
     "DEFAULT_WORKFLOW",

@@ -13,8 +13,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tasks.clock import utc_now
-from tasks.models import ApiKey
+from tasks.store.clock import utc_now
+from tasks.store.models import ApiKey
 
 PREFIX = "kx"
 KEY_PATTERN = re.compile(r"^kx_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")

@@ -14,9 +14,8 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from tasks.errors import InvalidRequest
-from tasks.models import Task
-from tasks.requests import HistoryQuery
-from tasks.text import check_text
+from tasks.requests import HistoryQuery, check_text
+from tasks.store.models import Task
 
 MAX_PAGE = 100
 MAX_SEARCH = 200

@@ -14,10 +14,7 @@ from storage.errors import ImageRejected
 from storage.images import NormalizedImage, normalize_image
 from storage.limits import ImageLimits
 from storage.sources import decode_base64, fetch_url
-from tasks.clock import utc_now
 from tasks.errors import ImageNotFound, InvalidRequest
-from tasks.models import ImageKind, StoredImage
-from tasks.references import referenced
 from tasks.requests import (
     Base64Source,
     ImageSource,
@@ -25,6 +22,9 @@ from tasks.requests import (
     UploadSource,
     UrlSource,
 )
+from tasks.store.clock import utc_now
+from tasks.store.models import ImageKind, StoredImage
+from tasks.store.references import referenced
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 
 from storage.blobs import BlobStore
 from tasks.background import repeat_every
-from tasks.clock import utc_now
-from tasks.references import referenced
+from tasks.store.clock import utc_now
+from tasks.store.references import referenced
 
 logger = logging.getLogger(__name__)
 

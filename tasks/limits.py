@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from tasks.errors import DomainError
-from tasks.models import Task
 from tasks.status import ACTIVE_STATUSES, TaskStatus
+from tasks.store.models import Task
 
 
 class Refused(DomainError):

@@ -11,11 +11,11 @@ from uuid import UUID
 
 from tortoise.exceptions import IntegrityError
 
-from tasks.clock import utc_now
 from tasks.errors import BuiltInPreset, InvalidRequest, PresetNotFound, Problem
-from tasks.models import Preset
+from tasks.requests import text_problem
 from tasks.service import refused_parameters
-from tasks.text import text_problem
+from tasks.store.clock import utc_now
+from tasks.store.models import Preset
 from workflows.parameters import InvalidParameters, check_given
 from workflows.template import ParameterValue, WorkflowTemplate
 

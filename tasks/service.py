@@ -1,4 +1,5 @@
-"""TaskService: submit, look up, cancel and delete tasks."""
+"""TaskService: submit, look up, cancel and delete tasks; and `Services`, the domain services an
+application hands to its API layer, built once per application."""
 
 from __future__ import annotations
 
@@ -7,16 +8,15 @@ import json
 import secrets
 import uuid
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from tasks.backends import BackendPool
-from tasks.clock import utc_now
+from storage.blobs import BlobStore
 from tasks.errors import (
     IdempotencyConflict,
     InvalidRequest,
@@ -25,20 +25,26 @@ from tasks.errors import (
     Problem,
     TaskNotFound,
 )
-from tasks.events import EventKind
+from tasks.events.broker import Broker
+from tasks.events.kinds import EventKind
 from tasks.intake import AcquiredImage, ImageIntake
 from tasks.limits import Admission, SubmissionLimits
-from tasks.models import StoredImage, Task
-from tasks.outcomes import cancel
-from tasks.requests import GenerationRequest, ImageSource, StoredImageSource
+from tasks.requests import GenerationRequest, ImageSource, StoredImageSource, text_problem
+from tasks.runtime.backends import BackendPool
+from tasks.runtime.outcomes import cancel
+from tasks.runtime.run_times import RunTimes
 from tasks.status import TaskStatus
-from tasks.text import text_problem
-from tasks.transitions import TaskChanges
-from tasks.webhook_targets import WebhookTarget, WebhookTargets
+from tasks.store.clock import utc_now
+from tasks.store.models import StoredImage, Task
+from tasks.store.transitions import TaskChanges
+from tasks.webhooks.targets import WebhookTarget, WebhookTargets
 from workflows.errors import ProblemReason
 from workflows.manifest import SEED_BITS, SEED_MAX
 from workflows.parameters import InvalidParameters, ResolvedParameters, resolve_parameters
 from workflows.registry import TemplateRegistry, UnknownWorkflow
+
+if TYPE_CHECKING:  # presets check their parameters with this module's rules
+    from tasks.presets import PresetBook
 
 MAX_BATCH = 8
 MAX_IDEMPOTENCY_KEY = 128
@@ -267,11 +273,11 @@ def check_batch(request: GenerationRequest) -> None:
                 "OUT_OF_RANGE",
             )
         )
-    for text, field in (
+    for text, field_name in (
         (request.description, "input.description"),
         (request.idempotency_key, "input.idempotencyKey"),
     ):
-        problem = text_problem(text, field)
+        problem = text_problem(text, field_name)
         if problem is not None:
             problems.append(problem)
     low, high = TIMEOUT_RANGE
@@ -396,3 +402,15 @@ async def create_tasks(
 def public_parameters(values: Mapping[str, Any]) -> dict[str, Any]:
     """The resolved parameters kept on the task (seed and description have columns of their own)."""
     return {k: v for k, v in values.items() if k not in ("seed", "description")}
+
+
+@dataclass(frozen=True)
+class Services:
+    tasks: TaskService
+    templates: TemplateRegistry
+    blobs: BlobStore
+    broker: Broker
+    backends: BackendPool
+    run_times: RunTimes
+    presets: PresetBook
+    webhooks: WebhookTargets = field(default_factory=WebhookTargets)

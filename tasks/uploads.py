@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tasks.history import newest_first
-from tasks.models import ImageKind, StoredImage
+from tasks.store.models import ImageKind, StoredImage
 
 
 async def uploads_page(owner: str, first: int, after: str | None) -> tuple[list[StoredImage], bool]:

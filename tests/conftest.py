@@ -9,7 +9,7 @@ import pytest
 
 from graphql_api.app import create_app
 from graphql_api.settings import Settings
-from tasks.database import Database
+from tasks.store.database import Database
 from tests.storage.s3_server import S3Server, running_s3_server
 from tests.support.databases import (
     chosen_database,

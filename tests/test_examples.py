@@ -21,7 +21,7 @@ from PIL import Image
 from graphql_api.app import create_app
 from graphql_api.settings import Settings
 from tasks.api_keys import create_key
-from tasks.database import Database
+from tasks.store.database import Database
 from tests.support.server import serve_asgi
 
 ROOT = Path(__file__).parent.parent

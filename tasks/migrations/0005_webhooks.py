@@ -5,7 +5,7 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
-from tasks.webhook_models import DeliveryStatus
+from tasks.store.webhook_models import DeliveryStatus
 from tortoise.fields.base import OnDelete
 from uuid import uuid4
 from tortoise import fields

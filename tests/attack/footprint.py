@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from tasks.models import ApiKey, Preset, StoredImage, Task
+from tasks.store.models import ApiKey, Preset, StoredImage, Task
 
 TIMED_OUT = "TIMED_OUT"
 

@@ -24,7 +24,7 @@ from comfy.emulator.config import EmulatorConfig
 from comfy.emulator.server import running_emulator
 from graphql_api.app import create_app
 from graphql_api.settings import Settings
-from tasks.database import Database
+from tasks.store.database import Database
 from tests.attack.footprint import Footprint, footprint
 from tests.attack.wire import Reply, WireClient
 from tests.support.server import serve_asgi

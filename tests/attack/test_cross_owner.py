@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tasks.models import StoredImage, Task
+from tasks.store.models import StoredImage, Task
 from tests.attack.environments import new_owner
 from tests.attack.owners import (
     DESCRIPTION,

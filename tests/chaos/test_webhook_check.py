@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 
-from tasks.webhook_signing import signed_headers
+from tasks.webhooks.signing import signed_headers
 from tests.chaos.report import Summary
 from tests.chaos.verify import Snapshot
 from tests.chaos.webhooks import check_webhooks

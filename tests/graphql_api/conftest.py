@@ -9,7 +9,7 @@ import pytest
 
 from graphql_api.app import create_app
 from graphql_api.settings import Settings
-from tasks.database import Database
+from tasks.store.database import Database
 from tests.support.server import serve_asgi
 
 

@@ -10,7 +10,7 @@ from websockets.exceptions import ConnectionClosed
 from graphql_api.app import create_app
 from graphql_api.settings import Settings
 from tasks.api_keys import create_key, revoke_key
-from tasks.database import Database
+from tasks.store.database import Database
 from tests.support.graphql import GraphQLClient, client_with_key
 from tests.support.graphql_ws import graphql_ws
 from tests.support.images import encoded

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from graphql_api.settings import Settings
-from tasks.models import StoredImage, Task
+from tasks.store.models import StoredImage, Task
 from tests.support.graphql import GraphQLClient
 from tests.support.images import encoded, png_declaring
 

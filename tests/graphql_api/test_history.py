@@ -7,8 +7,8 @@ import httpx
 
 from graphql_api.app import create_app
 from graphql_api.settings import Settings
-from tasks.database import Database
-from tasks.models import Task
+from tasks.store.database import Database
+from tasks.store.models import Task
 from tests.support.graphql import GraphQLClient
 from tests.support.images import encoded
 from tests.support.server import serve_asgi

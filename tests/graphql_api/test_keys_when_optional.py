@@ -15,7 +15,7 @@ from websockets.exceptions import ConnectionClosed
 from graphql_api.app import create_app
 from graphql_api.settings import Settings
 from tasks.api_keys import create_key
-from tasks.database import Database
+from tasks.store.database import Database
 from tests.support.graphql_ws import graphql_ws
 from tests.support.server import serve_asgi
 
@@ -108,7 +108,7 @@ async def test_a_websocket_authenticates_by_the_upgrade_authorization_header(
 
 
 async def test_using_a_key_records_when_it_was_last_used(secured_url: str) -> None:
-    from tasks.models import ApiKey
+    from tasks.store.models import ApiKey
 
     key = await create_key("alice")
     assert (await ApiKey.get(id=key.id)).last_used_at is None

@@ -3,7 +3,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from tasks.models import Task as TaskRow
+from tasks.store.models import Task as TaskRow
 from tests.support.graphql import GraphQLClient
 from tests.support.images import encoded
 

@@ -18,9 +18,9 @@ import pytest
 from graphql_api.app import create_app
 from graphql_api.cli import set_webhook
 from graphql_api.settings import Settings, SettingsError
-from tasks.database import Database
-from tasks.models import Task
-from tasks.webhook_models import OwnerWebhook
+from tasks.store.database import Database
+from tasks.store.models import Task
+from tasks.store.webhook_models import OwnerWebhook
 from tests.support.graphql import GraphQLClient
 from tests.support.images import encoded
 from tests.support.server import serve_asgi

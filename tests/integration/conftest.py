@@ -10,7 +10,7 @@ from comfy.emulator.config import EmulatorConfig
 from comfy.emulator.server import RunningEmulator, running_emulator
 from graphql_api.app import create_app
 from graphql_api.settings import Settings
-from tasks.database import Database
+from tasks.store.database import Database
 from tests.support.graphql import GraphQLClient
 from tests.support.server import serve_asgi
 

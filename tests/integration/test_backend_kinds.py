@@ -17,7 +17,7 @@ from comfy.client import ComfyClient
 from comfy.emulator.server import RunningEmulator
 from graphql_api.app import create_app
 from graphql_api.settings import Settings
-from tasks.database import Database
+from tasks.store.database import Database
 from tests.support.graphql import GraphQLClient
 from tests.support.images import encoded
 from tests.support.server import serve_asgi

@@ -14,8 +14,8 @@ from websockets.asyncio.client import connect
 from comfy.emulator.server import RunningEmulator
 from graphql_api.app import create_app
 from graphql_api.settings import Settings
-from tasks.database import Database
-from tasks.models import Task
+from tasks.store.database import Database
+from tasks.store.models import Task
 from tests.integration.test_comfyui_outcomes import wait_status
 from tests.integration.test_runs_on_comfyui import submit, wait_terminal
 from tests.support.graphql import GraphQLClient

@@ -13,10 +13,10 @@ from comfy.emulator.config import EmulatorConfig
 from comfy.emulator.server import RunningEmulator, running_emulator
 from graphql_api.app import create_app
 from graphql_api.settings import Settings
-from tasks.clock import utc_now
-from tasks.database import Database
-from tasks.models import Task
-from tasks.reconciler import IN_FLIGHT_GRACE
+from tasks.runtime.reconciler import IN_FLIGHT_GRACE
+from tasks.store.clock import utc_now
+from tasks.store.database import Database
+from tasks.store.models import Task
 from tests.integration.test_comfyui_outcomes import wait_status
 from tests.integration.test_runs_on_comfyui import submit, wait_terminal
 from tests.support.graphql import GraphQLClient

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from comfy.emulator.server import RunningEmulator
-from tasks.models import Task
+from tasks.store.models import Task
 from tests.integration.test_runs_on_comfyui import GENERATE, submit, wait_terminal
 from tests.support.graphql import GraphQLClient
 from tests.support.images import encoded

@@ -4,7 +4,7 @@ then the task runs once more before it fails as OUT_OF_MEMORY."""
 from __future__ import annotations
 
 from comfy.emulator.server import RunningEmulator
-from tasks.models import Task
+from tasks.store.models import Task
 from tests.integration.test_comfyui_outcomes import fault
 from tests.integration.test_runs_on_comfyui import submit, wait_terminal
 from tests.support.graphql import GraphQLClient

@@ -16,7 +16,7 @@ import pytest
 from comfy.emulator.server import RunningEmulator
 from graphql_api.app import create_app
 from graphql_api.settings import Settings
-from tasks.database import Database
+from tasks.store.database import Database
 from tests.integration.test_runs_on_comfyui import wait_terminal
 from tests.support.graphql import GraphQLClient
 from tests.support.images import encoded

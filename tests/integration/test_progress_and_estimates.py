@@ -14,8 +14,8 @@ from comfy.emulator.config import EmulatorConfig
 from comfy.emulator.server import RunningEmulator, running_emulator
 from graphql_api.app import create_app
 from graphql_api.settings import Settings
-from tasks.database import Database
-from tasks.models import Task
+from tasks.store.database import Database
+from tasks.store.models import Task
 from tests.integration.test_runs_on_comfyui import submit, wait_terminal
 from tests.support.graphql import GraphQLClient
 from tests.support.graphql_ws import graphql_ws

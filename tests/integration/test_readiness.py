@@ -13,8 +13,8 @@ from comfy.emulator.config import ModelFiles
 from comfy.emulator.server import RunningEmulator
 from graphql_api.app import create_app
 from graphql_api.settings import Settings
-from tasks.database import Database
-from tasks.models import Task
+from tasks.store.database import Database
+from tasks.store.models import Task
 from tests.integration.test_client_ids import connected_backend
 from tests.integration.test_comfyui_outcomes import fault
 from tests.integration.test_runs_on_comfyui import GENERATE, edit_request, submit, wait_terminal

@@ -11,9 +11,9 @@ from comfy.emulator.config import EmulatorConfig
 from comfy.emulator.server import RunningEmulator, running_emulator
 from graphql_api.app import create_app
 from graphql_api.settings import Settings
-from tasks.database import Database
-from tasks.models import Task
 from tasks.status import TaskStatus
+from tasks.store.database import Database
+from tasks.store.models import Task
 from tests.integration.test_client_ids import connected_backend
 from tests.integration.test_runs_on_comfyui import submit, wait_terminal
 from tests.integration.test_subscriptions import collect, updates

@@ -20,20 +20,20 @@ from comfy.emulator.server import RunningEmulator
 from graphql_api.app import create_app
 from graphql_api.settings import Settings
 from storage.local import LocalBlobStore
-from tasks.backends import Backend, BackendPool
-from tasks.broker import InProcessBroker
-from tasks.cancelling import RemoteCanceller
-from tasks.clock import utc_now
-from tasks.database import Database
-from tasks.finisher import PromptFinisher
-from tasks.leases import SoleReplica
-from tasks.models import Task
-from tasks.outcomes import TaskOutcomes
-from tasks.outputs import OutputCollector
-from tasks.reconciler import Reconciler
+from tasks.events.broker import InProcessBroker
+from tasks.runtime.backends import Backend, BackendPool
+from tasks.runtime.cancelling import RemoteCanceller
+from tasks.runtime.finisher import PromptFinisher
+from tasks.runtime.leases import SoleReplica
+from tasks.runtime.outcomes import TaskOutcomes
+from tasks.runtime.outputs import OutputCollector
+from tasks.runtime.reconciler import Reconciler
+from tasks.runtime.watchdog import Watchdog, WatchdogSettings
 from tasks.status import TaskStatus
-from tasks.transitions import TaskChanges
-from tasks.watchdog import Watchdog, WatchdogSettings
+from tasks.store.clock import utc_now
+from tasks.store.database import Database
+from tasks.store.models import Task
+from tasks.store.transitions import TaskChanges
 from tests.comfy.emulator.prompts import kontext, png, upload
 from tests.comfy.emulator.prompts import submit as send_prompt
 from tests.integration.test_client_ids import connected_backend
@@ -122,7 +122,7 @@ async def test_the_watchdog_says_once_that_a_backends_tasks_are_silent(
             for _ in range(10):
                 await watchdog.sweep()
     said = [r for r in caplog.records if r.name.startswith("tasks.") and r.levelname == "WARNING"]
-    assert [r.name for r in said] == ["tasks.watchdog", "tasks.reconciler"], said
+    assert [r.name for r in said] == ["tasks.runtime.watchdog", "tasks.runtime.reconciler"], said
     assert (await Task.get(id=task_id)).status is TaskStatus.PROCESSING
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import asyncpg
 from tortoise.contrib.test import truncate_all_models
 
-from tasks.database import Database, postgres_dsn
+from tasks.store.database import Database, postgres_dsn
 
 POSTGRES_DEFAULT = "postgres://postgres@127.0.0.1:5432/test"
 

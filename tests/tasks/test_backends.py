@@ -6,7 +6,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from comfy.client import ComfyClient
-from tasks.backends import Backend, BackendPool, Requirements
+from tasks.runtime.backends import Backend, BackendPool, Requirements
 from tests.comfy.emulator.recorded import http
 from tests.comfy.test_client import Replay
 from tests.support.server import serve_asgi

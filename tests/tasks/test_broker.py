@@ -3,8 +3,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from tasks.broker import InProcessBroker
-from tasks.events import EventKind, TaskEvent
+from tasks.events.broker import InProcessBroker
+from tasks.events.kinds import EventKind, TaskEvent
 from tasks.status import TaskStatus
 
 TASK = uuid.uuid4()

@@ -5,14 +5,14 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from comfy.client import ComfyClient
-from tasks.backends import Backend, BackendPool
-from tasks.clock import utc_now
-from tasks.database import Database
-from tasks.estimates import running_finish, waiting_finish
-from tasks.models import Task
-from tasks.progress import PromptRun
-from tasks.run_times import RunKind, RunTimes
+from tasks.runtime.backends import Backend, BackendPool
+from tasks.runtime.estimates import running_finish, waiting_finish
+from tasks.runtime.progress import PromptRun
+from tasks.runtime.run_times import RunKind, RunTimes
 from tasks.status import TaskStatus
+from tasks.store.clock import utc_now
+from tasks.store.database import Database
+from tasks.store.models import Task
 from tests.tasks.test_progress_writes import running_task
 
 KIND = RunKind(backend="http://gpu-1", workflow="flux_kontext_dev_basic", resolution="96x64")

@@ -16,11 +16,11 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from storage.local import LocalBlobStore
-from tasks.clock import utc_now
-from tasks.database import Database
 from tasks.intake import ImageIntake, IntakeSettings
-from tasks.models import ImageKind, StoredImage, Task
 from tasks.requests import Base64Source
+from tasks.store.clock import utc_now
+from tasks.store.database import Database
+from tasks.store.models import ImageKind, StoredImage, Task
 from tests.support.images import encoded
 
 pytestmark = pytest.mark.usefixtures("database")

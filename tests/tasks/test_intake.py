@@ -11,11 +11,11 @@ from storage import images as images_module
 from storage.blobs import LocalBlobStore
 from storage.errors import ImageRejected, RejectionCode
 from storage.limits import ImageLimits
-from tasks.database import Database
 from tasks.errors import InvalidRequest
 from tasks.intake import ImageIntake, IntakeSettings
-from tasks.models import StoredImage
 from tasks.requests import Base64Source
+from tasks.store.database import Database
+from tasks.store.models import StoredImage
 from tests.support.images import encoded
 
 pytestmark = pytest.mark.database

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 
 from storage.local import LocalBlobStore
-from tasks.clock import utc_now
-from tasks.events import TaskEvent
+from tasks.events.kinds import TaskEvent
 from tasks.janitor import JanitorSettings, StorageJanitor
-from tasks.models import ImageKind, StoredImage, Task
-from tasks.outcomes import TaskOutcomes
-from tasks.outputs import CollectedOutput, OutputCollector
+from tasks.runtime.outcomes import TaskOutcomes
+from tasks.runtime.outputs import CollectedOutput, OutputCollector
 from tasks.status import TaskStatus
-from tasks.transitions import TaskChanges
+from tasks.store.clock import utc_now
+from tasks.store.models import ImageKind, StoredImage, Task
+from tasks.store.transitions import TaskChanges
 
 pytestmark = pytest.mark.usefixtures("database")
 

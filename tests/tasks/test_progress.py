@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from tasks.progress import PromptRun
+from tasks.runtime.progress import PromptRun
 
 
 def run() -> PromptRun:

@@ -8,13 +8,13 @@ from datetime import timedelta
 
 from tortoise.expressions import F
 
-from tasks.clock import utc_now
-from tasks.database import Database
-from tasks.events import EventKind, TaskEvent
-from tasks.models import ImageKind, StoredImage, Task
-from tasks.pg_broker import decode, encode, with_progress
+from tasks.events.kinds import EventKind, TaskEvent
+from tasks.events.pg_broker import decode, encode, with_progress
 from tasks.status import TaskStatus
-from tasks.transitions import TaskChanges
+from tasks.store.clock import utc_now
+from tasks.store.database import Database
+from tasks.store.models import ImageKind, StoredImage, Task
+from tasks.store.transitions import TaskChanges
 
 
 class Recorder:

@@ -10,15 +10,15 @@ import pytest
 
 from comfy.client import ComfyClient
 from storage.local import LocalBlobStore
-from tasks.backends import Backend
-from tasks.events import EventKind, TaskEvent
-from tasks.finisher import PromptFinisher
-from tasks.models import Task
-from tasks.outcomes import TaskOutcomes
-from tasks.outputs import OutputCollector
-from tasks.previews import PreviewKeeper
+from tasks.events.kinds import EventKind, TaskEvent
+from tasks.runtime.backends import Backend
+from tasks.runtime.finisher import PromptFinisher
+from tasks.runtime.outcomes import TaskOutcomes
+from tasks.runtime.outputs import OutputCollector
+from tasks.runtime.previews import PreviewKeeper
 from tasks.status import TaskStatus
-from tasks.transitions import TaskChanges
+from tasks.store.models import Task
+from tasks.store.transitions import TaskChanges
 from tests.support.images import encoded
 from tests.tasks.test_outputs import a_task
 from workflows.registry import load_templates

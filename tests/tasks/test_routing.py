@@ -6,8 +6,8 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 
-from tasks.backends import Backend, Requirements, TemplateNeeds
-from tasks.routing import MAX_PASSES, Waiting, choose
+from tasks.runtime.backends import Backend, Requirements, TemplateNeeds
+from tasks.runtime.routing import MAX_PASSES, Waiting, choose
 
 MODELS = {"basic": frozenset({"kontext.safetensors"}), "other": frozenset({"other.safetensors"})}
 

@@ -10,8 +10,8 @@ import pytest
 from comfy.client import ComfyClient
 from comfy.emulator.config import EmulatorConfig
 from comfy.emulator.server import running_emulator
-from tasks.backends import Backend
-from tasks.stalls import StallSettings, StallWatch
+from tasks.runtime.backends import Backend
+from tasks.runtime.stalls import StallSettings, StallWatch
 
 SETTINGS = StallSettings(seconds=0.2, check_seconds=0.05)
 
@@ -32,7 +32,7 @@ async def test_a_prompt_sent_with_no_status_heard_is_a_stall_shown_until_the_nex
     reconnects = Reconnects()
     watch = StallWatch(backend, reconnects, SETTINGS)
     backend.socket.prompt_sent(backend.socket.statuses, 0.0)
-    with caplog.at_level(logging.WARNING, logger="tasks.stalls"):
+    with caplog.at_level(logging.WARNING, logger="tasks.runtime.stalls"):
         for _ in range(3):
             await watch.check()
     assert not backend.ready

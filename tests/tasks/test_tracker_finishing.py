@@ -11,11 +11,11 @@ from typing import Any, cast
 import pytest
 
 from comfy.errors import ComfyUnavailable
-from tasks.backends import Backend
-from tasks.finisher import PromptFinisher
-from tasks.progress import PromptRun
-from tasks.run_times import RunTimes
-from tasks.tracker import BackendTracker
+from tasks.runtime.backends import Backend
+from tasks.runtime.finisher import PromptFinisher
+from tasks.runtime.progress import PromptRun
+from tasks.runtime.run_times import RunTimes
+from tasks.runtime.tracker import BackendTracker
 
 
 class FailingFinisher:
@@ -41,7 +41,7 @@ async def test_comfyui_unavailable_while_finishing_is_a_warning_and_the_tracker_
         on_idle=lambda: woken.append(True),
     )
     run = PromptRun(prompt_id="p1", task_id=uuid.uuid4(), node_count=3, sampler_node="31")
-    with caplog.at_level(logging.WARNING, logger="tasks.tracker"):
+    with caplog.at_level(logging.WARNING, logger="tasks.runtime.tracker"):
         await tracker._finish(run)
     assert woken == [True]
     assert backend.finishing == set()  # the slot is free again

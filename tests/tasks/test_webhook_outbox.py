@@ -17,13 +17,13 @@ import pytest
 from tortoise.transactions import in_transaction
 
 from storage.local import LocalBlobStore
-from tasks.clock import utc_now
-from tasks.models import Task
 from tasks.status import TaskStatus
-from tasks.transitions import TaskChanges
-from tasks.webhook_models import DeliveryStatus, TaskWebhook, WebhookDelivery
-from tasks.webhook_outbox import Outbox, RetryPolicy
-from tasks.webhook_sender import DeliveryResult, SenderSettings, WebhookSender
+from tasks.store.clock import utc_now
+from tasks.store.models import Task
+from tasks.store.transitions import TaskChanges
+from tasks.store.webhook_models import DeliveryStatus, TaskWebhook, WebhookDelivery
+from tasks.webhooks.outbox import Outbox, RetryPolicy
+from tasks.webhooks.sender import DeliveryResult, SenderSettings, WebhookSender
 from tests.support.webhooks import TEST_SECRET, running_receiver
 from tests.tasks.test_outputs import Quiet, a_task, outcomes, written_output
 

@@ -1,0 +1,224 @@
+"""The dispatcher: moves pending tasks onto backends with room, one prompt at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from comfy.errors import ComfyUnavailable, PromptRejected
+from storage.blobs import BlobStore
+from storage.errors import StorageError
+from tasks.runtime.backends import Backend, BackendPool
+from tasks.runtime.outcomes import TaskOutcomes
+from tasks.runtime.routing import WINDOW, choose
+from tasks.status import TaskStatus
+from tasks.store.claims import TaskClaimer, backend_loads
+from tasks.store.clock import utc_now
+from tasks.store.models import StoredImage, Task
+from tasks.store.transitions import note
+from workflows.binder import bind
+from workflows.parameters import ResolvedParameters
+from workflows.registry import TemplateRegistry
+
+logger = logging.getLogger(__name__)
+
+# The same for every task, so that an identical request is an identical prompt (fully cached).
+OUTPUT_PREFIX = "kontext"
+
+
+@dataclass(frozen=True)
+class DispatchSettings:
+    models: Mapping[str, str] = field(default_factory=dict)
+    poll_seconds: float = 1.0
+    preview_method: str = "auto"
+    prefer_warm: bool = True
+    """Send a task where its model files were loaded last; False: least-loaded only."""
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        pool: BackendPool,
+        templates: TemplateRegistry,
+        blobs: BlobStore,
+        claimer: TaskClaimer,
+        outcomes: TaskOutcomes,
+        settings: DispatchSettings,
+    ) -> None:
+        self._pool = pool
+        self._templates = templates
+        self._blobs = blobs
+        self._claimer = claimer
+        self._outcomes = outcomes
+        self._settings = settings
+        self._wake = asyncio.Event()
+        # The newest send per backend: sends to different backends overlap, while each backend
+        # still receives its prompts in claim order.
+        self._sending: dict[str, asyncio.Task[None]] = {}
+        self._passes: Counter[UUID] = Counter()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        try:
+            await self._rounds()
+        finally:
+            sends = list(self._sending.values())
+            for send in sends:
+                send.cancel()
+            await asyncio.gather(*sends, return_exceptions=True)
+
+    async def _rounds(self) -> None:
+        while True:
+            # Cleared before the round, not after: a wake-up arriving during the round (a slot
+            # freed, a task created) then starts another round instead of being lost.
+            self._wake.clear()
+            try:
+                while await self.dispatch_one():
+                    pass
+            except Exception:  # the loop must outlive any one round; the next round retries
+                logger.exception("dispatch round failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._settings.poll_seconds)
+
+    def _models_of(self, workflow: str) -> frozenset[str]:
+        return frozenset(
+            model.file_name
+            for model in self._templates.get(workflow).required_models(self._settings.models)
+        )
+
+    async def dispatch_one(self) -> bool:
+        """Send one task to a backend; False when there is nothing to send or nowhere to send it."""
+        loads = await backend_loads(self._pool.finishing_prompts())
+        room = self._pool.with_room(loads)
+        if not room:
+            return False
+        waiting = await self._claimer.waiting(WINDOW)
+        route = choose(
+            waiting,
+            room,
+            loads,
+            self._models_of,
+            self._passes,
+            ready=[b for b in self._pool.all if b.ready],
+            prefer_warm=self._settings.prefer_warm,
+        )
+        self._passes = Counter({w.id: self._passes[w.id] for w in waiting if w.id in self._passes})
+        if route is None:
+            return False
+        backend = route.backend
+        task = await self._claimer.claim(backend.name, route.task.id)
+        if task is None:
+            return True  # another replica took it: choose again
+        if route.passed_over is not None:
+            self._passes[route.passed_over.id] += 1
+        self._passes.pop(route.task.id, None)
+        backend.loaded_models = self._models_of(task.workflow)
+        # Claimed, so already counted in the backend's load: the next round need not wait for
+        # this send (upload, POST /prompt, confirmation) before feeding another backend.
+        previous = self._sending.get(backend.name)
+        send = asyncio.create_task(self._send_after(previous, task, backend))
+        self._sending[backend.name] = send
+        send.add_done_callback(lambda done: self._sent(backend.name, done))
+        return True
+
+    async def _send_after(
+        self, previous: asyncio.Task[None] | None, task: Task, backend: Backend
+    ) -> None:
+        if previous is not None:
+            await asyncio.gather(previous, return_exceptions=True)
+        await self._send(task, backend)
+
+    def _sent(self, backend: str, send: asyncio.Task[None]) -> None:
+        if self._sending.get(backend) is send:
+            del self._sending[backend]
+        if not send.cancelled() and send.exception() is not None:
+            # The task stays claimed; the watchdog's reconciliation takes it from there.
+            logger.error("sending a task failed", exc_info=send.exception())
+        self.wake()
+
+    async def _send(self, task: Task, backend: Backend) -> None:
+        assert task.prompt_id is not None
+        try:
+            prompt = await self._prompt_for(task, backend)
+            await self._plan_progress(task, prompt)
+            await backend.queue_prompt(
+                prompt,
+                prompt_id=task.prompt_id,
+                extra_data={"preview_method": self._settings.preview_method},
+            )
+        except PromptRejected as exc:
+            node_id, node_type = exc.only_node
+            details = {"node_errors": exc.node_errors, "node_id": node_id, "node_type": node_type}
+            await self._outcomes.failed(task.id, "WORKFLOW_INVALID", str(exc), details)
+            return
+        except StorageError as exc:
+            await self._outcomes.failed(
+                task.id, "INPUT_MISSING", f"The reference image cannot be read: {exc}"
+            )
+            return
+        except ComfyUnavailable as exc:
+            logger.warning(
+                "backend %s unavailable, task %s stays pending: %s", backend.url, task.id, exc
+            )
+            backend.problem = f"unavailable: {exc}"
+            await self._outcomes.released(task.id, task.prompt_id)
+            return
+        await self._confirm_queued(task, backend)
+
+    async def _plan_progress(self, task: Task, prompt: Mapping[str, Any]) -> None:
+        """What the progress bar counts, from the prompt as sent (before any of its events can
+        arrive): its nodes (an optional node left out is not counted) and its sampler's steps."""
+        sampler = prompt.get(self._templates.get(task.workflow).sampler_node, {})
+        steps = sampler.get("inputs", {}).get("steps")
+        await note(
+            task.id,
+            where={"prompt_id": task.prompt_id, "status": TaskStatus.PENDING},
+            node_count=len(prompt),
+            total_steps=steps if isinstance(steps, int) else 0,
+        )
+
+    async def _confirm_queued(self, task: Task, backend: Backend) -> None:
+        queued = await note(task.id, where={"prompt_id": task.prompt_id}, queued_at=utc_now())
+        current = await Task.get_or_none(id=task.id)
+        if not queued or current is None or current.status is TaskStatus.CANCELLED:
+            # Cancelled while we were sending: take it back out of the backend.
+            assert task.prompt_id is not None
+            await backend.client.delete_from_queue([task.prompt_id])
+            await backend.client.interrupt(task.prompt_id)
+
+    async def _prompt_for(self, task: Task, backend: Backend) -> dict[str, object]:
+        template = self._templates.get(task.workflow)
+        images = {"image": await self._upload(task.reference_image_id, backend)}  # type: ignore[attr-defined]
+        if task.second_image_id is not None:  # type: ignore[attr-defined]
+            images["image2"] = await self._upload(task.second_image_id, backend)  # type: ignore[attr-defined]
+        params = ResolvedParameters(
+            values={**task.parameters, "description": task.description}, seed=int(task.seed)
+        )
+        return bind(
+            template,
+            params,
+            images=images,
+            models=self._settings.models,
+            filename_prefix=OUTPUT_PREFIX,
+        )
+
+    async def _upload(self, image_id: object, backend: Backend) -> str:
+        image = await StoredImage.get(id=image_id)
+        data = await read_blob(self._blobs, image.blob_key)
+        extension = image.content_type.removeprefix("image/").replace("jpeg", "jpg")
+        uploaded = await backend.client.upload_image(data, filename=f"{image.sha256}.{extension}")
+        return uploaded.name
+
+
+async def read_blob(blobs: BlobStore, key: str) -> bytes:
+    chunks = [chunk async for chunk in blobs.open(key)]
+    return b"".join(chunks)

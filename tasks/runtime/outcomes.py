@@ -1,0 +1,178 @@
+"""How a task ends (or goes back to the queue): each a single conditional transition."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from tortoise.transactions import in_transaction
+
+from tasks.events.kinds import EventKind
+from tasks.runtime.outputs import CollectedOutput
+from tasks.status import ACTIVE_STATUSES, TaskStatus
+from tasks.store.clock import utc_now
+from tasks.store.models import Task
+from tasks.store.transitions import TaskChanges, note
+
+MEMORY_RETRIES = 1
+"""How often a task is retried after an out-of-memory error before it fails."""
+
+RUN_RESET: dict[str, Any] = {
+    "prompt_id": None,
+    "backend": None,
+    "dispatched_at": None,
+    "queued_at": None,
+    "step": 0,
+    "total_steps": 0,
+    "progress": 0.0,
+    "current_node": None,
+    "started_at": None,
+    "node_count": 0,
+    "preview_key": None,
+    "estimated_finish_at": None,
+}
+"""What one attempt leaves on a task, undone when it goes back to the queue: the next attempt
+starts from no progress and no preview."""
+
+
+CANCELLED_ON_REQUEST = "Cancelled on request."
+
+
+async def cancel(
+    changes: TaskChanges, task_id: UUID, message: str = CANCELLED_ON_REQUEST
+) -> Task | None:
+    """End an unfinished task as CANCELLED; None when it had already ended."""
+    return await end(changes, task_id, TaskStatus.CANCELLED, "CANCELLED", message)
+
+
+async def end(
+    changes: TaskChanges,
+    task_id: UUID,
+    status: TaskStatus,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+) -> Task | None:
+    """End an unfinished task without a result (FAILED or CANCELLED, with the reason);
+    None when it had already ended."""
+    return await changes.apply(
+        task_id,
+        EventKind.STATUS,
+        expect=ACTIVE_STATUSES,
+        status=status,
+        error_code=code,
+        error_message=message,
+        error_details=details,
+        current_node=None,
+        finished_at=utc_now(),
+    )
+
+
+class NotActive(Exception):
+    """The task had already ended: roll the transaction back."""
+
+
+class TaskOutcomes:
+    def __init__(self, changes: TaskChanges, *, max_attempts: int) -> None:
+        self._changes = changes
+        self.max_attempts = max_attempts
+
+    async def started(
+        self, task_id: UUID, *, estimated_finish_at: datetime | None = None
+    ) -> Task | None:
+        return await self._changes.apply(
+            task_id,
+            EventKind.STATUS,
+            expect=[TaskStatus.PENDING],
+            status=TaskStatus.PROCESSING,
+            started_at=utc_now(),
+            estimated_finish_at=estimated_finish_at,
+        )
+
+    async def completed(self, task_id: UUID, output: CollectedOutput) -> Task | None:
+        """Insert the output's row and complete the task in one transaction: either both are
+        committed or neither (then None, and the caller removes the output's blobs)."""
+        await self._changes.flush(task_id)
+        try:
+            async with in_transaction():
+                image = output.row()
+                await image.save()
+                done = await self._changes.update(
+                    task_id,
+                    expect=ACTIVE_STATUSES,
+                    status=TaskStatus.COMPLETED,
+                    result_image_id=image.id,
+                    progress=100.0,
+                    current_node=None,
+                    finished_at=utc_now(),
+                )
+                if not done:
+                    raise NotActive
+        except NotActive:
+            return None
+        task = await Task.get(id=task_id)
+        await self._changes.announce(task, EventKind.STATUS)
+        return task
+
+    async def failed(
+        self, task_id: UUID, code: str, message: str, details: dict[str, Any] | None = None
+    ) -> Task | None:
+        return await end(self._changes, task_id, TaskStatus.FAILED, code, message, details)
+
+    async def cancelled(self, task_id: UUID, message: str = CANCELLED_ON_REQUEST) -> Task | None:
+        return await cancel(self._changes, task_id, message)
+
+    async def lost(self, task: Task, reason: str) -> Task | None:
+        """The backend no longer knows the prompt: queue the task again as its next attempt
+        (same seed, progress from 0, the reason on the task), or give up."""
+        if task.attempts >= self.max_attempts:
+            return await self.failed(
+                task.id,
+                "LOST",
+                f"{reason}; gave up after {task.attempts} attempts.",
+            )
+        attempt = task.attempts + 1
+        return await self._requeued(
+            task.id,
+            f"Re-queued as attempt {attempt} of {self.max_attempts}: {reason}; "
+            "its progress starts again from 0.",
+            attempts=attempt,
+        )
+
+    async def out_of_memory(
+        self, task_id: UUID, message: str, details: dict[str, Any]
+    ) -> Task | None:
+        """The backend ran out of memory (its memory is freed by now): queue the task again
+        once, on whichever backend takes it, else fail it as OUT_OF_MEMORY."""
+        task = await Task.get_or_none(id=task_id)
+        if task is None:
+            return None
+        if task.memory_retries >= MEMORY_RETRIES:
+            return await self.failed(task_id, "OUT_OF_MEMORY", message, details)
+        attempt = task.attempts + 1
+        return await self._requeued(
+            task_id,
+            f"Re-queued as attempt {attempt}: the backend ran out of memory ({message}); "
+            "its memory was freed and the task is retried once.",
+            attempts=attempt,
+            memory_retries=task.memory_retries + 1,
+        )
+
+    async def _requeued(self, task_id: UUID, reason: str, **changes: Any) -> Task | None:
+        """Back to the queue for another attempt, with what the last one left undone."""
+        return await self._changes.apply(
+            task_id,
+            EventKind.STATUS,
+            expect=ACTIVE_STATUSES,
+            status=TaskStatus.PENDING,
+            requeue_reason=reason,
+            **changes,
+            **RUN_RESET,
+        )
+
+    async def released(self, task_id: UUID, prompt_id: str) -> bool:
+        """Undo a claim whose prompt never reached the backend; the task stays on its attempt."""
+        return await note(
+            task_id, where={"prompt_id": prompt_id, "status": TaskStatus.PENDING}, **RUN_RESET
+        )

@@ -1,0 +1,123 @@
+"""Bringing a finished prompt's image home: stream it from ComfyUI into storage, with a thumbnail,
+and once the task has completed, remove whatever else an earlier try left under its prefixes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Collection
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from comfy.client import ComfyClient
+from comfy.models import OutputImage
+from storage.blobs import BlobStore
+from storage.incremental import IncrementalImage
+from storage.keys import output_key, output_thumbnail_key
+from tasks.store.clock import utc_now
+from tasks.store.models import ImageKind, StoredImage, Task
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CollectedOutput:
+    """An output image written to storage, its row not yet inserted."""
+
+    owner: str
+    blob_key: str
+    thumbnail_key: str
+    sha256: str
+    content_type: str
+    width: int
+    height: int
+    size: int
+    started_at: datetime
+    """When collecting began: writes under the task's prefixes begun earlier are not ours."""
+
+    @property
+    def keys(self) -> tuple[str, str]:
+        return self.blob_key, self.thumbnail_key
+
+    def row(self) -> StoredImage:
+        """The stored_image row naming these blobs (unsaved)."""
+        return StoredImage(
+            owner=self.owner,
+            kind=ImageKind.OUTPUT,
+            sha256=self.sha256,
+            blob_key=self.blob_key,
+            thumbnail_key=self.thumbnail_key,
+            content_type=self.content_type,
+            width=self.width,
+            height=self.height,
+            size=self.size,
+            created_at=utc_now(),
+        )
+
+
+def task_prefixes(task_id: UUID) -> tuple[str, str]:
+    """Where a task's outputs and live previews are stored."""
+    return f"outputs/{task_id}/", f"previews/{task_id}/"
+
+
+class OutputCollector:
+    def __init__(self, blobs: BlobStore) -> None:
+        self._blobs = blobs
+
+    async def collect(
+        self, task: Task, client: ComfyClient, output: OutputImage
+    ) -> CollectedOutput:
+        """Store the output and its thumbnail; on any failure nothing stays behind."""
+        started_at = utc_now()
+        key = output_key(str(task.id))
+        thumb_key = output_thumbnail_key(key)
+        # Hashed, described and decoded as it streams into storage: no copy of the file is kept.
+        reader = IncrementalImage()
+        try:
+            async with client.download(output) as chunks:
+                info = await self._blobs.put_stream(key, tee(chunks, reader), "image/png")
+            described, thumbnail = await asyncio.to_thread(reader.finish)
+            await self._blobs.put(thumb_key, thumbnail, "image/webp")
+        except BaseException:
+            await self.remove_keys((key, thumb_key))
+            raise
+        finally:
+            await asyncio.to_thread(reader.close)
+        return CollectedOutput(
+            owner=task.owner,
+            blob_key=key,
+            thumbnail_key=thumb_key,
+            sha256=described.sha256,
+            content_type=described.content_type,
+            width=described.width,
+            height=described.height,
+            size=info.size,
+            started_at=started_at,
+        )
+
+    async def discard(self, collected: CollectedOutput) -> None:
+        """Remove the blobs of an output whose task ended otherwise (no row names them)."""
+        await self.remove_keys(collected.keys)
+
+    async def remove_keys(self, keys: Collection[str]) -> None:
+        for key in keys:
+            await self._blobs.delete(key)
+
+    async def tidy(self, task_id: UUID, keep: Collection[str], started_before: datetime) -> None:
+        """Delete every blob under the task's outputs/ and previews/ prefixes but `keep`, and the
+        partial writes there begun before `started_before`: what earlier tries cut short (a crash
+        between writing and committing, or mid-write) left, and old previews."""
+        for prefix in task_prefixes(task_id):
+            stale = [blob.key async for blob in self._blobs.list(prefix) if blob.key not in keep]
+            if stale:  # keys are never logged: they are the links to the images
+                logger.info("removing %d blobs an earlier try of task %s left", len(stale), task_id)
+            for key in stale:
+                await self._blobs.delete(key)
+            await self._blobs.remove_partial_writes(prefix, started_before)
+
+
+async def tee(chunks: AsyncIterator[bytes], reader: IncrementalImage) -> AsyncIterator[bytes]:
+    async for chunk in chunks:
+        await asyncio.to_thread(reader.feed, chunk)
+        yield chunk

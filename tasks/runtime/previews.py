@@ -1,0 +1,70 @@
+"""Latent previews: keep the newest per task as a small WebP (the tracker decides how often)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from uuid import UUID
+
+from storage.blobs import BlobStore
+from storage.images import make_thumbnail
+from storage.keys import preview_key
+from tasks.events.kinds import EventKind
+from tasks.status import TaskStatus
+from tasks.store.models import Task
+from tasks.store.transitions import TaskChanges
+
+logger = logging.getLogger(__name__)
+
+PREVIEW_SIDE = 384
+
+
+class PreviewKeeper:
+    def __init__(self, blobs: BlobStore, changes: TaskChanges) -> None:
+        self._blobs = blobs
+        self._changes = changes
+
+    async def keep(self, task_id: UUID, prompt_id: str, image: bytes) -> None:
+        """Store a preview of the task's current attempt (one of an earlier attempt is dropped)."""
+        task = await Task.get_or_none(id=task_id)
+        if task is None or task.status is not TaskStatus.PROCESSING or task.prompt_id != prompt_id:
+            return
+        key = preview_key(str(task_id))
+        await self._blobs.put(key, await make_thumbnail(image, max_side=PREVIEW_SIDE), "image/webp")
+        updated = await self._changes.apply(
+            task_id, EventKind.PREVIEW, expect=[TaskStatus.PROCESSING], preview_key=key
+        )
+        if updated is None:  # ended or re-queued meanwhile: the attempt's preview is stale
+            await self._blobs.delete(key)
+        elif task.preview_key:
+            await self._blobs.delete(task.preview_key)
+
+
+class LatestPreviews:
+    """Stores previews in the background, one at a time; while one is being stored only the
+    newest waits (older ones are dropped), so the event stream is never held up by them."""
+
+    def __init__(self, keeper: PreviewKeeper) -> None:
+        self._keeper = keeper
+        self._next: tuple[UUID, str, bytes] | None = None
+        self._worker: asyncio.Task[None] | None = None
+
+    def offer(self, task_id: UUID, prompt_id: str, image: bytes) -> None:
+        self._next = (task_id, prompt_id, image)
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._store())
+
+    async def _store(self) -> None:
+        while self._next is not None:
+            task_id, prompt_id, image = self._next
+            self._next = None
+            try:
+                await self._keeper.keep(task_id, prompt_id, image)
+            except Exception:  # a preview is best effort; the next one may well work
+                logger.exception("storing a preview of task %s failed", task_id)
+
+    async def close(self) -> None:
+        self._next = None
+        if self._worker is not None:
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)

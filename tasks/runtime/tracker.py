@@ -1,0 +1,270 @@
+"""The tracker: turns one backend's websocket events into task state."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from typing import Any
+
+from comfy.errors import ComfyError
+from comfy.protocol import PreviewFrame, ServerMessage
+from tasks.runtime.backends import Backend
+from tasks.runtime.estimates import running_finish
+from tasks.runtime.finisher import PromptFinisher
+from tasks.runtime.outcomes import TaskOutcomes
+from tasks.runtime.previews import LatestPreviews
+from tasks.runtime.progress import PromptRun
+from tasks.runtime.reconciler import Reconciler
+from tasks.runtime.run_times import RunKind, RunTimes
+from tasks.store.models import StoredImage, Task
+from tasks.store.transitions import TaskChanges
+from workflows.registry import TemplateRegistry
+
+logger = logging.getLogger(__name__)
+
+PREVIEW_INTERVAL = 0.5
+
+
+class BackendTracker:
+    """Handles the event stream of one backend (comfy.stream.StreamHandler)."""
+
+    def __init__(
+        self,
+        *,
+        backend: Backend,
+        templates: TemplateRegistry,
+        changes: TaskChanges,
+        outcomes: TaskOutcomes,
+        finisher: PromptFinisher,
+        previews: LatestPreviews,
+        reconciler: Reconciler,
+        run_times: RunTimes,
+        on_idle: Callable[[], None],
+    ) -> None:
+        self._backend = backend
+        self._templates = templates
+        self._changes = changes
+        self._outcomes = outcomes
+        self._finisher = finisher
+        self._previews = previews
+        self._reconciler = reconciler
+        self._run_times = run_times
+        self._on_idle = on_idle
+        self._runs: dict[str, PromptRun] = {}
+        self._running_prompt: str | None = None
+        self._finishing: set[asyncio.Task[None]] = set()
+
+    async def on_connected(self) -> None:
+        self._backend.connected = True
+        stalled_since = self._backend.socket.connected()
+        if stalled_since is not None:
+            logger.info(
+                "backend %s: events reach client id %s again (stalled since %s)",
+                self._backend.url,
+                self._backend.client.client_id,
+                stalled_since.isoformat(),
+            )
+        # A restarted server may have lost its input folder: upload images again from now on;
+        # and it may have other node types or model files now.
+        self._backend.client.forget_uploads()
+        await self._backend.check()
+        await self._reconciler.reconcile(self._backend)
+        self._on_idle()
+
+    async def on_disconnected(self, reason: str) -> None:
+        self._backend.connected = False
+        self._backend.reconnects += 1
+        logger.warning("backend %s disconnected: %s", self._backend.url, reason)
+
+    async def on_preview(self, frame: PreviewFrame) -> None:
+        prompt_id = frame.prompt_id or self._running_prompt
+        run = await self._run(prompt_id) if prompt_id else None
+        if run is not None and run.preview_due(time.monotonic(), PREVIEW_INTERVAL):
+            self._previews.offer(run.task_id, run.prompt_id, frame.image)
+
+    async def on_message(self, message: ServerMessage) -> None:
+        kind = message["type"]
+        data: dict[str, Any] = dict(message["data"])
+        if kind == "status":
+            await self._on_status(data)
+            return
+        prompt_id = data.get("prompt_id")
+        run = await self._run(prompt_id) if prompt_id else None
+        if run is None:
+            return
+        handler = getattr(self, f"_on_{kind}", None)
+        if handler is not None:
+            await handler(run, data)
+
+    async def _on_status(self, data: dict[str, Any]) -> None:
+        self._backend.socket.heard_status()
+        remaining = data.get("status", {}).get("exec_info", {}).get("queue_remaining")
+        if remaining == 0:
+            self._running_prompt = None
+            self._on_idle()
+        before = {*self._backend.running, *self._backend.queued}
+        with contextlib.suppress(ComfyError):
+            await self._backend.refresh_queue()
+        # Prompts that left the queue without a word to us: sent under another client id (a
+        # replica that stopped, this process before a restart) or their events were lost.
+        unheard = before - {*self._backend.running, *self._backend.queued} - set(self._runs)
+        if unheard:
+            logger.info(
+                "backend %s: prompts %s left the queue unheard; checking them",
+                self._backend.url,
+                sorted(unheard),
+            )
+            self._start_job(self._reconciler.check_prompts(self._backend, unheard))
+
+    async def _on_execution_start(self, run: PromptRun, data: dict[str, Any]) -> None:
+        self._running_prompt = run.prompt_id
+        run.started = True
+        run.began_at = time.monotonic()
+        task = await self._outcomes.started(run.task_id, estimated_finish_at=self._estimate(run))
+        if task is None:
+            await self._stop_if_unwanted(run)
+
+    async def _on_execution_cached(self, run: PromptRun, data: dict[str, Any]) -> None:
+        run.cached(list(data.get("nodes", [])))
+        await self._record_progress(run)
+
+    async def _on_executing(self, run: PromptRun, data: dict[str, Any]) -> None:
+        node = data.get("node")
+        run.executing(node)
+        if node is None:
+            self._runs.pop(run.prompt_id, None)
+            return
+        await self._record_progress(run)
+
+    async def _on_progress(self, run: PromptRun, data: dict[str, Any]) -> None:
+        node, value, maximum = str(data.get("node")), int(data["value"]), int(data["max"])
+        if run.sampled(node, value, maximum, time.monotonic()):
+            await self._record_progress(run)
+
+    async def _on_execution_success(self, run: PromptRun, data: dict[str, Any]) -> None:
+        run.finishing = True
+        # The GPU is free now: the backend's slot is released while the output is collected.
+        self._backend.finishing.add(run.prompt_id)
+        self._start_finishing(run)
+        self._on_idle()
+
+    async def _on_execution_error(self, run: PromptRun, data: dict[str, Any]) -> None:
+        self._runs.pop(run.prompt_id, None)
+        await self._finisher.fail_from_error(run.task_id, run.prompt_id, data, self._backend)
+        self._on_idle()
+
+    async def _on_execution_interrupted(self, run: PromptRun, data: dict[str, Any]) -> None:
+        self._runs.pop(run.prompt_id, None)
+        await self._outcomes.cancelled(run.task_id, "Interrupted on the ComfyUI server.")
+        self._on_idle()
+
+    async def _record_progress(self, run: PromptRun) -> None:
+        percent = run.update_percent()
+        estimate = self._estimate(run)
+        await self._changes.progress(
+            run.task_id,
+            step=run.step,
+            total_steps=run.total_steps,
+            progress=percent,
+            current_node=run.current_node,
+            **({"estimated_finish_at": estimate} if estimate is not None else {}),
+        )
+
+    def _estimate(self, run: PromptRun) -> datetime | None:
+        kind = run.kind
+        if kind is None:
+            return None
+        return running_finish(
+            run,
+            tail_seconds=self._run_times.tail_seconds(kind),
+            run_seconds=self._run_times.run_seconds(kind.backend),
+            now=time.monotonic(),
+        )
+
+    def _measured(self, run: PromptRun) -> None:
+        """A finished run's times, for the estimates of the runs after it."""
+        kind = run.kind
+        if kind is None:
+            return
+        now = time.monotonic()
+        sampled = run.sampling.first_at is not None  # a fully cached run says nothing of the GPU
+        done_sampling = run.sampling.done_at
+        self._run_times.record(
+            kind,
+            run_seconds=now - run.began_at if run.began_at is not None and sampled else None,
+            tail_seconds=now - done_sampling if done_sampling is not None else None,
+        )
+
+    async def _stop_if_unwanted(self, run: PromptRun) -> None:
+        task = await Task.get_or_none(id=run.task_id)
+        if task is None or task.status.is_terminal:
+            with contextlib.suppress(ComfyError):
+                await self._backend.client.interrupt(run.prompt_id)
+
+    def _start_finishing(self, run: PromptRun) -> None:
+        self._start_job(self._finish(run))
+
+    def _start_job(self, work: Coroutine[Any, Any, None]) -> None:
+        """Long work (downloads) off the reading task, which must stay quick."""
+        job = asyncio.create_task(work)
+        self._finishing.add(job)
+        job.add_done_callback(self._finished)
+
+    def _finished(self, job: asyncio.Task[None]) -> None:
+        self._finishing.discard(job)
+        if not job.cancelled() and job.exception() is not None:
+            # The task stays PROCESSING; the watchdog's silence check reconciles it.
+            logger.error("finishing a prompt failed", exc_info=job.exception())
+
+    async def _finish(self, run: PromptRun) -> None:
+        try:
+            await self._finisher.complete(run.task_id, run.prompt_id, self._backend)
+            self._measured(run)
+        except ComfyError as exc:
+            # Expected while ComfyUI restarts: the task stays active, and the reconciliation on
+            # reconnect (or the watchdog's silence check) settles it or runs it again.
+            logger.warning(
+                "finishing prompt %s of task %s postponed: %s", run.prompt_id, run.task_id, exc
+            )
+        finally:
+            self._runs.pop(run.prompt_id, None)
+            self._backend.finishing.discard(run.prompt_id)
+            self._on_idle()
+
+    async def _run(self, prompt_id: str) -> PromptRun | None:
+        run = self._runs.get(prompt_id)
+        if run is not None:
+            return run
+        task = await Task.get_or_none(prompt_id=prompt_id)
+        if task is None or task.status.is_terminal:
+            return None
+        template = self._templates.get(task.workflow)
+        run = PromptRun(
+            prompt_id=prompt_id,
+            task_id=task.id,
+            node_count=task.node_count,
+            sampler_node=template.sampler_node,
+            step=task.step,
+            total_steps=task.total_steps,
+            percent=task.progress,
+            kind=await self._kind_of(task),
+        )
+        self._runs[prompt_id] = run
+        return run
+
+    async def _kind_of(self, task: Task) -> RunKind:
+        image = await StoredImage.get_or_none(id=task.reference_image_id)  # type: ignore[attr-defined]
+        resolution = f"{image.width}x{image.height}" if image is not None else "unknown"
+        if task.second_image_id is not None:  # type: ignore[attr-defined]
+            resolution += "+second image"
+        return RunKind(backend=self._backend.name, workflow=task.workflow, resolution=resolution)
+
+    async def close(self) -> None:
+        await self._previews.close()
+        for job in list(self._finishing):
+            job.cancel()
+        await asyncio.gather(*self._finishing, return_exceptions=True)

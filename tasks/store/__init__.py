@@ -1,0 +1,1 @@
+"""Rows and queries: the only room that talks to the database."""

@@ -1,0 +1,1 @@
+"""Announcing a task's end to the owner's URL: targets, the outbox and the sender."""
