@@ -1,8 +1,10 @@
 """Intake: `generateImage` with a 1-megapixel PNG sent by the GraphQL multipart spec (the service
 with dispatch off, so only intake is measured), against its floor: a bare Starlette endpoint,
 served the same way, that reads the same upload and decodes it once, completely (every upload
-must be decoded once to be refused safely). The bare read alone is shown too. Phases alternate
-to share the machine's noise.
+must be decoded once to be refused safely). The bare read alone is shown too, and so is the
+durable floor: read, decode, the file fsynced and one row committed in PostgreSQL (what the
+service cannot skip without risking an accepted upload). Phases alternate to share the
+machine's noise.
 
 Every request carries a different PNG (same pixels, one text chunk apart), as real uploads
 are different files; `--same-image` sends one file again and again instead.
@@ -22,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import stats
-from bench.bare_upload import DECODE_PATH, READ_PATH
+from bench.bare_upload import DECODE_PATH, DURABLE_PATH, READ_PATH
 from bench.database import bench_database_url, fresh_database
 from bench.http_load import LoadResult, Target, graphql_ok, run_load
 from bench.multipart import CONTENT_TYPE, upload_body
@@ -37,6 +39,7 @@ VARIABLES = {"input": {"referenceImage": {"upload": None}, "description": "make 
 FILE_PATH = "variables.input.referenceImage.upload"
 PREFLIGHT = ((b"Apollo-Require-Preflight", b"true"),)
 FLOOR = "read+decode"
+DURABLE = "durable"
 INTAKE_TARGET = 0.8  # of the floor
 
 
@@ -64,9 +67,12 @@ def body_factory(png: bytes, same_image: bool) -> Callable[[], bytes]:
 
 
 @contextlib.asynccontextmanager
-async def bare_server(work: Path) -> AsyncIterator[ChildServer]:
+async def bare_server(work: Path, database_url: str) -> AsyncIterator[ChildServer]:
     port = free_port()
+    files = work / "durable"
+    files.mkdir(exist_ok=True)
     command = [sys.executable, "-m", "bench.bare_upload", "--port", str(port)]
+    command += ["--directory", str(files), "--database-url", database_url]
     async with child_server(command, port=port, env={}, log_path=work / "bare.log") as server:
         yield server
 
@@ -136,12 +142,13 @@ async def intake(config: IntakeConfig) -> dict[str, Any]:
     await fresh_database(database_url)
     with workspace("intake") as work:
         async with (
-            bare_server(work) as bare,
+            bare_server(work, database_url) as bare,
             api_server(work, database_url=database_url, dispatch="false") as api,
         ):
             endpoints = {
                 "bare": Endpoint(bare, READ_PATH),
                 FLOOR: Endpoint(bare, DECODE_PATH),
+                DURABLE: Endpoint(bare, DURABLE_PATH),
                 "generateImage": Endpoint(api, "/graphql"),
             }
             results = await measure(endpoints, png, config)
@@ -149,12 +156,19 @@ async def intake(config: IntakeConfig) -> dict[str, Any]:
     floor_rate = found[FLOOR]["rate_per_s"]
     for name, entry in found.items():
         show(name, entry, floor_rate)
+    print(
+        f"  generateImage = {stats.ratio(found['generateImage']['rate_per_s'], found[DURABLE]['rate_per_s']):.3f}"
+        " of the durable floor"
+    )
     service_rate = found["generateImage"]["rate_per_s"]
     report = {
         "png_bytes": len(png),
         "endpoints": found,
         "ratio": stats.ratio(service_rate, floor_rate),  # of the floor: read + one decode
         "ratio_to_bare_read": stats.ratio(service_rate, found["bare"]["rate_per_s"]),
+        # The share of the floor that durability alone leaves: a bound on `ratio`'s reach.
+        "durable_of_floor": stats.ratio(found[DURABLE]["rate_per_s"], floor_rate),
+        "ratio_to_durable": stats.ratio(service_rate, found[DURABLE]["rate_per_s"]),
         "config": config.__dict__,
     }
     save_report("intake", report)
