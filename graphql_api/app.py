@@ -48,7 +48,7 @@ from tasks.runtime.watchdog import WatchdogSettings
 from tasks.service import Services, TaskService
 from tasks.store.database import Database
 from tasks.store.transitions import TaskChanges
-from tasks.webhooks.outbox import RetryPolicy
+from tasks.webhooks.retries import RetryPolicy
 from tasks.webhooks.sender import SenderSettings, WebhookSender
 from tasks.webhooks.targets import WebhookTargets
 from workflows.registry import load_templates

@@ -96,7 +96,8 @@ async def set_webhook(
 ) -> int:
     from tasks.errors import InvalidRequest
     from tasks.store.database import Database
-    from tasks.webhooks.targets import WebhookEvent, WebhookTarget, WebhookTargets
+    from tasks.store.webhook_models import WebhookEvent
+    from tasks.webhooks.targets import WebhookTarget, WebhookTargets
 
     try:
         chosen = (

@@ -31,12 +31,12 @@ from tasks.status import TaskStatus
 from tasks.store.database import Database
 from tasks.store.models import StoredImage, Task
 from tasks.store.queueing import queue_position
-from tasks.store.webhook_models import DeliveryStatus, WebhookDelivery
+from tasks.store.webhook_models import DeliveryStatus, WebhookDelivery, WebhookEvent
+from tasks.store.webhooks import deliveries_of, oldest_pending_age
 from tasks.uploads import uploads_page
-from tasks.webhooks.outbox import deliveries_of, oldest_pending_age
 from tasks.webhooks.sender import message_id
 from tasks.webhooks.signing import parse_secret
-from tasks.webhooks.targets import OwnerSettings, WebhookEvent, WebhookTarget
+from tasks.webhooks.targets import OwnerSettings, WebhookTarget
 
 __all__ = [
     "DEFAULT_WORKFLOW",

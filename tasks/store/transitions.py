@@ -17,7 +17,7 @@ from tasks.events.progress_writes import ProgressWrites
 from tasks.status import ACTIVE_STATUSES, TaskStatus
 from tasks.store.clock import utc_now
 from tasks.store.models import Task
-from tasks.webhooks.outbox import enqueue_delivery
+from tasks.store.webhooks import enqueue_delivery
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,8 @@ from tasks.events.broker import Broker, Subscription
 from tasks.events.kinds import EventKind, TaskEvent
 from tasks.store.clock import utc_now
 from tasks.store.webhook_models import OwnerWebhook, WebhookDelivery
-from tasks.webhooks.outbox import Outbox, RetryPolicy
+from tasks.store.webhooks import Outbox
+from tasks.webhooks.retries import RetryPolicy
 from tasks.webhooks.signing import signed_headers
 
 logger = logging.getLogger(__name__)

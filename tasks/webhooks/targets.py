@@ -5,40 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
 from storage.errors import ImageRejected
 from storage.netguard import IPNetwork
 from storage.posting import check_destination
 from storage.resolver import Resolver
 from tasks.errors import InvalidRequest
-from tasks.status import TaskStatus
-from tasks.store.clock import utc_now
 from tasks.store.models import Task
-from tasks.store.webhook_models import OwnerWebhook, TaskWebhook
+from tasks.store.webhook_models import ALL_EVENTS, OwnerWebhook, WebhookEvent
+from tasks.store.webhooks import attach_target, owner_webhook, save_owner_webhook
 from tasks.webhooks.signing import new_secret
 
 MAX_URL_LENGTH = 2048
-
-
-class WebhookEvent(StrEnum):
-    """The task endings a webhook can be told about (named as the task status)."""
-
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
-
-    @property
-    def type(self) -> str:
-        """The `type` of the delivered message: task.completed, task.failed, task.cancelled."""
-        return f"task.{self.value.lower()}"
-
-
-ALL_EVENTS = tuple(WebhookEvent)
-
-
-def event_for(status: TaskStatus) -> WebhookEvent | None:
-    return WebhookEvent(status.value) if status.is_terminal else None
 
 
 @dataclass(frozen=True)
@@ -95,7 +73,7 @@ class WebhookTargets:
     ) -> WebhookTarget | None:
         """The target of tasks being submitted: the requested one (checked), else the owner's
         default (checked when it was set)."""
-        row = await OwnerWebhook.get_or_none(owner=owner)
+        row = await owner_webhook(owner)
         if requested is None:
             return settings_of(row).default
         await self.check(requested, "input.webhook")
@@ -112,12 +90,10 @@ class WebhookTargets:
         """Fix the target on newly created tasks; call inside the transaction that creates them."""
         if target is None:
             return
-        events = [event.value for event in target.events]
-        for task in tasks:
-            await TaskWebhook.create(task=task, owner=task.owner, url=target.url, events=events)
+        await attach_target(tasks, target.url, [event.value for event in target.events])
 
     async def settings(self, owner: str) -> OwnerSettings:
-        return settings_of(await OwnerWebhook.get_or_none(owner=owner))
+        return settings_of(await owner_webhook(owner))
 
     async def set_default(
         self, owner: str, target: WebhookTarget | None, *, rotate_secret: bool = False
@@ -126,16 +102,11 @@ class WebhookTargets:
         is made the first time, and made anew when `rotate_secret`."""
         if target is not None:
             await self.check(target, "webhook")
-        row = await OwnerWebhook.get_or_none(owner=owner)
-        if row is None:
-            row = OwnerWebhook(owner=owner, events=[])
-        row.url = target.url if target else None  # type: ignore[assignment]
-        row.events = [event.value for event in target.events] if target else []
-        if row.secret is None or rotate_secret:
-            row.secret = new_secret()
-        row.updated_at = utc_now()
-        await row.save()
-        return settings_of(row)
+        row = await owner_webhook(owner)
+        secret = new_secret() if row is None or row.secret is None or rotate_secret else None
+        url = target.url if target else None
+        events = [event.value for event in target.events] if target else []
+        return settings_of(await save_owner_webhook(owner, url, events, secret))
 
 
 def settings_of(row: OwnerWebhook | None) -> OwnerSettings:

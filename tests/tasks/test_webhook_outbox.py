@@ -22,7 +22,8 @@ from tasks.store.clock import utc_now
 from tasks.store.models import Task
 from tasks.store.transitions import TaskChanges
 from tasks.store.webhook_models import DeliveryStatus, TaskWebhook, WebhookDelivery
-from tasks.webhooks.outbox import Outbox, RetryPolicy
+from tasks.store.webhooks import Outbox
+from tasks.webhooks.retries import RetryPolicy
 from tasks.webhooks.sender import DeliveryResult, SenderSettings, WebhookSender
 from tests.support.webhooks import TEST_SECRET, running_receiver
 from tests.tasks.test_outputs import Quiet, a_task, outcomes, written_output

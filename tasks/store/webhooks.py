@@ -1,4 +1,4 @@
-"""The webhook outbox: a delivery row is written in the transaction of a task's final change (so a
+"""Webhook rows: the outbox and the targets. A delivery row is written in the transaction of a task's final change (so a
 crash never loses it), claimed by a sender on any replica, and settled once answered or given up.
 
 A claim moves the row's next attempt past the time a send can take: a replica killed mid-send
@@ -8,9 +8,8 @@ leaves it due again a little later, and the receiver gets the same `webhook-id` 
 from __future__ import annotations
 
 import asyncio
-import random
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -19,8 +18,14 @@ from tortoise.transactions import in_transaction
 
 from tasks.status import TaskStatus
 from tasks.store.clock import utc_now
-from tasks.store.webhook_models import DeliveryStatus, TaskWebhook, WebhookDelivery
-from tasks.webhooks.targets import event_for
+from tasks.store.models import Task
+from tasks.store.webhook_models import (
+    DeliveryStatus,
+    OwnerWebhook,
+    TaskWebhook,
+    WebhookDelivery,
+    event_for,
+)
 
 
 async def enqueue_delivery(task_id: UUID, status: TaskStatus) -> WebhookDelivery | None:
@@ -42,30 +47,6 @@ async def enqueue_delivery(task_id: UUID, status: TaskStatus) -> WebhookDelivery
         created_at=now,
         next_attempt_at=now,
     )
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with jitter (a random wait in the upper half of one that doubles each
-    time, from `base_seconds` up to `max_seconds`) for `window_seconds` after the event; then the
-    delivery is given up."""
-
-    window_seconds: float = 86_400.0
-    base_seconds: float = 5.0
-    max_seconds: float = 3_600.0
-
-    def delay(self, attempts: int, rng: random.Random) -> float:
-        """Seconds before the next try, after `attempts` failed ones (1 or more)."""
-        ceiling = min(self.max_seconds, self.base_seconds * 2 ** min(attempts - 1, 32))
-        return rng.uniform(ceiling / 2, ceiling)
-
-    def next_attempt(
-        self, delivery: WebhookDelivery, now: datetime, rng: random.Random
-    ) -> datetime | None:
-        """When to try again after a failed attempt, or None once past the retry window."""
-        due = now + timedelta(seconds=self.delay(delivery.attempts + 1, rng))
-        end = delivery.created_at + timedelta(seconds=self.window_seconds)
-        return due if due <= end else None
 
 
 class Outbox:
@@ -135,3 +116,30 @@ async def oldest_pending_age(now: datetime | None = None) -> float:
     if oldest is None:
         return 0.0
     return max(0.0, ((now or utc_now()) - oldest.created_at).total_seconds())
+
+
+async def owner_webhook(owner: str) -> OwnerWebhook | None:
+    return await OwnerWebhook.get_or_none(owner=owner)
+
+
+async def attach_target(tasks: Iterable[Task], url: str, events: list[str]) -> None:
+    """Fix a target on newly created tasks; call inside the transaction that creates them."""
+    for task in tasks:
+        await TaskWebhook.create(task=task, owner=task.owner, url=url, events=events)
+
+
+async def save_owner_webhook(
+    owner: str, url: str | None, events: list[str], new_secret: str | None
+) -> OwnerWebhook:
+    """Write the owner's default target; `new_secret` replaces the signing secret when given
+    (and is required the first time)."""
+    row = await OwnerWebhook.get_or_none(owner=owner)
+    if row is None:
+        row = OwnerWebhook(owner=owner, events=[])
+    row.url = url  # type: ignore[assignment]
+    row.events = events
+    if new_secret is not None:
+        row.secret = new_secret
+    row.updated_at = utc_now()
+    await row.save()
+    return row
