@@ -174,6 +174,9 @@ def make_lifespan(settings: Settings, *, announced: bool = False) -> Any:
             )
             changes = TaskChanges(broker)
             run_times = RunTimes()
+            # The one owner of background work: each part below starts its own in a scope of it.
+            background = BackgroundTasks()
+            stack.push_async_callback(background.aclose)
             runtime = await stack.enter_async_context(
                 ComfyRuntime(
                     runtime_settings(settings, urls, database),
@@ -182,6 +185,7 @@ def make_lifespan(settings: Settings, *, announced: bool = False) -> Any:
                     changes=changes,
                     broker=broker,
                     run_times=run_times,
+                    background=background,
                     leases=PostgresLeases(database.url) if database.is_postgres else None,
                 )
             )
@@ -210,16 +214,16 @@ def make_lifespan(settings: Settings, *, announced: bool = False) -> Any:
                 webhooks=webhooks,
             )
             metrics = TaskMetrics()
-            background = BackgroundTasks()
-            stack.push_async_callback(background.aclose)
-            background.start(metrics.follow(broker), "metrics")
-            background.start(StorageJanitor(blobs).run(), "storage-janitor")
+            services_work = background.scope()
+            stack.push_async_callback(services_work.aclose)
+            services_work.start(metrics.follow(broker), "metrics")
+            services_work.start(StorageJanitor(blobs).run(), "storage-janitor")
             # Its own schema: the operator's query limits are for callers, not for this query.
             presenter = SchemaTaskPresenter(
                 build_schema(), services, storage.links, public_base_url(settings)
             )
             sender = webhook_sender(settings, database, presenter, metrics)
-            background.start(sender.run(broker), "webhook-sender")
+            services_work.start(sender.run(broker, services_work), "webhook-sender")
             if announced:
                 announce(settings, urls)
             yield {

@@ -1,6 +1,7 @@
 """The ComfyUI side of the service: backends, their event streams and trackers, and the dispatcher.
 
-Built once by the application's lifespan; everything it starts stops when it closes.
+Built once by the application's lifespan, which hands it the owner of background work; what it
+starts runs in a scope of that owner and stops when it closes.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class ComfyRuntime:
         changes: TaskChanges,
         broker: Broker,
         run_times: RunTimes,
+        background: BackgroundTasks,
         leases: Leases | None = None,
     ) -> None:
         self.settings = settings
@@ -76,7 +78,7 @@ class ComfyRuntime:
         self._broker = broker
         self._run_times = run_times
         self._stack = contextlib.AsyncExitStack()
-        self._background = BackgroundTasks()
+        self._background = background.scope()
         self._trackers: list[BackendTracker] = []
         self.pool = BackendPool([])
         self.outcomes = TaskOutcomes(changes, max_attempts=settings.max_attempts)
@@ -100,6 +102,7 @@ class ComfyRuntime:
             claimer=TaskClaimer(skip_locked=self.settings.skip_locked),
             outcomes=self.outcomes,
             settings=self.settings.dispatch,
+            background=self._background,
         )
         for backend in backends:
             self._track(backend, finisher, reconciler)
@@ -149,10 +152,11 @@ class ComfyRuntime:
             changes=self._changes,
             outcomes=self.outcomes,
             finisher=finisher,
-            previews=LatestPreviews(PreviewKeeper(self._blobs, self._changes)),
+            previews=LatestPreviews(PreviewKeeper(self._blobs, self._changes), self._background),
             reconciler=reconciler,
             run_times=self._run_times,
             on_idle=self.dispatcher.wake,
+            background=self._background,
         )
         self._trackers.append(tracker)
         stream = ComfyEventStream(
@@ -162,29 +166,33 @@ class ComfyRuntime:
             base_delay=self.settings.reconnect_base_delay,
             max_delay=self.settings.reconnect_max_delay,
         )
-        stalls = StallWatch(backend, stream.reconnect, self.settings.stalls)
+        stalls = StallWatch(
+            backend, self.settings.stalls, on_stall=tracker.on_stalled, reconnect=stream.reconnect
+        )
         self._background.start(
-            self._track_while_leased(backend, stream, stalls), f"stream {backend.url}"
+            self._track_while_leased(backend, tracker, stream, stalls), f"stream {backend.url}"
         )
 
     async def _track_while_leased(
-        self, backend: Backend, stream: ComfyEventStream, stalls: StallWatch
+        self,
+        backend: Backend,
+        tracker: BackendTracker,
+        stream: ComfyEventStream,
+        stalls: StallWatch,
     ) -> None:
         """Follow the backend's events only while this replica holds its lease."""
         while True:
             async with self._leases.hold(backend.name) as lost:
-                jobs = {
-                    asyncio.create_task(stream.run()),
-                    asyncio.create_task(stalls.run()),
-                    asyncio.create_task(lost.wait()),
-                }
                 try:
-                    await asyncio.wait(jobs, return_when=asyncio.FIRST_COMPLETED)
+                    await self._background.first_of(
+                        {
+                            f"events of {backend.url}": stream.run(),
+                            f"stall watch of {backend.url}": stalls.run(),
+                            f"lease on {backend.url}": lost.wait(),
+                        }
+                    )
                 finally:
-                    for job in jobs:
-                        job.cancel()
-                    await asyncio.gather(*jobs, return_exceptions=True)
-                    backend.connected = False
+                    tracker.on_untracked()
             logger.warning("lost the lease on backend %s; waiting to get it back", backend.url)
 
     async def _health_loop(self) -> None:

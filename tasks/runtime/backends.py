@@ -6,12 +6,13 @@ import enum
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 
 from comfy.client import ComfyClient
-from comfy.errors import ComfyError
+from comfy.errors import ComfyError, ComfyUnavailable
 from comfy.models import QueuedPrompt
 from tasks.runtime.capabilities import missing_requirements
 from tasks.runtime.socket_health import SocketHealth
@@ -71,33 +72,107 @@ class BackendKind(enum.Enum):
 
 UNCHECKED = "not checked yet"
 
+Result = TypeVar("Result")
 
-@dataclass
+
 class Backend:
-    url: str
-    client: ComfyClient
-    emulated: bool = False
-    """The bundled emulator, started by this service."""
-    reports_emulator: bool = False
-    """The server says in /system_stats that it is an emulator (one started by hand)."""
-    connected: bool = False
-    checked: bool = False
-    problem: str | None = UNCHECKED
-    version: str | None = None
-    running: list[str] = field(default_factory=list)
-    queued: list[str] = field(default_factory=list)
-    reconnects: int = 0
-    finishing: set[str] = field(default_factory=set)
-    """Prompts done executing whose output is still being collected (they hold no slot)."""
-    socket: SocketHealth = field(default_factory=SocketHealth)
-    requirements: Requirements = field(default_factory=Requirements)
-    cannot_run: dict[str, str] = field(default_factory=dict)
-    """Why this server cannot run a template, by template name (from its /object_info)."""
-    loaded_models: frozenset[str] = frozenset()
-    """The model files of the prompt sent here last: what ComfyUI holds in memory now."""
+    """One ComfyUI server and what this service knows of it.
+
+    Its state has one writer: the backend's own calls to the server record what they learn
+    (`check`, `refresh_queue`, `queue_prompt`, `upload_image`, `free_memory`), and the
+    tracker of its event stream reports what the socket hears through the `mark_...` methods.
+    Everyone else reads."""
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        client: ComfyClient,
+        emulated: bool = False,
+        requirements: Requirements | None = None,
+        connected: bool = False,
+        problem: str | None = UNCHECKED,
+        checked: bool = False,
+        cannot_run: Mapping[str, str] | None = None,
+        loaded_models: frozenset[str] = frozenset(),
+        running: Sequence[str] = (),
+    ) -> None:
+        self.url = url
+        self.client = client
+        self.emulated = emulated
+        """The bundled emulator, started by this service."""
+        self.requirements = requirements or Requirements()
+        self._connected = connected
+        self._problem = problem
+        self._cannot_run: dict[str, str] = dict(cannot_run or {})
+        self._loaded_models = loaded_models
+        self._running: tuple[str, ...] = tuple(running)
+        self._queued: tuple[str, ...] = ()
+        self._reports_emulator = False
+        self._checked = checked
+        self._version: str | None = None
+        self._reconnects = 0
+        self._finishing: set[str] = set()
+        self._socket = SocketHealth()
+
+    # What is known of it (read by everyone).
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    @property
+    def checked(self) -> bool:
+        """It has answered what it offers at least once."""
+        return self._checked
+
+    @property
+    def problem(self) -> str | None:
+        return self._problem
+
+    @property
+    def version(self) -> str | None:
+        return self._version
+
+    @property
+    def reports_emulator(self) -> bool:
+        """The server says in /system_stats that it is an emulator (one started by hand)."""
+        return self._reports_emulator
+
+    @property
+    def running(self) -> tuple[str, ...]:
+        return self._running
+
+    @property
+    def queued(self) -> tuple[str, ...]:
+        return self._queued
+
+    @property
+    def reconnects(self) -> int:
+        return self._reconnects
+
+    @property
+    def finishing(self) -> frozenset[str]:
+        """Prompts done executing whose output is still being collected (they hold no slot)."""
+        return frozenset(self._finishing)
+
+    @property
+    def socket(self) -> SocketHealth:
+        """What the websocket heard (read it; the tracker reports to it through the backend)."""
+        return self._socket
+
+    @property
+    def cannot_run(self) -> Mapping[str, str]:
+        """Why this server cannot run a template, by template name (from its /object_info)."""
+        return self._cannot_run
+
+    @property
+    def loaded_models(self) -> frozenset[str]:
+        """The model files of the prompt sent here last: what ComfyUI holds in memory now."""
+        return self._loaded_models
 
     def can_run(self, workflow: str) -> bool:
-        return workflow not in self.cannot_run
+        return workflow not in self._cannot_run
 
     @property
     def runnable(self) -> list[str]:
@@ -109,50 +184,111 @@ class Backend:
 
     @property
     def ready(self) -> bool:
-        return self.connected and self.problem is None and self.socket.stalled_since is None
+        return self._connected and self._problem is None and self._socket.stalled_since is None
 
     @property
     def kind(self) -> BackendKind:
         if self.emulated:
             return BackendKind.BUNDLED_EMULATOR
-        return BackendKind.EXTERNAL_EMULATOR if self.reports_emulator else BackendKind.COMFYUI
+        return BackendKind.EXTERNAL_EMULATOR if self._reports_emulator else BackendKind.COMFYUI
 
     @property
     def not_ready_reason(self) -> str | None:
-        if not self.connected:
-            checked = f"; {self.problem}" if self.problem and self.problem != UNCHECKED else ""
+        if not self._connected:
+            checked = f"; {self._problem}" if self._problem and self._problem != UNCHECKED else ""
             return "websocket not connected" + checked
-        if self.socket.stall_reason is not None:
+        if self._socket.stall_reason is not None:
             return (
                 f"websocket stalled: ComfyUI stopped routing events to client id "
-                f"{self.client.client_id} ({self.socket.stall_reason}); reconnecting"
+                f"{self.client.client_id} ({self._socket.stall_reason}); reconnecting"
             )
-        return self.problem
+        return self._problem
+
+    # What its event stream tells (reported by its tracker).
+
+    def mark_connected(self) -> datetime | None:
+        """A socket was greeted (so ComfyUI routes to it): returns when the stall it ends
+        began, None when there was none."""
+        self._connected = True
+        return self._socket.connected()
+
+    def mark_disconnected(self) -> None:
+        """The socket closed; the stream reconnects."""
+        self._connected = False
+        self._reconnects += 1
+
+    def mark_untracked(self) -> None:
+        """This replica stopped following the backend (it lost the lease)."""
+        self._connected = False
+
+    def mark_status_heard(self) -> None:
+        self._socket.heard_status()
+
+    def mark_stalled(self, reason: str, at: datetime) -> bool:
+        """ComfyUI no longer routes to our socket; True when it is a new stall."""
+        return self._socket.stalled(reason, at)
+
+    def mark_finishing(self, prompt_id: str) -> None:
+        """The prompt stopped executing: its slot is free while its output is brought home."""
+        self._finishing.add(prompt_id)
+
+    def mark_finished(self, prompt_id: str) -> None:
+        self._finishing.discard(prompt_id)
+
+    # What the dispatcher decided.
+
+    def mark_assigned(self, models: frozenset[str]) -> None:
+        """A prompt needing `models` was claimed for this backend: once it runs, they are what
+        ComfyUI holds (counted from the claim, so the next choice already sees them)."""
+        self._loaded_models = models
+
+    # Its own calls to the server, and what they learn.
 
     async def queue_prompt(
         self, prompt: dict[str, Any], *, prompt_id: str, extra_data: dict[str, Any]
     ) -> QueuedPrompt:
         """POST /prompt; ComfyUI's `status` broadcast should reach our socket soon after."""
-        heard = self.socket.statuses
-        queued = await self.client.queue_prompt(prompt, prompt_id=prompt_id, extra_data=extra_data)
-        self.socket.prompt_sent(heard, time.monotonic())
+        heard = self._socket.statuses
+        queued = await self._unless_unavailable(
+            self.client.queue_prompt(prompt, prompt_id=prompt_id, extra_data=extra_data)
+        )
+        self._socket.prompt_sent(heard, time.monotonic())
         return queued
+
+    async def upload_image(self, data: bytes, *, filename: str) -> str:
+        """Upload an input image; the name ComfyUI stored it under."""
+        uploaded = await self._unless_unavailable(self.client.upload_image(data, filename=filename))
+        return uploaded.name
+
+    async def _unless_unavailable(self, call: Awaitable[Result]) -> Result:
+        """Await a call to the server; an unreachable server is its problem until it is
+        checked again."""
+        try:
+            return await call
+        except ComfyUnavailable as exc:
+            self._problem = f"unavailable: {exc}"
+            raise
+
+    async def free_memory(self) -> None:
+        """POST /free (unload models, free memory): nothing stays loaded."""
+        self._loaded_models = frozenset()
+        await self.client.free_memory()
 
     async def check(self) -> None:
         """Ask the server what it is and whether it has every node type and model file our
         templates use (on start-up, on every (re)connect, and while it is not ready). A new
         problem is logged as a warning once (start-up included), not on every re-check."""
-        before = self.problem
+        before = self._problem
         try:
             stats = await self.client.system_stats()
             object_info = await self.client.object_info()
         except ComfyError as exc:
-            self.problem = f"unreachable: {exc}"
+            self._problem = f"unreachable: {exc}"
         else:
-            self.version = stats.comfyui_version
-            self.reports_emulator = stats.emulator
-            self.checked = True
-            self.cannot_run = {
+            self._version = stats.comfyui_version
+            self._reports_emulator = stats.emulator
+            self._checked = True
+            self._cannot_run = {
                 name: "; ".join(problems)
                 for name, needs in self.requirements.templates.items()
                 if (problems := missing_requirements(object_info, needs.node_types, needs.models))
@@ -165,17 +301,17 @@ class Backend:
                     object_info, self.requirements.node_types, self.requirements.models
                 )
             )
-            self.problem = "; ".join(problems) or None
-        if self.problem is not None and self.problem != before:
+            self._problem = "; ".join(problems) or None
+        if self._problem is not None and self._problem != before:
             logger.warning(
-                "ComfyUI backend %s cannot take tasks: %s", self.url, self.problem,
+                "ComfyUI backend %s cannot take tasks: %s", self.url, self._problem,
                 extra={"backend": self.url},
             )  # fmt: skip
 
     async def refresh_queue(self) -> None:
         snapshot = await self.client.queue()
-        self.running = list(snapshot.running)
-        self.queued = list(snapshot.pending)
+        self._running = tuple(snapshot.running)
+        self._queued = tuple(snapshot.pending)
 
 
 class BackendPool:

@@ -6,7 +6,7 @@ import logging
 
 from comfy.errors import ComfyError
 from tasks.runtime.backends import BackendPool
-from tasks.store.models import Task
+from tasks.store.task_rows import Task
 
 logger = logging.getLogger(__name__)
 

@@ -14,13 +14,14 @@ from uuid import UUID
 from comfy.errors import ComfyUnavailable, PromptRejected
 from storage.blobs import BlobStore
 from storage.errors import StorageError
+from tasks.background import BackgroundTasks
 from tasks.runtime.backends import Backend, BackendPool
 from tasks.runtime.outcomes import TaskOutcomes
 from tasks.runtime.routing import WINDOW, choose
 from tasks.status import TaskStatus
 from tasks.store.claims import TaskClaimer, backend_loads
 from tasks.store.clock import utc_now
-from tasks.store.models import StoredImage, Task
+from tasks.store.task_rows import Task, image_file, task_by_id
 from tasks.store.transitions import note
 from workflows.binder import bind
 from workflows.parameters import ResolvedParameters
@@ -51,6 +52,7 @@ class Dispatcher:
         claimer: TaskClaimer,
         outcomes: TaskOutcomes,
         settings: DispatchSettings,
+        background: BackgroundTasks,
     ) -> None:
         self._pool = pool
         self._templates = templates
@@ -62,6 +64,7 @@ class Dispatcher:
         # The newest send per backend: sends to different backends overlap, while each backend
         # still receives its prompts in claim order.
         self._sending: dict[str, asyncio.Task[None]] = {}
+        self._sends = background.scope()
         self._passes: Counter[UUID] = Counter()
 
     def wake(self) -> None:
@@ -71,10 +74,7 @@ class Dispatcher:
         try:
             await self._rounds()
         finally:
-            sends = list(self._sending.values())
-            for send in sends:
-                send.cancel()
-            await asyncio.gather(*sends, return_exceptions=True)
+            await self._sends.aclose()
 
     async def _rounds(self) -> None:
         while True:
@@ -121,11 +121,13 @@ class Dispatcher:
         if route.passed_over is not None:
             self._passes[route.passed_over.id] += 1
         self._passes.pop(route.task.id, None)
-        backend.loaded_models = self._models_of(task.workflow)
+        backend.mark_assigned(self._models_of(task.workflow))
         # Claimed, so already counted in the backend's load: the next round need not wait for
         # this send (upload, POST /prompt, confirmation) before feeding another backend.
         previous = self._sending.get(backend.name)
-        send = asyncio.create_task(self._send_after(previous, task, backend))
+        send = self._sends.start(
+            self._send_after(previous, task, backend), f"sending task {task.id} to {backend.url}"
+        )
         self._sending[backend.name] = send
         send.add_done_callback(lambda done: self._sent(backend.name, done))
         return True
@@ -138,11 +140,10 @@ class Dispatcher:
         await self._send(task, backend)
 
     def _sent(self, backend: str, send: asyncio.Task[None]) -> None:
+        """A send ended; one that crashed is logged by the background owner, and its task stays
+        claimed: the watchdog's reconciliation takes it from there."""
         if self._sending.get(backend) is send:
             del self._sending[backend]
-        if not send.cancelled() and send.exception() is not None:
-            # The task stays claimed; the watchdog's reconciliation takes it from there.
-            logger.error("sending a task failed", exc_info=send.exception())
         self.wake()
 
     async def _send(self, task: Task, backend: Backend) -> None:
@@ -169,7 +170,6 @@ class Dispatcher:
             logger.warning(
                 "backend %s unavailable, task %s stays pending: %s", backend.url, task.id, exc
             )
-            backend.problem = f"unavailable: {exc}"
             await self._outcomes.released(task.id, task.prompt_id)
             return
         await self._confirm_queued(task, backend)
@@ -188,7 +188,7 @@ class Dispatcher:
 
     async def _confirm_queued(self, task: Task, backend: Backend) -> None:
         queued = await note(task.id, where={"prompt_id": task.prompt_id}, queued_at=utc_now())
-        current = await Task.get_or_none(id=task.id)
+        current = await task_by_id(task.id)
         if not queued or current is None or current.status is TaskStatus.CANCELLED:
             # Cancelled while we were sending: take it back out of the backend.
             assert task.prompt_id is not None
@@ -211,12 +211,11 @@ class Dispatcher:
             filename_prefix=OUTPUT_PREFIX,
         )
 
-    async def _upload(self, image_id: object, backend: Backend) -> str:
-        image = await StoredImage.get(id=image_id)
+    async def _upload(self, image_id: UUID, backend: Backend) -> str:
+        image = await image_file(image_id)
         data = await read_blob(self._blobs, image.blob_key)
         extension = image.content_type.removeprefix("image/").replace("jpeg", "jpg")
-        uploaded = await backend.client.upload_image(data, filename=f"{image.sha256}.{extension}")
-        return uploaded.name
+        return await backend.upload_image(data, filename=f"{image.sha256}.{extension}")
 
 
 async def read_blob(blobs: BlobStore, key: str) -> bytes:

@@ -15,9 +15,8 @@ from datetime import datetime, timedelta
 from tasks.runtime.backends import BackendPool
 from tasks.runtime.progress import PromptRun
 from tasks.runtime.run_times import RunTimes
-from tasks.status import TaskStatus
 from tasks.store.clock import utc_now
-from tasks.store.models import Task
+from tasks.store.task_rows import processing_finish_estimates
 
 
 def running_finish(
@@ -50,9 +49,7 @@ async def waiting_finish(position: int, run_times: RunTimes, pool: BackendPool) 
     if not ready or run_seconds is None:
         return None
     now = utc_now()
-    running: list[datetime | None] = await Task.filter(  # type: ignore[assignment]
-        status=TaskStatus.PROCESSING
-    ).values_list("estimated_finish_at", flat=True)
+    running = await processing_finish_estimates()
     running_left = sum(
         max((finish - now).total_seconds(), 0.0) if finish is not None else run_seconds / 2
         for finish in running

@@ -12,7 +12,7 @@ from comfy.models import HistoryEntry
 from tasks.runtime.backends import Backend
 from tasks.runtime.outcomes import TaskOutcomes
 from tasks.runtime.outputs import OutputCollector
-from tasks.store.models import Task
+from tasks.store.task_rows import Task, task_by_id
 from workflows.registry import TemplateRegistry
 
 logger = logging.getLogger(__name__)
@@ -109,16 +109,15 @@ class PromptFinisher:
         """The task while it is unfinished and still runs this prompt, else None: an outcome
         read for an earlier attempt (the tracker and the reconciler may both hold one) must not
         end a later one."""
-        task = await Task.get_or_none(id=task_id)
+        task = await task_by_id(task_id)
         if task is None or task.status.is_terminal or task.prompt_id != prompt_id:
             return None
         return task
 
     async def _free_memory(self, backend: Backend) -> None:
         """POST /free (unload models, free memory) so a retry starts from an empty GPU."""
-        backend.loaded_models = frozenset()
         try:
-            await backend.client.free_memory()
+            await backend.free_memory()
         except ComfyError as exc:
             logger.warning("could not free memory on %s after an OOM: %s", backend.url, exc)
 

@@ -6,13 +6,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from tortoise.transactions import in_transaction
-
 from tasks.events.kinds import EventKind
 from tasks.runtime.outputs import CollectedOutput
 from tasks.status import ACTIVE_STATUSES, TaskStatus
 from tasks.store.clock import utc_now
-from tasks.store.models import Task
+from tasks.store.task_rows import Task, complete_with_output, task_by_id
 from tasks.store.transitions import TaskChanges, note
 
 MEMORY_RETRIES = 1
@@ -69,10 +67,6 @@ async def end(
     )
 
 
-class NotActive(Exception):
-    """The task had already ended: roll the transaction back."""
-
-
 class TaskOutcomes:
     def __init__(self, changes: TaskChanges, *, max_attempts: int) -> None:
         self._changes = changes
@@ -94,25 +88,9 @@ class TaskOutcomes:
         """Insert the output's row and complete the task in one transaction: either both are
         committed or neither (then None, and the caller removes the output's blobs)."""
         await self._changes.flush(task_id)
-        try:
-            async with in_transaction():
-                image = output.row()
-                await image.save()
-                done = await self._changes.update(
-                    task_id,
-                    expect=ACTIVE_STATUSES,
-                    status=TaskStatus.COMPLETED,
-                    result_image_id=image.id,
-                    progress=100.0,
-                    current_node=None,
-                    finished_at=utc_now(),
-                )
-                if not done:
-                    raise NotActive
-        except NotActive:
-            return None
-        task = await Task.get(id=task_id)
-        await self._changes.announce(task, EventKind.STATUS)
+        task = await complete_with_output(self._changes, task_id, output.row())
+        if task is not None:
+            await self._changes.announce(task, EventKind.STATUS)
         return task
 
     async def failed(
@@ -145,7 +123,7 @@ class TaskOutcomes:
     ) -> Task | None:
         """The backend ran out of memory (its memory is freed by now): queue the task again
         once, on whichever backend takes it, else fail it as OUT_OF_MEMORY."""
-        task = await Task.get_or_none(id=task_id)
+        task = await task_by_id(task_id)
         if task is None:
             return None
         if task.memory_retries >= MEMORY_RETRIES:

@@ -16,7 +16,7 @@ from storage.blobs import BlobStore
 from storage.incremental import IncrementalImage
 from storage.keys import output_key, output_thumbnail_key
 from tasks.store.clock import utc_now
-from tasks.store.models import ImageKind, StoredImage, Task
+from tasks.store.task_rows import NewOutputImage, Task
 
 logger = logging.getLogger(__name__)
 
@@ -40,11 +40,10 @@ class CollectedOutput:
     def keys(self) -> tuple[str, str]:
         return self.blob_key, self.thumbnail_key
 
-    def row(self) -> StoredImage:
-        """The stored_image row naming these blobs (unsaved)."""
-        return StoredImage(
+    def row(self) -> NewOutputImage:
+        """The stored_image row naming these blobs, to insert with the task's completion."""
+        return NewOutputImage(
             owner=self.owner,
-            kind=ImageKind.OUTPUT,
             sha256=self.sha256,
             blob_key=self.blob_key,
             thumbnail_key=self.thumbnail_key,
@@ -52,7 +51,6 @@ class CollectedOutput:
             width=self.width,
             height=self.height,
             size=self.size,
-            created_at=utc_now(),
         )
 
 

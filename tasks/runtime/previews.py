@@ -9,9 +9,10 @@ from uuid import UUID
 from storage.blobs import BlobStore
 from storage.images import make_thumbnail
 from storage.keys import preview_key
+from tasks.background import BackgroundTasks
 from tasks.events.kinds import EventKind
 from tasks.status import TaskStatus
-from tasks.store.models import Task
+from tasks.store.task_rows import task_by_id
 from tasks.store.transitions import TaskChanges
 
 logger = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ class PreviewKeeper:
 
     async def keep(self, task_id: UUID, prompt_id: str, image: bytes) -> None:
         """Store a preview of the task's current attempt (one of an earlier attempt is dropped)."""
-        task = await Task.get_or_none(id=task_id)
+        task = await task_by_id(task_id)
         if task is None or task.status is not TaskStatus.PROCESSING or task.prompt_id != prompt_id:
             return
         key = preview_key(str(task_id))
@@ -44,15 +45,16 @@ class LatestPreviews:
     """Stores previews in the background, one at a time; while one is being stored only the
     newest waits (older ones are dropped), so the event stream is never held up by them."""
 
-    def __init__(self, keeper: PreviewKeeper) -> None:
+    def __init__(self, keeper: PreviewKeeper, background: BackgroundTasks) -> None:
         self._keeper = keeper
+        self._jobs = background.scope()
         self._next: tuple[UUID, str, bytes] | None = None
         self._worker: asyncio.Task[None] | None = None
 
     def offer(self, task_id: UUID, prompt_id: str, image: bytes) -> None:
         self._next = (task_id, prompt_id, image)
         if self._worker is None or self._worker.done():
-            self._worker = asyncio.create_task(self._store())
+            self._worker = self._jobs.start(self._store(), "storing previews")
 
     async def _store(self) -> None:
         while self._next is not None:
@@ -65,6 +67,4 @@ class LatestPreviews:
 
     async def close(self) -> None:
         self._next = None
-        if self._worker is not None:
-            self._worker.cancel()
-            await asyncio.gather(self._worker, return_exceptions=True)
+        await self._jobs.aclose()

@@ -11,9 +11,9 @@ from comfy.errors import ComfyError
 from tasks.runtime.backends import Backend
 from tasks.runtime.finisher import PromptFinisher
 from tasks.runtime.outcomes import TaskOutcomes
-from tasks.status import ACTIVE_STATUSES, TaskStatus
+from tasks.status import TaskStatus
 from tasks.store.clock import utc_now
-from tasks.store.models import Task
+from tasks.store.task_rows import Task, active_tasks_of_backend
 
 logger = logging.getLogger(__name__)
 
@@ -29,9 +29,7 @@ class Reconciler:
     async def reconcile(self, backend: Backend) -> None:
         try:
             await backend.refresh_queue()
-            tasks = await Task.filter(
-                backend=backend.name, status__in=list(ACTIVE_STATUSES), prompt_id__isnull=False
-            )
+            tasks = await active_tasks_of_backend(backend.name)
             for task in tasks:
                 await self._check(task, backend)
         except ComfyError as exc:
@@ -40,11 +38,7 @@ class Reconciler:
     async def check_prompts(self, backend: Backend, prompt_ids: Iterable[str]) -> None:
         """Settle the unfinished tasks of these prompts from what the backend knows of them."""
         try:
-            tasks = await Task.filter(
-                backend=backend.name,
-                status__in=list(ACTIVE_STATUSES),
-                prompt_id__in=list(prompt_ids),
-            )
+            tasks = await active_tasks_of_backend(backend.name, prompt_ids)
             for task in tasks:
                 await self._check(task, backend)
         except ComfyError as exc:

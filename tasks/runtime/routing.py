@@ -17,20 +17,13 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from tasks.runtime.backends import Backend
+from tasks.store.claims import Waiting
 
 WINDOW = 16
 """How many of the oldest waiting tasks are looked at in one choice."""
 MAX_PASSES = 8
 """How often a task may be passed over (for a younger one that finds a warm backend, or to
 wait for its own busy warm backend) before it goes wherever it can."""
-
-
-@dataclass(frozen=True)
-class Waiting:
-    """A pending task not yet sent: its id and template."""
-
-    id: UUID
-    workflow: str
 
 
 @dataclass(frozen=True)

@@ -38,8 +38,7 @@ class SocketHealth:
             return None
         heard_before, sent_at = self.awaited
         if self.statuses > heard_before:
-            self.awaited = None
-            return None
+            return None  # answered; the next POST /prompt starts a new wait
         waited = now - sent_at
         return waited if waited >= seconds else None
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from comfy.errors import ComfyError
 from tasks.background import repeat_every
 from tasks.runtime.backends import Backend
-from tasks.store.clock import utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -26,13 +25,19 @@ class StallSettings:
 
 
 class StallWatch:
+    """Reads the backend; a stall it finds is reported to `on_stall` (the backend's tracker,
+    which records it: True when it is a new one) before `reconnect`."""
+
     def __init__(
         self,
         backend: Backend,
-        reconnect: Callable[[str], Awaitable[None]],
         settings: StallSettings,
+        *,
+        on_stall: Callable[[str], bool],
+        reconnect: Callable[[str], Awaitable[None]],
     ) -> None:
         self._backend = backend
+        self._on_stall = on_stall
         self._reconnect = reconnect
         self._settings = settings
         self._last_poll = 0.0
@@ -50,8 +55,7 @@ class StallWatch:
         reason = self._silent_after_prompt() or await self._queue_moved_unheard()
         if reason is None:
             return
-        health = self._backend.socket
-        if health.stalled(reason, utc_now()):
+        if self._on_stall(reason):
             logger.warning(
                 "backend %s: ComfyUI no longer routes events to client id %s (%s); "
                 "reconnecting with a fresh socket",

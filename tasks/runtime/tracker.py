@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
@@ -11,7 +10,19 @@ from datetime import datetime
 from typing import Any
 
 from comfy.errors import ComfyError
+from comfy.messages import (
+    ExecutingData,
+    ExecutionCachedData,
+    ExecutionErrorData,
+    ExecutionInterruptedData,
+    ExecutionStartData,
+    ExecutionSuccessData,
+    MessageType,
+    ProgressData,
+    StatusData,
+)
 from comfy.protocol import PreviewFrame, ServerMessage
+from tasks.background import BackgroundTasks
 from tasks.runtime.backends import Backend
 from tasks.runtime.estimates import running_finish
 from tasks.runtime.finisher import PromptFinisher
@@ -20,7 +31,8 @@ from tasks.runtime.previews import LatestPreviews
 from tasks.runtime.progress import PromptRun
 from tasks.runtime.reconciler import Reconciler
 from tasks.runtime.run_times import RunKind, RunTimes
-from tasks.store.models import StoredImage, Task
+from tasks.store.clock import utc_now
+from tasks.store.task_rows import Task, active_task_of_prompt, reference_resolution, task_by_id
 from tasks.store.transitions import TaskChanges
 from workflows.registry import TemplateRegistry
 
@@ -28,9 +40,15 @@ logger = logging.getLogger(__name__)
 
 PREVIEW_INTERVAL = 0.5
 
+IGNORED_MESSAGES: frozenset[MessageType] = frozenset(
+    {"feature_flags", "progress_state", "executed"}
+)
+"""Messages that say nothing a task needs (a node's output is read from the history at the end)."""
+
 
 class BackendTracker:
-    """Handles the event stream of one backend (comfy.stream.StreamHandler)."""
+    """Handles the event stream of one backend (comfy.stream.StreamHandler), and is the one
+    that reports to the backend what its socket heard (connected, stalled, finishing, ...)."""
 
     def __init__(
         self,
@@ -44,6 +62,7 @@ class BackendTracker:
         reconciler: Reconciler,
         run_times: RunTimes,
         on_idle: Callable[[], None],
+        background: BackgroundTasks,
     ) -> None:
         self._backend = backend
         self._templates = templates
@@ -56,11 +75,11 @@ class BackendTracker:
         self._on_idle = on_idle
         self._runs: dict[str, PromptRun] = {}
         self._running_prompt: str | None = None
-        self._finishing: set[asyncio.Task[None]] = set()
+        # Long work (finishing a prompt, checking prompts) off the reading task.
+        self._jobs = background.scope()
 
     async def on_connected(self) -> None:
-        self._backend.connected = True
-        stalled_since = self._backend.socket.connected()
+        stalled_since = self._backend.mark_connected()
         if stalled_since is not None:
             logger.info(
                 "backend %s: events reach client id %s again (stalled since %s)",
@@ -76,9 +95,17 @@ class BackendTracker:
         self._on_idle()
 
     async def on_disconnected(self, reason: str) -> None:
-        self._backend.connected = False
-        self._backend.reconnects += 1
+        self._backend.mark_disconnected()
         logger.warning("backend %s disconnected: %s", self._backend.url, reason)
+
+    def on_untracked(self) -> None:
+        """This replica stopped following the backend's events (it lost the lease)."""
+        self._backend.mark_untracked()
+
+    def on_stalled(self, reason: str) -> bool:
+        """The stall watch found that ComfyUI no longer routes to our socket; True when it
+        is a new stall (not the one already being handled)."""
+        return self._backend.mark_stalled(reason, utc_now())
 
     async def on_preview(self, frame: PreviewFrame) -> None:
         prompt_id = frame.prompt_id or self._running_prompt
@@ -87,22 +114,37 @@ class BackendTracker:
             self._previews.offer(run.task_id, run.prompt_id, frame.image)
 
     async def on_message(self, message: ServerMessage) -> None:
-        kind = message["type"]
-        data: dict[str, Any] = dict(message["data"])
-        if kind == "status":
-            await self._on_status(data)
+        """Each message type to its handler, with its typed data; a prompt's events only while
+        the prompt is one of our unfinished tasks."""
+        if message["type"] == "status":
+            await self._on_status(message["data"])
             return
-        prompt_id = data.get("prompt_id")
-        run = await self._run(prompt_id) if prompt_id else None
+        if message["type"] in IGNORED_MESSAGES:
+            return
+        run = await self._run_of(message["data"].get("prompt_id"))
         if run is None:
             return
-        handler = getattr(self, f"_on_{kind}", None)
-        if handler is not None:
-            await handler(run, data)
+        if message["type"] == "execution_start":
+            await self._on_execution_start(run, message["data"])
+        elif message["type"] == "execution_cached":
+            await self._on_execution_cached(run, message["data"])
+        elif message["type"] == "executing":
+            await self._on_executing(run, message["data"])
+        elif message["type"] == "progress":
+            await self._on_progress(run, message["data"])
+        elif message["type"] == "execution_success":
+            await self._on_execution_success(run, message["data"])
+        elif message["type"] == "execution_error":
+            await self._on_execution_error(run, message["data"])
+        elif message["type"] == "execution_interrupted":
+            await self._on_execution_interrupted(run, message["data"])
 
-    async def _on_status(self, data: dict[str, Any]) -> None:
-        self._backend.socket.heard_status()
-        remaining = data.get("status", {}).get("exec_info", {}).get("queue_remaining")
+    async def _run_of(self, prompt_id: object) -> PromptRun | None:
+        return await self._run(prompt_id) if isinstance(prompt_id, str) and prompt_id else None
+
+    async def _on_status(self, data: StatusData) -> None:
+        self._backend.mark_status_heard()
+        remaining = data["status"]["exec_info"]["queue_remaining"]
         if remaining == 0:
             self._running_prompt = None
             self._on_idle()
@@ -118,9 +160,11 @@ class BackendTracker:
                 self._backend.url,
                 sorted(unheard),
             )
-            self._start_job(self._reconciler.check_prompts(self._backend, unheard))
+            self._start_job(
+                self._reconciler.check_prompts(self._backend, unheard), "checking unheard prompts"
+            )
 
-    async def _on_execution_start(self, run: PromptRun, data: dict[str, Any]) -> None:
+    async def _on_execution_start(self, run: PromptRun, data: ExecutionStartData) -> None:
         self._running_prompt = run.prompt_id
         run.started = True
         run.began_at = time.monotonic()
@@ -128,36 +172,38 @@ class BackendTracker:
         if task is None:
             await self._stop_if_unwanted(run)
 
-    async def _on_execution_cached(self, run: PromptRun, data: dict[str, Any]) -> None:
-        run.cached(list(data.get("nodes", [])))
+    async def _on_execution_cached(self, run: PromptRun, data: ExecutionCachedData) -> None:
+        run.cached(list(data["nodes"]))
         await self._record_progress(run)
 
-    async def _on_executing(self, run: PromptRun, data: dict[str, Any]) -> None:
-        node = data.get("node")
+    async def _on_executing(self, run: PromptRun, data: ExecutingData) -> None:
+        node = data["node"]
         run.executing(node)
         if node is None:
             self._runs.pop(run.prompt_id, None)
             return
         await self._record_progress(run)
 
-    async def _on_progress(self, run: PromptRun, data: dict[str, Any]) -> None:
-        node, value, maximum = str(data.get("node")), int(data["value"]), int(data["max"])
+    async def _on_progress(self, run: PromptRun, data: ProgressData) -> None:
+        node, value, maximum = str(data["node"]), int(data["value"]), int(data["max"])
         if run.sampled(node, value, maximum, time.monotonic()):
             await self._record_progress(run)
 
-    async def _on_execution_success(self, run: PromptRun, data: dict[str, Any]) -> None:
+    async def _on_execution_success(self, run: PromptRun, data: ExecutionSuccessData) -> None:
         run.finishing = True
         # The GPU is free now: the backend's slot is released while the output is collected.
-        self._backend.finishing.add(run.prompt_id)
-        self._start_finishing(run)
+        self._backend.mark_finishing(run.prompt_id)
+        self._start_job(self._finish(run), f"finishing prompt {run.prompt_id}")
         self._on_idle()
 
-    async def _on_execution_error(self, run: PromptRun, data: dict[str, Any]) -> None:
+    async def _on_execution_error(self, run: PromptRun, data: ExecutionErrorData) -> None:
         self._runs.pop(run.prompt_id, None)
-        await self._finisher.fail_from_error(run.task_id, run.prompt_id, data, self._backend)
+        await self._finisher.fail_from_error(run.task_id, run.prompt_id, dict(data), self._backend)
         self._on_idle()
 
-    async def _on_execution_interrupted(self, run: PromptRun, data: dict[str, Any]) -> None:
+    async def _on_execution_interrupted(
+        self, run: PromptRun, data: ExecutionInterruptedData
+    ) -> None:
         self._runs.pop(run.prompt_id, None)
         await self._outcomes.cancelled(run.task_id, "Interrupted on the ComfyUI server.")
         self._on_idle()
@@ -200,25 +246,16 @@ class BackendTracker:
         )
 
     async def _stop_if_unwanted(self, run: PromptRun) -> None:
-        task = await Task.get_or_none(id=run.task_id)
+        task = await task_by_id(run.task_id)
         if task is None or task.status.is_terminal:
             with contextlib.suppress(ComfyError):
                 await self._backend.client.interrupt(run.prompt_id)
 
-    def _start_finishing(self, run: PromptRun) -> None:
-        self._start_job(self._finish(run))
-
-    def _start_job(self, work: Coroutine[Any, Any, None]) -> None:
-        """Long work (downloads) off the reading task, which must stay quick."""
-        job = asyncio.create_task(work)
-        self._finishing.add(job)
-        job.add_done_callback(self._finished)
-
-    def _finished(self, job: asyncio.Task[None]) -> None:
-        self._finishing.discard(job)
-        if not job.cancelled() and job.exception() is not None:
-            # The task stays PROCESSING; the watchdog's silence check reconciles it.
-            logger.error("finishing a prompt failed", exc_info=job.exception())
+    def _start_job(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        """Long work (downloads) off the reading task, which must stay quick. A job that
+        crashes is logged; its task stays active, and the watchdog's silence check
+        reconciles it."""
+        self._jobs.start(work, name)
 
     async def _finish(self, run: PromptRun) -> None:
         try:
@@ -232,15 +269,15 @@ class BackendTracker:
             )
         finally:
             self._runs.pop(run.prompt_id, None)
-            self._backend.finishing.discard(run.prompt_id)
+            self._backend.mark_finished(run.prompt_id)
             self._on_idle()
 
     async def _run(self, prompt_id: str) -> PromptRun | None:
         run = self._runs.get(prompt_id)
         if run is not None:
             return run
-        task = await Task.get_or_none(prompt_id=prompt_id)
-        if task is None or task.status.is_terminal:
+        task = await active_task_of_prompt(prompt_id)
+        if task is None:
             return None
         template = self._templates.get(task.workflow)
         run = PromptRun(
@@ -257,14 +294,9 @@ class BackendTracker:
         return run
 
     async def _kind_of(self, task: Task) -> RunKind:
-        image = await StoredImage.get_or_none(id=task.reference_image_id)  # type: ignore[attr-defined]
-        resolution = f"{image.width}x{image.height}" if image is not None else "unknown"
-        if task.second_image_id is not None:  # type: ignore[attr-defined]
-            resolution += "+second image"
+        resolution = await reference_resolution(task)
         return RunKind(backend=self._backend.name, workflow=task.workflow, resolution=resolution)
 
     async def close(self) -> None:
         await self._previews.close()
-        for job in list(self._finishing):
-            job.cancel()
-        await asyncio.gather(*self._finishing, return_exceptions=True)
+        await self._jobs.aclose()

@@ -13,17 +13,15 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from tortoise.expressions import Q
-
 from tasks.background import repeat_every
 from tasks.runtime.backends import Backend, BackendPool
 from tasks.runtime.cancelling import RemoteCanceller
 from tasks.runtime.leases import Leases
 from tasks.runtime.outcomes import TaskOutcomes
 from tasks.runtime.reconciler import IN_FLIGHT_GRACE, Reconciler
-from tasks.status import ACTIVE_STATUSES, TaskStatus
+from tasks.status import TaskStatus
 from tasks.store.clock import utc_now
-from tasks.store.models import Task
+from tasks.store.task_rows import expired_tasks, silent_tasks, stranded_tasks, unsent_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +82,7 @@ class Watchdog:
     async def _time_out(self) -> None:
         """Past its deadline a task ends, on whichever backend, tracked or not: the deadline is
         the caller's. Its prompt is stopped where this replica can reach the backend."""
-        expired = await Task.filter(status__in=list(ACTIVE_STATUSES), deadline_at__lt=utc_now())
+        expired = await expired_tasks()
         for task in expired:
             await self._canceller.cancel_remote(task)
             seconds = int((task.deadline_at - task.created_at).total_seconds())  # type: ignore[operator]
@@ -96,20 +94,10 @@ class Watchdog:
         now = utc_now()
         quiet_since = now - timedelta(seconds=self._settings.silence_seconds)
         # Running, or waiting in ComfyUI's queue, with no word for too long.
-        silent = await Task.filter(
-            Q(status=TaskStatus.PROCESSING) | Q(queued_at__isnull=False),
-            status__in=list(ACTIVE_STATUSES),
-            prompt_id__isnull=False,
-            updated_at__lt=quiet_since,
-        )
+        silent = await silent_tasks(quiet_since)
         # Claimed but never confirmed as sent (e.g. the process died between the claim and POST
         # /prompt): nothing else looks at them until the next reconnect or their deadline.
-        unsent = await Task.filter(
-            status=TaskStatus.PENDING,
-            prompt_id__isnull=False,
-            queued_at__isnull=True,
-            dispatched_at__lt=now - IN_FLIGHT_GRACE,
-        )
+        unsent = await unsent_tasks(now - IN_FLIGHT_GRACE)
         backends: dict[str, Backend] = {}
         worrying: dict[str, int] = {}
         for task in [*silent, *unsent]:
@@ -143,9 +131,7 @@ class Watchdog:
         them again, so they go back to the queue (or fail LOST after their last attempt)."""
         quiet_since = utc_now() - timedelta(seconds=self._settings.silence_seconds)
         ours = [backend.name for backend in self._pool.all]
-        stranded = await Task.filter(
-            status__in=list(ACTIVE_STATUSES), backend__isnull=False, updated_at__lt=quiet_since
-        ).exclude(backend__in=ours)
+        stranded = await stranded_tasks(quiet_since, ours)
         tracked: dict[str, bool] = {}
         clock = time.monotonic()
         for task in stranded:

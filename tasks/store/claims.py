@@ -6,15 +6,23 @@ import asyncio
 import uuid
 from collections import Counter
 from collections.abc import Collection
+from dataclasses import dataclass
 
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
-from tasks.runtime.routing import Waiting
 from tasks.status import ACTIVE_STATUSES, TaskStatus
 from tasks.store.clock import utc_now
 from tasks.store.models import Task
 from tasks.store.transitions import note
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A pending task not yet sent: its id and template."""
+
+    id: uuid.UUID
+    workflow: str
 
 
 class TaskClaimer:

@@ -19,6 +19,7 @@ import httpx
 from storage.netguard import IPNetwork
 from storage.posting import PostFailed, post_json
 from storage.resolver import Resolver
+from tasks.background import BackgroundTasks
 from tasks.events.broker import Broker, Subscription
 from tasks.events.kinds import EventKind, TaskEvent
 from tasks.store.clock import utc_now
@@ -81,22 +82,22 @@ class WebhookSender:
     def wake(self) -> None:
         self._wake.set()
 
-    async def run(self, broker: Broker) -> None:
+    async def run(self, broker: Broker, background: BackgroundTasks) -> None:
         """Send until cancelled: at once when a task of this or another replica ends, and every
         `poll_seconds` for retries that came due."""
         async with broker.subscribe(ends_a_task) as events:
-            waker = asyncio.create_task(self._wake_on(events))
+            await background.first_of(
+                {"webhook wake-ups": self._wake_on(events), "webhook sends": self._send_forever()}
+            )
+
+    async def _send_forever(self) -> None:
+        while True:
             try:
-                while True:
-                    try:
-                        while await self.send_due() >= self._settings.batch:
-                            pass
-                    except Exception:
-                        logger.exception("sending webhooks failed; retrying later")
-                    await self._sleep()
-            finally:
-                waker.cancel()
-                await asyncio.gather(waker, return_exceptions=True)
+                while await self.send_due() >= self._settings.batch:
+                    pass
+            except Exception:
+                logger.exception("sending webhooks failed; retrying later")
+            await self._sleep()
 
     async def _wake_on(self, events: Subscription) -> None:
         while True:

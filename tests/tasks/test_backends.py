@@ -41,9 +41,14 @@ def test_pool_lists_the_ready_backends_with_room() -> None:
 
 def test_the_pool_refuses_a_workflow_only_once_every_backend_has_told_what_it_offers() -> None:
     def backend(url: str, cannot: dict[str, str], checked: bool = True) -> Backend:
-        made = Backend(url=url, client=None, connected=True, problem=None)  # type: ignore[arg-type]
-        made.cannot_run, made.checked = cannot, checked
-        return made
+        return Backend(
+            url=url,
+            client=None,  # type: ignore[arg-type]
+            connected=True,
+            problem=None,
+            cannot_run=cannot,
+            checked=checked,
+        )
 
     lacking = {"other": "missing model file 'x.safetensors'"}
     assert BackendPool([]).refusal("other") is None  # an API-only replica does not know

@@ -7,16 +7,21 @@ import uuid
 from collections import Counter
 
 from tasks.runtime.backends import Backend, Requirements, TemplateNeeds
-from tasks.runtime.routing import MAX_PASSES, Waiting, choose
+from tasks.runtime.routing import MAX_PASSES, choose
+from tasks.store.claims import Waiting
 
 MODELS = {"basic": frozenset({"kontext.safetensors"}), "other": frozenset({"other.safetensors"})}
 
 
 def backend(name: str, loaded: str | None = None, cannot: tuple[str, ...] = ()) -> Backend:
-    made = Backend(url=name, client=None, connected=True, problem=None)  # type: ignore[arg-type]
-    made.cannot_run = {workflow: "missing model file" for workflow in cannot}
-    made.loaded_models = MODELS[loaded] if loaded else frozenset()
-    return made
+    return Backend(
+        url=name,
+        client=None,  # type: ignore[arg-type]
+        connected=True,
+        problem=None,
+        cannot_run={workflow: "missing model file" for workflow in cannot},
+        loaded_models=MODELS[loaded] if loaded else frozenset(),
+    )
 
 
 def waiting(*workflows: str) -> list[Waiting]:

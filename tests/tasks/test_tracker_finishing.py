@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
 
 from comfy.errors import ComfyUnavailable
+from tasks.background import BackgroundTasks
 from tasks.runtime.backends import Backend
 from tasks.runtime.finisher import PromptFinisher
 from tasks.runtime.progress import PromptRun
@@ -28,9 +28,10 @@ async def test_comfyui_unavailable_while_finishing_is_a_warning_and_the_tracker_
 ) -> None:
     woken: list[bool] = []
     stub: Any = object()
-    backend = SimpleNamespace(finishing={"p1"})
+    backend = Backend(url="http://comfy", client=stub)
+    backend.mark_finishing("p1")
     tracker = BackendTracker(
-        backend=cast(Backend, backend),
+        backend=backend,
         templates=stub,
         changes=stub,
         outcomes=stub,
@@ -39,11 +40,12 @@ async def test_comfyui_unavailable_while_finishing_is_a_warning_and_the_tracker_
         reconciler=stub,
         run_times=RunTimes(),
         on_idle=lambda: woken.append(True),
+        background=BackgroundTasks(),
     )
     run = PromptRun(prompt_id="p1", task_id=uuid.uuid4(), node_count=3, sampler_node="31")
     with caplog.at_level(logging.WARNING, logger="tasks.runtime.tracker"):
         await tracker._finish(run)
     assert woken == [True]
-    assert backend.finishing == set()  # the slot is free again
+    assert backend.finishing == frozenset()  # the slot is free again
     assert [(r.levelname, r.exc_info) for r in caplog.records] == [("WARNING", None)]
     assert "connection refused" in caplog.records[0].getMessage()
