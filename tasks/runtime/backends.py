@@ -337,6 +337,10 @@ class BackendPool:
         reasons = "; ".join(f"{b.url}: {b.not_ready_reason}" for b in backends)
         return f"no ComfyUI backend is ready ({reasons})"
 
+    def free_slots(self, loads: Counter[str]) -> int:
+        """How many more prompts the ready backends can take now."""
+        return sum(PROMPTS_PER_BACKEND - loads[b.name] for b in self.with_room(loads))
+
     def with_room(self, loads: Counter[str]) -> list[Backend]:
         """The ready backends with room for another prompt."""
         return [

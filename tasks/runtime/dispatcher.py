@@ -1,4 +1,4 @@
-"""The dispatcher: moves pending tasks onto backends with room, one prompt at a time."""
+"""The dispatcher: moves pending tasks onto backends with room, every free slot in one round."""
 
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ class Dispatcher:
             # freed, a task created) then starts another round instead of being lost.
             self._wake.clear()
             try:
-                while await self.dispatch_one():
+                while await self.dispatch_round():
                     pass
             except Exception:  # the loop must outlive any one round; the next round retries
                 logger.exception("dispatch round failed; retrying")
@@ -95,42 +95,54 @@ class Dispatcher:
             for model in self._templates.get(workflow).required_models(self._settings.models)
         )
 
-    async def dispatch_one(self) -> bool:
-        """Send one task to a backend; False when there is nothing to send or nowhere to send it."""
+    async def dispatch_round(self) -> bool:
+        """Fill every ready backend's free slots from the oldest waiting tasks: one query for
+        the loads and one for the candidates, then a claim per task, so each backend has its
+        next prompt queued in ComfyUI while it runs one. False when nothing was claimed (nothing
+        to send, or nowhere to send it)."""
         loads = await backend_loads(self._pool.finishing_prompts())
-        room = self._pool.with_room(loads)
-        if not room:
+        free = self._pool.free_slots(loads)
+        if not free:
             return False
-        waiting = await self._claimer.waiting(WINDOW)
-        route = choose(
-            waiting,
-            room,
-            loads,
-            self._models_of,
-            self._passes,
-            ready=[b for b in self._pool.all if b.ready],
-            prefer_warm=self._settings.prefer_warm,
-        )
+        # Enough candidates that the window `choose` looks at stays full as tasks are claimed.
+        waiting = await self._claimer.waiting(WINDOW + free)
         self._passes = Counter({w.id: self._passes[w.id] for w in waiting if w.id in self._passes})
-        if route is None:
-            return False
-        backend = route.backend
-        task = await self._claimer.claim(backend.name, route.task.id)
-        if task is None:
-            return True  # another replica took it: choose again
-        if route.passed_over is not None:
-            self._passes[route.passed_over.id] += 1
-        self._passes.pop(route.task.id, None)
+        ready = [b for b in self._pool.all if b.ready]
+        claimed_any = False
+        while room := self._pool.with_room(loads):
+            route = choose(
+                waiting,
+                room,
+                loads,
+                self._models_of,
+                self._passes,
+                ready=ready,
+                prefer_warm=self._settings.prefer_warm,
+            )
+            if route is None:
+                break
+            waiting.remove(route.task)
+            task = await self._claimer.claim(route.backend.name, route.task.id)
+            claimed_any = True  # or another replica took it: either way, look again
+            if task is None:
+                continue
+            if route.passed_over is not None:
+                self._passes[route.passed_over.id] += 1
+            self._passes.pop(route.task.id, None)
+            loads[route.backend.name] += 1
+            self._start_send(task, route.backend)
+        return claimed_any
+
+    def _start_send(self, task: Task, backend: Backend) -> None:
+        """Claimed, so already counted in the backend's load: the round need not wait for this
+        send (upload, POST /prompt, confirmation) before feeding another backend."""
         backend.mark_assigned(self._models_of(task.workflow))
-        # Claimed, so already counted in the backend's load: the next round need not wait for
-        # this send (upload, POST /prompt, confirmation) before feeding another backend.
         previous = self._sending.get(backend.name)
         send = self._sends.start(
             self._send_after(previous, task, backend), f"sending task {task.id} to {backend.url}"
         )
         self._sending[backend.name] = send
         send.add_done_callback(lambda done: self._sent(backend.name, done))
-        return True
 
     async def _send_after(
         self, previous: asyncio.Task[None] | None, task: Task, backend: Backend
