@@ -5,7 +5,8 @@ import json
 from contextlib import aclosing
 
 import pytest
-from graphql import GraphQLError, GraphQLSyntaxError, Source
+from graphql import GraphQLError, GraphQLSyntaxError, Source, execute_sync, parse
+from graphql import build_schema as graphql_schema
 from strawberry.types.execution import ExecutionResult
 from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
@@ -26,9 +27,30 @@ async def test_null_for_an_argument_with_a_default_is_bad_user_input() -> None:
 
 
 def test_argument_coercion_errors_are_input_errors_despite_their_path() -> None:
-    coercion = GraphQLError("Argument 'first' has invalid value: Expected type 'Int'.")
-    located = GraphQLError(coercion.message, path=["history"], original_error=coercion)
-    assert error_code(located) == "BAD_USER_INPUT"
+    schema = graphql_schema("type Query { f(n: Int! = 1): Int }")
+    result = execute_sync(schema, parse("query($n: Int) { f(n: $n) }"), variable_values={"n": None})
+    assert result.errors and result.errors[0].path == ["f"]
+    assert error_code(result.errors[0]) == "BAD_USER_INPUT"
+
+
+def test_a_graphql_error_a_resolver_raises_stays_internal_whatever_its_message() -> None:
+    """Input errors are told apart by where they arise, not by what they say."""
+    lookalike = GraphQLError("Argument 'first' has invalid value: Expected type 'Int'.")
+    with pytest.raises(GraphQLError) as raised:
+        raise lookalike
+    located = GraphQLError(lookalike.message, path=["history"], original_error=raised.value)
+    assert error_code(located) == "INTERNAL_SERVER_ERROR"
+
+
+async def test_variables_that_do_not_coerce_are_bad_user_input_whatever_they_say() -> None:
+    result = await build_schema().execute(HISTORY, variable_values={"first": "many"})
+    assert result.errors and result.errors[0].path is None
+    assert [error.extensions for error in result.errors] == [{"code": "BAD_USER_INPUT"}]
+
+
+def test_an_error_without_a_path_outside_execution_is_a_validation_failure() -> None:
+    assert error_code(GraphQLError("Expected type 'Int'.")) == "GRAPHQL_VALIDATION_FAILED"
+    assert error_code(GraphQLError("Expected type 'Int'."), executed=True) == "BAD_USER_INPUT"
 
 
 def test_a_resolver_failure_stays_internal_whatever_its_message() -> None:
