@@ -189,16 +189,20 @@ class SubscriptionRelay:
         variables_key = repr(sorted((variables or {}).items()))
         return Plan(document, operation_name, variables, variables_key)
 
-    async def run(self, plan: Plan, context: RequestContext, sink: Sink) -> bool:
-        """Every event of the operation into `sink`, until its source ends (True), or its
-        refusal (False)."""
-        executor = Executor.build(
+    def _executor(self, plan: Plan, context: RequestContext) -> Executor[Any] | list[GraphQLError]:
+        return Executor.build(
             self._schema,
             plan.document,
             context_value=context,
             raw_variable_values=dict(plan.variables) if plan.variables is not None else None,
             operation_name=plan.operation_name,
         )
+
+    async def run(self, plan: Plan, context: RequestContext, sink: Sink) -> bool:
+        """Every event of the operation into `sink`, until its source ends (True), or its
+        refusal (False). While it waits for an event, a subscriber holds its source (its queue)
+        and nothing of the execution: an event's executor is built when it is executed."""
+        executor = self._executor(plan, context)
         if not isinstance(executor, Executor):
             await self._refuse(executor, sink)
             return False
@@ -208,21 +212,21 @@ class SubscriptionRelay:
         if isinstance(source, ExecutionResult):
             await self._refuse(source.errors or [], sink)
             return False
-        await self._relay(plan, context, executor, source, sink)
+        del executor
+        await self._relay(plan, context, source, sink)
         return True
 
     async def _relay(
         self,
         plan: Plan,
         context: RequestContext,
-        executor: Executor[Any],
         source: AsyncIterable[Any],
         sink: Sink,
     ) -> None:
         events = aiter(source)
         try:
             async for event in events:
-                await sink.send(await self._payload(plan, context, executor, event))
+                await sink.send(await self._payload(plan, context, event))
                 del event  # nothing of the last event is kept while waiting for the next
         except Exception as exc:  # noqa: BLE001 - the source failed: its error is the last message
             await sink.send(payload_of(ExecutionResult(None, [failure(exc)]), self._report))
@@ -234,22 +238,23 @@ class SubscriptionRelay:
         self._report(refused)
         await sink.refuse(refused)
 
-    async def _payload(
-        self, plan: Plan, context: RequestContext, executor: Executor[Any], event: Any
-    ) -> str:
+    async def _payload(self, plan: Plan, context: RequestContext, event: Any) -> str:
         source = getattr(event, "shared_source", None)
         if source is None:
-            return await self._execute(executor, event)
+            return await self._execute(plan, context, event)
         key = (id(source), id(plan.document), plan.variables_key, context.owner, context.public_url)
         payload = self._results.get(key)
         if payload is None:
-            payload = asyncio.ensure_future(self._execute(executor, event))
+            payload = asyncio.ensure_future(self._execute(plan, context, event))
             self._results.put(key, (source, plan.document), payload)
         if payload.done():
             return payload.result()
         # Shielded: one subscriber leaving must not cancel the execution the others wait for.
         return await asyncio.shield(payload)
 
-    async def _execute(self, executor: Executor[Any], event: Any) -> str:
+    async def _execute(self, plan: Plan, context: RequestContext, event: Any) -> str:
+        executor = self._executor(plan, context)
+        if not isinstance(executor, Executor):  # the variables coerced when the operation began
+            return payload_of(ExecutionResult(None, executor), self._report)
         result = await settled(execute_subscription_event(executor.build_per_event_executor(event)))
         return payload_of(result, self._report)
