@@ -5,7 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from graphql import GraphQLError, GraphQLSyntaxError
+from graphql import (
+    ASTValidationRule,
+    GraphQLError,
+    GraphQLSyntaxError,
+    ProvidedRequiredArgumentsRule,
+    ValuesOfCorrectTypeRule,
+)
+from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionResult, StreamExecutionResult
 
@@ -15,6 +22,37 @@ logger = logging.getLogger(__name__)
 
 # Where graphql-core coerces an argument's value while a field executes.
 ARGUMENT_COERCION_MODULE = "graphql.execution.values"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+
+
+class ReportsInputErrors(ASTValidationRule):
+    """A validation rule whose every error is about a value the caller wrote (a literal that does
+    not fit its type, a required argument left out): coded as input, not as a bad document."""
+
+    def report_error(self, error: GraphQLError) -> None:
+        error.extensions = {**(error.extensions or {}), "code": BAD_USER_INPUT}
+        super().report_error(error)
+
+
+class InputValuesOfCorrectType(ReportsInputErrors, ValuesOfCorrectTypeRule):
+    pass
+
+
+class InputRequiredArguments(ReportsInputErrors, ProvidedRequiredArgumentsRule):
+    pass
+
+
+INPUT_RULES: dict[type[ASTValidationRule], type[ASTValidationRule]] = {
+    ValuesOfCorrectTypeRule: InputValuesOfCorrectType,
+    ProvidedRequiredArgumentsRule: InputRequiredArguments,
+}
+
+
+def with_input_rules(
+    rules: tuple[type[ASTValidationRule], ...],
+) -> tuple[type[ASTValidationRule], ...]:
+    """`rules` with the rules about input values replaced by ones that code their errors."""
+    return tuple(INPUT_RULES.get(rule, rule) for rule in rules)
 
 
 def raised_in(error: BaseException, module: str) -> bool:
@@ -52,12 +90,16 @@ def error_code(error: GraphQLError, *, executed: bool = False) -> str:
     known = (error.extensions or {}).get("code")
     if isinstance(known, str):
         return known
+    if isinstance(error, StrawberryInputCoercionError) or isinstance(
+        original, StrawberryInputCoercionError
+    ):
+        return BAD_USER_INPUT  # Strawberry's own input checks (Maybe, OneOf), when validating or coercing
     if isinstance(error, GraphQLSyntaxError):
         return "GRAPHQL_PARSE_FAILED"
     if error.path is not None:
-        return "BAD_USER_INPUT" if is_argument_coercion_error(error) else "INTERNAL_SERVER_ERROR"
+        return BAD_USER_INPUT if is_argument_coercion_error(error) else "INTERNAL_SERVER_ERROR"
     if executed and is_variable_coercion_error(error):
-        return "BAD_USER_INPUT"
+        return BAD_USER_INPUT
     return "GRAPHQL_VALIDATION_FAILED"
 
 
@@ -85,12 +127,14 @@ def coded(errors: list[GraphQLError] | None, *, executed: bool = False) -> Itera
 
 
 class ErrorCodes(SchemaExtension):
-    """Gives each error its code by where it arose: parsing and validation as they end, the
-    rest (variables, arguments, resolvers) after the operation or as each result streams."""
+    """Gives each error its code by where it arose: parsing and validation as they end (the
+    rules about input values code theirs as they report them), the rest (variables, arguments,
+    resolvers) after the operation or as each result streams."""
 
     def on_validate(self) -> Iterator[None]:
-        yield
         context = self.execution_context
+        context.validation_rules = with_input_rules(context.validation_rules)
+        yield
         if context.pre_execution_errors:
             context.pre_execution_errors = list(coded(context.pre_execution_errors))
 
