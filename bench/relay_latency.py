@@ -22,7 +22,13 @@ import httpx
 
 from bench import stats
 from bench.database import bench_database_url, fresh_database
-from bench.emulation import SERVICE_CLIENT_ID, DirectPrompts, RecordingHub, record_frames
+from bench.emulation import (
+    SERVICE_CLIENT_ID,
+    DirectPrompts,
+    RecordingHub,
+    SentFrame,
+    record_frames,
+)
 from bench.emulation import progress_stamps as sent_steps
 from bench.pictures import photo_png
 from bench.processes import ChildServer, api_server, cpu_seconds
@@ -126,6 +132,13 @@ async def held_task(rig: Rig) -> tuple[str, str]:
     return task_id, blocker
 
 
+def service_steps(frames: list[SentFrame]) -> dict[int, float]:
+    """Step -> when the emulator sent that `progress` frame to the service, whose client id is
+    its prefix followed by this host, the process and a random part (comfy/client_ids.py)."""
+    sids = {f.sid for f in frames if f.sid and f.sid.startswith(f"{SERVICE_CLIENT_ID}-")}
+    return {step: stamp for sid in sids for (_, step), stamp in sent_steps(frames, sid).items()}
+
+
 async def measure_task(rig: Rig, count: int, result: LevelResult) -> None:
     task_id, blocker = await held_task(rig)
     async with subscribers(rig, task_id, count) as connections:
@@ -137,8 +150,7 @@ async def measure_task(rig: Rig, count: int, result: LevelResult) -> None:
             asyncio.gather(*(c.all_complete.wait() for c in connections)), timeout
         )
         result.api_cpu_seconds += cpu_seconds(rig.api.pid) - cpu_before
-    stamps = sent_steps(rig.recorder.take(), SERVICE_CLIENT_ID)
-    by_step = {step: stamp for (_, step), stamp in stamps.items()}
+    by_step = service_steps(rig.recorder.take())
     for connection in connections:
         delays = subscriber_delays(connection, by_step)
         result.delays.extend(delays.plain + delays.after_preview)

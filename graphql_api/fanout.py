@@ -1,50 +1,98 @@
-"""Subscription fan-out: an event that many subscribers receive is executed once per distinct
-(event, operation, variables, caller) and the same result is handed to each of them.
+"""Subscription fan-out below Strawberry's per-operation generator.
 
-A subscription event is the root value of a per-event execution. Payloads that name their
-source event (`shared_source`, the very object the broker delivered to every subscriber) can be
-shared; any other payload (a snapshot, say) is executed for its subscriber alone. Operations are
-told apart by their parsed node, so the schema needs Strawberry's ParserCache (the same text gives
-the same document) for subscribers of different connections to share.
+A valid subscription operation is run here, with graphql-core's public subscription steps
+(`Executor.build`, `create_source_event_stream`, `execute_subscription_event`), instead of
+through Strawberry's stream: each subscriber keeps its source (its queue in the broker) and
+nothing more. An event many subscribers receive is executed once per (source event, operation
+document, variables, owner, public URL); its `next` payload is serialized once, and every
+subscriber writes the same text behind its own operation id.
+
+Payloads that name their source event (`shared_source`, the very object the broker delivered
+to every subscriber) are shared; any other payload (a snapshot, say) is executed for its
+subscriber alone. Anything the relay does not run (queries and mutations over the socket,
+documents that do not parse or validate) is left to Strawberry, which reports it as before.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import OrderedDict
-from collections.abc import Awaitable
-from typing import Any, cast
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Collection, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar, cast
 
-from graphql import ExecutionResult
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    ExecutionResult,
+    Executor,
+    GraphQLError,
+    GraphQLSchema,
+    OperationType,
+    create_source_event_stream,
+    execute_subscription_event,
+    get_operation_ast,
+    parse,
+    validate,
+)
+from graphql.pyutils import AwaitableOrValue, is_awaitable
 
 from graphql_api.context import RequestContext
+from graphql_api.errors import coded
 
-# (id of the source event, id of the operation node, variables, owner, public URL)
+# (id of the source event, id of the document, variables, owner, public URL)
 ResultKey = tuple[int, int, str, str, str]
 
 DEFAULT_SIZE = 1024
+DOCUMENTS = 256
+
+T = TypeVar("T")
+
+ReportErrors = Callable[[list[GraphQLError]], None]
+
+
+class Sink(Protocol):
+    """Where one subscriber's messages go (its socket, under its operation id)."""
+
+    async def refuse(self, errors: list[GraphQLError]) -> None:
+        """The operation cannot start: variables or the subscription's own setup failed."""
+
+    async def send(self, payload: str) -> None:
+        """One `next` (or legacy `data`) payload, already serialized."""
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A valid subscription operation, ready to run for any caller."""
+
+    document: DocumentNode
+    operation_name: str | None
+    variables: Mapping[str, Any] | None
+    variables_key: str
 
 
 class SharedResults:
-    """The latest per-event results, least recently used dropped first. An entry pins its event
-    and operation node, so the ids in its key cannot be reused while it lives."""
+    """The latest per-event payloads, least recently used dropped first. An entry pins its event
+    and document, so the ids in its key cannot be reused while it lives."""
 
     def __init__(self, size: int = DEFAULT_SIZE) -> None:
         self._size = size
-        self._entries: OrderedDict[ResultKey, tuple[object, object, asyncio.Future[Any]]] = (
+        self._entries: OrderedDict[ResultKey, tuple[object, object, asyncio.Future[str]]] = (
             OrderedDict()
         )
 
-    def get(self, key: ResultKey) -> asyncio.Future[Any] | None:
+    def get(self, key: ResultKey) -> asyncio.Future[str] | None:
         entry = self._entries.get(key)
         if entry is None:
             return None
         self._entries.move_to_end(key)
         return entry[2]
 
-    def put(self, key: ResultKey, pins: tuple[object, object], result: asyncio.Future[Any]) -> None:
-        self._entries[key] = (*pins, result)
+    def put(
+        self, key: ResultKey, pins: tuple[object, object], payload: asyncio.Future[str]
+    ) -> None:
+        self._entries[key] = (*pins, payload)
         self._entries.move_to_end(key)
         while len(self._entries) > self._size:
             self._entries.popitem(last=False)
@@ -53,58 +101,153 @@ class SharedResults:
         return len(self._entries)
 
 
-async def shared(result: asyncio.Future[Any]) -> Any:
-    # Shielded: one subscriber leaving must not cancel the execution the others wait for.
-    return await asyncio.shield(result)
+class Documents:
+    """Subscription documents that parse and validate, by text and operation name; anything
+    else maps to None (Strawberry's own path reports it)."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        rules: Collection[type[ASTValidationRule]],
+        max_tokens: int,
+        size: int = DOCUMENTS,
+    ) -> None:
+        self._schema = schema
+        self._rules = tuple(rules)
+        self._max_tokens = max_tokens
+        self._size = size
+        self._known: OrderedDict[tuple[str, str | None], DocumentNode | None] = OrderedDict()
+
+    def subscription(self, query: str, operation_name: str | None) -> DocumentNode | None:
+        key = (query, operation_name)
+        if key in self._known:
+            self._known.move_to_end(key)
+            return self._known[key]
+        document = self._checked(query, operation_name)
+        self._known[key] = document
+        while len(self._known) > self._size:
+            self._known.popitem(last=False)
+        return document
+
+    def _checked(self, query: str, operation_name: str | None) -> DocumentNode | None:
+        try:
+            document = parse(query, max_tokens=self._max_tokens)
+        except GraphQLError:
+            return None
+        operation = get_operation_ast(document, operation_name)
+        if operation is None or operation.operation is not OperationType.SUBSCRIPTION:
+            return None
+        if validate(self._schema, document, self._rules):
+            return None
+        return document
 
 
-def finished(value: Any) -> asyncio.Future[Any]:
-    future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-    future.set_result(value)
-    return future
+def payload_of(result: ExecutionResult, report: ReportErrors) -> str:
+    """The `next` payload as Strawberry writes it: data, then coded errors if any."""
+    body: dict[str, object] = {"data": result.data}
+    if result.errors:
+        errors = list(coded(result.errors, executed=True))
+        report(errors)
+        body["errors"] = [error.formatted for error in errors]
+    return json.dumps(body, separators=(",", ":"))
 
 
-def sharing_executor(results: SharedResults) -> type[StrawberryGraphQLCoreExecutionContext]:
-    """Strawberry's executor, sharing subscription event results through `results`."""
-
-    class SharingExecutor(StrawberryGraphQLCoreExecutionContext):
-        share_key: ResultKey | None = None
-        share_pins: tuple[object, object] = (None, None)
-
-        def build_per_event_executor(self, payload: Any) -> Any:
-            # A copy of this executor (`copy(self)`), so of this class.
-            executor = cast("SharingExecutor", super().build_per_event_executor(payload))
-            source = getattr(payload, "shared_source", None)
-            context = self.context_value
-            if source is not None and isinstance(context, RequestContext):
-                variables = repr(sorted(self.variable_values.coerced.items()))
-                executor.share_key = (
-                    id(source),
-                    id(self.operation),
-                    variables,
-                    context.owner,
-                    context.public_url,
-                )
-                executor.share_pins = (source, self.operation)
-            return executor
-
-        def execute_operation(self, serially: bool | None = None) -> Any:
-            key = self.share_key
-            if key is None:
-                return super().execute_operation(serially)
-            found = results.get(key)
-            if found is not None:
-                return shared(found)
-            outcome = super().execute_operation(serially)
-            if not self.is_awaitable(outcome):
-                results.put(key, self.share_pins, finished(outcome))
-                return outcome
-            running: asyncio.Future[ExecutionResult] = asyncio.ensure_future(_awaited(outcome))
-            results.put(key, self.share_pins, running)
-            return shared(running)
-
-    return SharingExecutor
+async def settled(value: AwaitableOrValue[T]) -> T:
+    if is_awaitable(value):
+        return await cast("Awaitable[T]", value)
+    return cast("T", value)
 
 
-async def _awaited(outcome: Awaitable[ExecutionResult]) -> ExecutionResult:
-    return await outcome
+async def closed(events: AsyncIterator[Any]) -> None:
+    close = getattr(events, "aclose", None)
+    if close is not None:
+        await close()
+
+
+def failure(error: Exception) -> GraphQLError:
+    return (
+        error if isinstance(error, GraphQLError) else GraphQLError(str(error), original_error=error)
+    )
+
+
+class SubscriptionRelay:
+    """Runs subscription operations for the websocket handlers, sharing per-event work."""
+
+    def __init__(self, schema: GraphQLSchema, documents: Documents, report: ReportErrors) -> None:
+        self._schema = schema
+        self._documents = documents
+        self._report = report
+        self._results = SharedResults()
+
+    def plan(
+        self, query: str, variables: Mapping[str, Any] | None, operation_name: str | None
+    ) -> Plan | None:
+        """What the relay runs, or None: the operation goes Strawberry's way."""
+        document = self._documents.subscription(query, operation_name)
+        if document is None:
+            return None
+        variables_key = repr(sorted((variables or {}).items()))
+        return Plan(document, operation_name, variables, variables_key)
+
+    def _executor(self, plan: Plan, context: RequestContext) -> Executor[Any] | list[GraphQLError]:
+        return Executor.build(
+            self._schema,
+            plan.document,
+            context_value=context,
+            raw_variable_values=dict(plan.variables) if plan.variables is not None else None,
+            operation_name=plan.operation_name,
+        )
+
+    async def run(self, plan: Plan, context: RequestContext, sink: Sink) -> bool:
+        """Every event of the operation into `sink`, until its source ends (True), or its
+        refusal (False). While it waits for an event, a subscriber holds its source (its queue)
+        and nothing of the execution: an event's executor is built when it is executed."""
+        executor = self._executor(plan, context)
+        if not isinstance(executor, Executor):
+            await self._refuse(executor, sink)
+            return False
+        source: AsyncIterable[Any] | ExecutionResult = await settled(
+            create_source_event_stream(executor)
+        )
+        if isinstance(source, ExecutionResult):
+            await self._refuse(source.errors or [], sink)
+            return False
+        del executor
+        # Relayed in this frame: one frame fewer for every idle subscription.
+        events = aiter(source)
+        del source
+        try:
+            async for event in events:
+                await sink.send(await self._payload(plan, context, event))
+                del event  # nothing of the last event is kept while waiting for the next
+        except Exception as exc:  # noqa: BLE001 - the source failed: its error is the last message
+            await sink.send(payload_of(ExecutionResult(None, [failure(exc)]), self._report))
+        finally:
+            await closed(events)
+        return True
+
+    async def _refuse(self, errors: list[GraphQLError], sink: Sink) -> None:
+        refused = list(coded(errors, executed=True))
+        self._report(refused)
+        await sink.refuse(refused)
+
+    async def _payload(self, plan: Plan, context: RequestContext, event: Any) -> str:
+        source = getattr(event, "shared_source", None)
+        if source is None:
+            return await self._execute(plan, context, event)
+        key = (id(source), id(plan.document), plan.variables_key, context.owner, context.public_url)
+        payload = self._results.get(key)
+        if payload is None:
+            payload = asyncio.ensure_future(self._execute(plan, context, event))
+            self._results.put(key, (source, plan.document), payload)
+        if payload.done():
+            return payload.result()
+        # Shielded: one subscriber leaving must not cancel the execution the others wait for.
+        return await asyncio.shield(payload)
+
+    async def _execute(self, plan: Plan, context: RequestContext, event: Any) -> str:
+        executor = self._executor(plan, context)
+        if not isinstance(executor, Executor):  # the variables coerced when the operation began
+            return payload_of(ExecutionResult(None, executor), self._report)
+        result = await settled(execute_subscription_event(executor.build_per_event_executor(event)))
+        return payload_of(result, self._report)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError, specified_rules
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -13,10 +15,12 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types import ExecutionContext
 
 from graphql_api.errors import ErrorCodes, error_code
-from graphql_api.fanout import SharedResults, sharing_executor
+from graphql_api.fanout import Documents, SubscriptionRelay
 from graphql_api.mutations import Mutation
 from graphql_api.parsing import ReportingParserCache
 from graphql_api.queries import Query
@@ -28,8 +32,26 @@ from graphql_api.types import Image, Task
 PARSED_DOCUMENTS = 256
 
 
+# Strawberry adds these to every validation.
+STRAWBERRY_RULES = (MaybeNullValidationRule, OneOfInputValidationRule)
+
+
 class KontextSchema(strawberry.Schema):
-    """Logs unexpected errors only: a refused request is the caller's news, not the operator's."""
+    """Logs unexpected errors only: a refused request is the caller's news, not the operator's.
+    Its `relay` runs subscriptions for the websocket handlers (graphql_api/fanout.py), with the
+    same parse limit and validation rules as the extensions apply."""
+
+    def __init__(
+        self,
+        *,
+        validation_rules: tuple[type[ASTValidationRule], ...],
+        max_tokens: int,
+        **options: Any,
+    ) -> None:
+        super().__init__(**options)
+        rules = (*specified_rules, *validation_rules, *STRAWBERRY_RULES)
+        documents = Documents(self._schema, rules, max_tokens, size=PARSED_DOCUMENTS)
+        self.relay = SubscriptionRelay(self._schema, documents, self.process_errors)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -51,7 +73,10 @@ def build_schema(
         *QueryDepthLimiter(max_depth=max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
     ]
+    hidden = [] if introspection else list(DisableIntrospection().validation_rules)
     return KontextSchema(
+        validation_rules=(*limits, *hidden),
+        max_tokens=max_tokens,
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -66,6 +91,4 @@ def build_schema(
             lambda: ValidationCache(maxsize=PARSED_DOCUMENTS),
         ],
         config=StrawberryConfig(scalar_map=dict(SCALAR_MAP)),
-        # One execution per event for all its subscribers (same operation, variables, caller).
-        execution_context_class=sharing_executor(SharedResults()),
     )

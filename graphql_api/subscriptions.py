@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator
 from datetime import datetime
 
 import strawberry
@@ -32,9 +31,23 @@ strawberry.enum(EventKind, name="TaskEventKind", description="What changed.")
 class TaskUpdate:
     sequence: int = strawberry.field(description="Strictly increasing per task.")
     kind: EventKind
-    task: Task
+    event: strawberry.Private[TaskEvent]
     shared_source: strawberry.Private[TaskEvent | None] = None
     """The broker's event, the same object for every subscriber: results are shared on it."""
+    view: strawberry.Private[Task | None] = None
+
+    @strawberry.field(name="task")
+    def task_field(self) -> Task:
+        return self.task
+
+    @property
+    def task(self) -> Task:
+        """The task as the API shows it, made when the update is executed (once for all the
+        subscribers it is shared with), not when each subscriber receives the event."""
+        if self.view is None:
+            assert self.event.task is not None
+            self.view = Task.from_row(self.event.task)
+        return self.view
 
     @strawberry.field
     def status(self) -> TaskStatus:
@@ -81,25 +94,29 @@ class TaskUpdate:
         return self.task.error
 
 
-@contextlib.contextmanager
-def counted(context: RequestContext) -> Iterator[None]:
-    """Keeps the active-subscriptions gauge right, however the stream ends."""
-    gauge = context.metrics.subscriptions if context.metrics else None
-    if gauge is not None:
-        gauge.inc()
-    try:
-        yield
-    finally:
-        if gauge is not None:
-            gauge.dec()
+class counted:
+    """Keeps the active-subscriptions gauge right, however the stream ends. A slotted object
+    rather than a generator-based context manager: every idle subscription holds one."""
+
+    __slots__ = ("gauge",)
+
+    def __init__(self, context: RequestContext) -> None:
+        self.gauge = context.metrics.subscriptions if context.metrics else None
+
+    def __enter__(self) -> None:
+        if self.gauge is not None:
+            self.gauge.inc()
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.gauge is not None:
+            self.gauge.dec()
 
 
 def update_of(event: TaskEvent) -> TaskUpdate:
-    assert event.task is not None
     return TaskUpdate(
         sequence=event.sequence,
         kind=event.kind,
-        task=Task.from_row(event.task),
+        event=event,
         # A snapshot is read for its one subscriber; every other event is the broker's own.
         shared_source=None if event.kind is EventKind.SNAPSHOT else event,
     )
@@ -115,6 +132,7 @@ class Subscription:
     )
     async def task_progress(self, info: Ctx, id: strawberry.ID) -> AsyncGenerator[TaskUpdate, None]:
         context = info.context
+        del info  # an idle subscription keeps its context and its queue, not the resolve info
         task_id = parse_uuid(id, "id")
         with counted(context):
             async for event in watch_task(context.services.broker, task_id, context.owner):
@@ -127,6 +145,7 @@ class Subscription:
         self, info: Ctx, status: list[TaskStatus] | None = None
     ) -> AsyncGenerator[TaskUpdate, None]:
         context = info.context
+        del info  # as in task_progress
         statuses = frozenset(status or ())
         with counted(context):
             async for event in watch_owner(context.services.broker, context.owner, statuses):

@@ -3,9 +3,11 @@ from __future__ import annotations
 import asyncio
 import json
 from contextlib import aclosing
+from typing import Any
 
 import pytest
-from graphql import GraphQLError, GraphQLSyntaxError, Source
+from graphql import GraphQLError, GraphQLSyntaxError, Source, execute_sync, parse
+from graphql import build_schema as graphql_schema
 from strawberry.types.execution import ExecutionResult
 from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
@@ -26,9 +28,30 @@ async def test_null_for_an_argument_with_a_default_is_bad_user_input() -> None:
 
 
 def test_argument_coercion_errors_are_input_errors_despite_their_path() -> None:
-    coercion = GraphQLError("Argument 'first' has invalid value: Expected type 'Int'.")
-    located = GraphQLError(coercion.message, path=["history"], original_error=coercion)
-    assert error_code(located) == "BAD_USER_INPUT"
+    schema = graphql_schema("type Query { f(n: Int! = 1): Int }")
+    result = execute_sync(schema, parse("query($n: Int) { f(n: $n) }"), variable_values={"n": None})
+    assert result.errors and result.errors[0].path == ["f"]
+    assert error_code(result.errors[0]) == "BAD_USER_INPUT"
+
+
+def test_a_graphql_error_a_resolver_raises_stays_internal_whatever_its_message() -> None:
+    """Input errors are told apart by where they arise, not by what they say."""
+    lookalike = GraphQLError("Argument 'first' has invalid value: Expected type 'Int'.")
+    with pytest.raises(GraphQLError) as raised:
+        raise lookalike
+    located = GraphQLError(lookalike.message, path=["history"], original_error=raised.value)
+    assert error_code(located) == "INTERNAL_SERVER_ERROR"
+
+
+async def test_variables_that_do_not_coerce_are_bad_user_input_whatever_they_say() -> None:
+    result = await build_schema().execute(HISTORY, variable_values={"first": "many"})
+    assert result.errors and result.errors[0].path is None
+    assert [error.extensions for error in result.errors] == [{"code": "BAD_USER_INPUT"}]
+
+
+def test_an_error_without_a_path_outside_execution_is_a_validation_failure() -> None:
+    assert error_code(GraphQLError("Expected type 'Int'.")) == "GRAPHQL_VALIDATION_FAILED"
+    assert error_code(GraphQLError("Expected type 'Int'."), executed=True) == "BAD_USER_INPUT"
 
 
 def test_a_resolver_failure_stays_internal_whatever_its_message() -> None:
@@ -117,3 +140,63 @@ async def test_an_invalid_subscription_gets_an_error_message_over_legacy_graphql
                     break
         assert (reply["type"], reply["id"]) == ("error", "1"), reply
         assert reply["payload"]["extensions"]["code"] == code
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ('{ history(first: "many") { totalCount } }', "BAD_USER_INPUT"),
+        ("{ task { id } }", "BAD_USER_INPUT"),
+        ("{ taks(id: 1) { id } }", "GRAPHQL_VALIDATION_FAILED"),
+        ("query($id: ID!) { history { totalCount } }", "GRAPHQL_VALIDATION_FAILED"),
+    ],
+)
+async def test_validation_codes_what_the_caller_wrote_as_input_by_the_rule_that_found_it(
+    query: str, code: str
+) -> None:
+    """A literal that does not fit its type or a required argument left out is the caller's
+    input; any other rule's refusal is about the document."""
+    result = await build_schema().execute(query)
+    assert result.errors
+    assert [(error.extensions or {}).get("code") for error in result.errors] == [code]
+
+
+PROGRESS_BY_ID = "subscription($id: ID!) { taskProgress(id: $id) { kind } }"
+
+
+async def test_a_subscription_with_variables_that_do_not_coerce_is_refused_as_input(
+    app_url: str,
+) -> None:
+    async with graphql_ws(app_url) as ws:
+        await ws.send(
+            {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {"query": PROGRESS_BY_ID, "variables": {"id": {"a": 1}}},
+            }
+        )
+        reply = await asyncio.wait_for(ws.receive(), 5)
+        assert (reply["type"], reply["id"]) == ("error", "1"), reply
+        assert [e["extensions"]["code"] for e in reply["payload"]] == ["BAD_USER_INPUT"]
+
+
+async def test_a_subscription_to_an_unknown_task_ends_with_not_found_over_legacy_graphql_ws(
+    app_url: str,
+) -> None:
+    url = app_url.replace("http://", "ws://", 1) + "/graphql"
+    async with connect(url, subprotocols=[Subprotocol("graphql-ws")]) as socket:
+        await socket.send(json.dumps({"type": "connection_init", "payload": {}}))
+        start = {
+            "query": PROGRESS_BY_ID,
+            "variables": {"id": "00000000-0000-4000-8000-000000000000"},
+        }
+        await socket.send(json.dumps({"id": "7", "type": "start", "payload": start}))
+        replies: list[dict[str, Any]] = []
+        async with asyncio.timeout(5):
+            while not replies or replies[-1]["type"] != "complete":
+                reply = json.loads(await socket.recv())
+                if reply["type"] not in ("connection_ack", "ka"):
+                    replies.append(reply)
+        assert [(r["type"], r["id"]) for r in replies] == [("data", "7"), ("complete", "7")]
+        errors = replies[0]["payload"]["errors"]
+        assert [e["extensions"]["code"] for e in errors] == ["NOT_FOUND"]

@@ -1,17 +1,22 @@
-"""One execution per subscription event, whatever the number of subscribers."""
+"""One execution and one serialized payload per subscription event, whatever the number of
+subscribers."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import pytest
 import strawberry
-from strawberry.extensions import ParserCache
+from graphql import GraphQLError
 
 from graphql_api.context import RequestContext
-from graphql_api.fanout import SharedResults, sharing_executor
+from graphql_api.errors import ErrorCodes
+from graphql_api.fanout import SharedResults
+from graphql_api.schema import KontextSchema
 
 
 @dataclass
@@ -70,27 +75,66 @@ def context(feed: Feed, owner: str = "o") -> RequestContext:
     return ctx
 
 
-def schema() -> strawberry.Schema:
-    return strawberry.Schema(
+@strawberry.type
+class FailingSubscription(Subscription):
+    @strawberry.subscription
+    async def broken(self) -> AsyncGenerator[int, None]:
+        raise RuntimeError("source failed")
+        yield 0
+
+
+def schema() -> KontextSchema:
+    return KontextSchema(
         query=Query,
-        subscription=Subscription,
-        execution_context_class=sharing_executor(SharedResults()),
-        # The same text must give the same document: results are keyed on the operation node.
-        extensions=[ParserCache],
+        subscription=FailingSubscription,
+        extensions=[ErrorCodes],
+        validation_rules=(),
+        max_tokens=1000,
     )
 
 
-async def collect(api: strawberry.Schema, ctx: RequestContext, query: str) -> list[Any]:
-    stream = await api.subscribe(query, context_value=ctx)
-    return [result.data async for result in stream]
+@dataclass
+class Collected:
+    payloads: list[str] = field(default_factory=list)
+    refusals: list[list[GraphQLError]] = field(default_factory=list)
+
+    async def refuse(self, errors: list[GraphQLError]) -> None:
+        self.refusals.append(errors)
+
+    async def send(self, payload: str) -> None:
+        self.payloads.append(payload)
 
 
-async def test_many_subscribers_of_one_event_share_one_execution() -> None:
+async def run(
+    api: KontextSchema, ctx: RequestContext, query: str, variables: dict[str, Any] | None = None
+) -> Collected:
+    plan = api.relay.plan(query, variables, None)
+    assert plan is not None
+    sink = Collected()
+    await api.relay.run(plan, ctx, sink)
+    return sink
+
+
+async def collect(
+    api: KontextSchema, ctx: RequestContext, query: str, variables: dict[str, Any] | None = None
+) -> list[Any]:
+    return [
+        json.loads(payload)["data"] for payload in (await run(api, ctx, query, variables)).payloads
+    ]
+
+
+async def test_many_subscribers_of_one_event_share_one_execution_and_one_payload() -> None:
     api, feed = schema(), Feed(events=[Event(1), Event(2), Event(3)])
     query = "subscription { updates { value } }"
-    results = await asyncio.gather(*(collect(api, context(feed), query) for _ in range(20)))
-    assert all(found == [{"updates": {"value": n}} for n in (1, 2, 3)] for found in results)
+    sinks = await asyncio.gather(*(run(api, context(feed), query) for _ in range(20)))
+    assert all(
+        [json.loads(p)["data"] for p in sink.payloads]
+        == [{"updates": {"value": n}} for n in (1, 2, 3)]
+        for sink in sinks
+    )
     assert feed.counter.calls == 3
+    # The same serialized text for every subscriber, not equal copies of it.
+    assert all(sink.payloads[0] is sinks[0].payloads[0] for sink in sinks)
 
 
 async def test_different_variables_or_callers_are_executed_apart() -> None:
@@ -98,9 +142,13 @@ async def test_different_variables_or_callers_are_executed_apart() -> None:
     doubled = await collect(api, context(feed), "subscription { updates(scale: 2) { value } }")
     plain = await collect(api, context(feed), "subscription { updates { value } }")
     other = await collect(api, context(feed, owner="p"), "subscription { updates { value } }")
+    by_variable = await collect(
+        api, context(feed), "subscription($s: Int!) { updates(scale: $s) { value } }", {"s": 3}
+    )
     assert doubled == [{"updates": {"value": 2}}]
     assert plain == other == [{"updates": {"value": 1}}]
-    assert feed.counter.calls == 3
+    assert by_variable == [{"updates": {"value": 3}}]
+    assert feed.counter.calls == 4
 
 
 async def test_payloads_without_a_source_are_never_shared() -> None:
@@ -108,6 +156,42 @@ async def test_payloads_without_a_source_are_never_shared() -> None:
     query = "subscription { updates { value } }"
     await asyncio.gather(*(collect(api, context(feed), query) for _ in range(3)))
     assert feed.counter.calls == 3
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ ok }",
+        "subscription { updates { value } ",
+        "subscription { nope }",
+        "subscription A { updates { value } } subscription B { updates { value } }",
+    ],
+)
+def test_what_the_relay_does_not_run_goes_strawberrys_way(query: str) -> None:
+    """Queries, and documents that do not parse or validate, are Strawberry's to answer."""
+    assert schema().relay.plan(query, None, None) is None
+
+
+async def test_variables_that_do_not_coerce_refuse_the_operation_as_bad_input() -> None:
+    api, feed = schema(), Feed(events=[Event(1)])
+    query = "subscription($s: Int!) { updates(scale: $s) { value } }"
+    sink = await run(api, context(feed), query, {"s": "x"})
+    assert sink.payloads == []
+    assert [[e.extensions for e in errors] for errors in sink.refusals] == [
+        [{"code": "BAD_USER_INPUT"}]
+    ]
+
+
+async def test_a_failing_source_ends_with_its_error_as_strawberry_would_send_it() -> None:
+    api, ctx = schema(), context(Feed(events=[]))
+    sink = await run(api, ctx, "subscription { broken }")
+    stream = await api.subscribe("subscription { broken }", context_value=ctx)
+    strawberry_sends: list[dict[str, Any]] = [
+        {"data": result.data, "errors": [error.formatted for error in result.errors or ()]}
+        async for result in stream
+    ]
+    assert [json.loads(payload) for payload in sink.payloads] == strawberry_sends
+    assert [error["message"] for error in strawberry_sends[0]["errors"]] == ["source failed"]
 
 
 def test_the_oldest_results_are_dropped_beyond_the_size() -> None:
