@@ -1,0 +1,87 @@
+"""One dispatch round fills every ready backend's free slots (one running, one queued behind it)
+from one load query and one candidate query, oldest tasks first."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Collection
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from tasks.background import BackgroundTasks
+from tasks.runtime.backends import PROMPTS_PER_BACKEND, Backend, BackendPool
+from tasks.runtime.dispatcher import Dispatcher, DispatchSettings
+from tasks.status import TaskStatus
+from tasks.store.claims import TaskClaimer, backend_loads
+from tasks.store.clock import utc_now
+from tasks.store.models import Task
+from tests.tasks.test_outputs import a_task
+from workflows.registry import load_templates
+
+pytestmark = pytest.mark.usefixtures("database")
+
+
+class SendsRecorded(Dispatcher):
+    """Records what it would send instead of talking to ComfyUI."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sent: list[tuple[uuid.UUID, str]] = []
+
+    def _start_send(self, task: Task, backend: Backend) -> None:
+        self.sent.append((task.id, backend.name))
+
+
+async def younger(first: Task, seconds: int, workflow: str) -> Task:
+    """A pending task on the same reference image, created `seconds` after `first`."""
+    reference: uuid.UUID = first.reference_image_id  # type: ignore[attr-defined]
+    return await Task.create(
+        id=uuid.uuid4(), owner="alice", workflow=workflow, description="d", parameters={},
+        seed="1", reference_image_id=reference, request_hash="h",
+        created_at=first.created_at + timedelta(seconds=seconds), updated_at=utc_now(),
+    )  # fmt: skip
+
+
+async def test_one_round_claims_a_prompt_and_its_successor_for_every_backend(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    templates = load_templates()
+    workflow = templates.get_default().name
+    first = await a_task(TaskStatus.PENDING)
+    created = [first] + [await younger(first, n, workflow) for n in range(1, 10)]
+    await Task.filter(id=first.id).update(workflow=workflow)
+    load_queries: list[Collection[str]] = []
+
+    async def counted_loads(finishing: Collection[str] = ()) -> Counter[str]:
+        load_queries.append(finishing)
+        return await backend_loads(finishing)
+
+    monkeypatch.setattr("tasks.runtime.dispatcher.backend_loads", counted_loads)
+    names = [f"http://gpu-{n}" for n in range(4)]
+    pool = BackendPool(
+        [Backend(url=name, client=None, connected=True, problem=None) for name in names]  # type: ignore[arg-type]
+    )
+    dispatcher = SendsRecorded(
+        pool=pool,
+        templates=templates,
+        blobs=None,
+        claimer=TaskClaimer(skip_locked=False),
+        outcomes=None,
+        settings=DispatchSettings(),
+        background=BackgroundTasks(),
+    )
+    assert await dispatcher.dispatch_round()
+    assert len(load_queries) == 1
+    assert Counter(name for _, name in dispatcher.sent) == {
+        name: PROMPTS_PER_BACKEND for name in names
+    }
+    oldest = {t.id for t in created[: 4 * PROMPTS_PER_BACKEND]}
+    assert {task_id for task_id, _ in dispatcher.sent} == oldest
+    claimed = await Task.filter(id__in=list(oldest)).values_list("backend", flat=True)
+    assert sorted(map(str, claimed)) == sorted(name for _, name in dispatcher.sent)
+
+    assert not await dispatcher.dispatch_round()  # every slot is taken: nothing more to claim
+    assert len(load_queries) == 2
