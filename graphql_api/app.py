@@ -172,7 +172,10 @@ def make_lifespan(settings: Settings, *, announced: bool = False) -> Any:
             templates = await asyncio.to_thread(
                 load_templates, extra_directory=settings.workflows_dir
             )
-            changes = TaskChanges(broker)
+            # Owns the domain's background work too (the progress timer of `changes`); closed
+            # below, where it has always been, before the runtime and the broker stop.
+            background = BackgroundTasks()
+            changes = TaskChanges(broker, background)
             run_times = RunTimes()
             runtime = await stack.enter_async_context(
                 ComfyRuntime(
@@ -210,7 +213,6 @@ def make_lifespan(settings: Settings, *, announced: bool = False) -> Any:
                 webhooks=webhooks,
             )
             metrics = TaskMetrics()
-            background = BackgroundTasks()
             stack.push_async_callback(background.aclose)
             background.start(metrics.follow(broker), "metrics")
             background.start(StorageJanitor(blobs).run(), "storage-janitor")

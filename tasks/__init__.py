@@ -31,6 +31,7 @@ from tasks.status import TaskStatus
 from tasks.store.database import Database
 from tasks.store.models import StoredImage, Task
 from tasks.store.queueing import queue_position
+from tasks.store.snapshots import TaskSnapshot
 from tasks.store.webhook_models import DeliveryStatus, WebhookDelivery, WebhookEvent
 from tasks.store.webhooks import deliveries_of, oldest_pending_age
 from tasks.uploads import uploads_page
@@ -67,6 +68,7 @@ __all__ = [
     "TaskEvent",
     "TaskNotFound",
     "TaskService",
+    "TaskSnapshot",
     "TaskStatus",
     "UploadSource",
     "UrlSource",
