@@ -1,8 +1,9 @@
 """From a change of a task to its subscribers: one path, in this order.
 
 ```
-ComfyUI frame ─▶ runtime/tracker ─▶ store/transitions (TaskChanges) ─▶ events/broker ─▶ events/watch ─▶ subscriber
-                                     │ store/snapshots                   events/pg_broker (other replicas)
+frame ─▶ tracker ─▶ TaskChanges ─▶ broker ─▶ watch ─▶ subscriber
+                    (transitions,    └─▶ pg_broker ── NOTIFY ──▶ the other replicas' broker
+                     snapshots)
 ```
 
 - `tasks.runtime.tracker` turns a ComfyUI progress frame into `TaskChanges.progress` and a
