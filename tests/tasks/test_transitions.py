@@ -233,3 +233,34 @@ async def test_progress_during_a_preview_change_of_this_replica_never_repeats_a_
     assert statuses == [TaskStatus.PROCESSING, TaskStatus.COMPLETED]
     row = await Task.get(id=task.id)
     assert row.sequence == max(sequences) and row.step == 5
+
+
+async def test_two_replicas_a_subscriber_hearing_both_ends_on_the_cancellation(
+    database: Database, background: BackgroundTasks
+) -> None:
+    """One replica runs the task and shows progress from memory; the other cancels it with a
+    sequence that progress already had. A subscriber hearing both (as NOTIFY makes it) drops
+    that event as seen, then gets the cancellation again, published past the progress."""
+    heard = Recorder()
+    running_here = TaskChanges(heard, background)
+    elsewhere = TaskChanges(heard, background)
+    task = await started(running_here)
+    for step in range(1, 3):
+        await running_here.progress(task.id, PROMPT, step=step, total_steps=5, progress=20.0)
+    cancelled = await elsewhere.apply(
+        task.id, EventKind.STATUS, expect=[TaskStatus.PENDING, TaskStatus.PROCESSING],
+        status=TaskStatus.CANCELLED,
+    )  # fmt: skip
+    assert cancelled is not None and cancelled.sequence == 2  # as the first progress frame
+    await running_here.write_progress()  # the timer's turn
+    assert await running_here.progress(task.id, PROMPT, step=3, progress=60.0) is None
+    last, shown = 0, []
+    for event in heard.events:  # what watch_task lets through
+        if event.sequence > last:
+            last = event.sequence
+            shown.append(event)
+    assert [event.sequence for event in shown] == [1, 2, 3, 4]
+    assert (shown[-1].kind, shown[-1].status) == (EventKind.STATUS, TaskStatus.CANCELLED)
+    row = await Task.get(id=task.id)
+    assert (row.status, row.sequence) == (TaskStatus.CANCELLED, 4)
+    await running_here.close()
