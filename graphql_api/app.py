@@ -172,11 +172,13 @@ def make_lifespan(settings: Settings, *, announced: bool = False) -> Any:
             templates = await asyncio.to_thread(
                 load_templates, extra_directory=settings.workflows_dir
             )
-            changes = TaskChanges(broker)
-            run_times = RunTimes()
-            # The one owner of background work: each part below starts its own in a scope of it.
+            # The one owner of background work (the progress timer of `changes`, the runtime's
+            # streams and sends, metrics, the janitor, the webhook sender): each part starts its
+            # own in a scope of it; closed after the runtime, before storage and the broker.
             background = BackgroundTasks()
             stack.push_async_callback(background.aclose)
+            changes = TaskChanges(broker, background)
+            run_times = RunTimes()
             runtime = await stack.enter_async_context(
                 ComfyRuntime(
                     runtime_settings(settings, urls, database),

@@ -21,6 +21,7 @@ from tasks import (
     HistoryQuery,
     PresetEntry,
     StoredImage,
+    TaskSnapshot,
     TaskStatus,
     history_count,
     queue_position,
@@ -308,7 +309,7 @@ class Task(Node):
         return deferred(batch_of(UUID(self.batch_id), info.context))
 
     @classmethod
-    def from_row(cls, row: TaskRow, read_with: ReadTogether | None = None) -> Task:
+    def from_row(cls, row: TaskRow | TaskSnapshot, read_with: ReadTogether | None = None) -> Task:
         return cls(
             id=strawberry.ID(str(row.id)),
             status=row.status,
@@ -334,10 +335,10 @@ class Task(Node):
             started_at=row.started_at,
             finished_at=row.finished_at,
             preview_path=row.preview_key,
-            reference_image_id=row.reference_image_id,  # type: ignore[attr-defined]
-            second_image_id=row.second_image_id,  # type: ignore[attr-defined]
-            result_image_id=row.result_image_id,  # type: ignore[attr-defined]
-            rerun_of_id=row.rerun_of_id,  # type: ignore[attr-defined]
+            reference_image_id=row.reference_image_id,  # type: ignore[union-attr]
+            second_image_id=row.second_image_id,  # type: ignore[union-attr]
+            result_image_id=row.result_image_id,  # type: ignore[union-attr]
+            rerun_of_id=row.rerun_of_id,  # type: ignore[union-attr]
             read_with=read_with,
         )
 
@@ -399,7 +400,7 @@ def _given(values: dict[str, Any], name: str, kind: Callable[[Any], T]) -> T | N
     return None if value is None else kind(value)
 
 
-def parameters_of(row: TaskRow) -> GenerationParameters:
+def parameters_of(row: TaskRow | TaskSnapshot) -> GenerationParameters:
     values = row.parameters
     return GenerationParameters(
         steps=_given(values, "steps", int),
@@ -412,7 +413,7 @@ def parameters_of(row: TaskRow) -> GenerationParameters:
     )
 
 
-def error_of(row: TaskRow) -> TaskError | None:
+def error_of(row: TaskRow | TaskSnapshot) -> TaskError | None:
     if row.error_code is None:
         return None
     details = row.error_details or {}

@@ -42,6 +42,7 @@ from tasks.store.history import (
     uploads_page,
 )
 from tasks.store.images import StoredImage, bytes_by_kind, images_by_id, owned_image
+from tasks.store.snapshots import TaskSnapshot
 from tasks.store.webhook_models import DeliveryStatus, WebhookDelivery, WebhookEvent
 from tasks.store.webhooks import deliveries_of, oldest_pending_age
 from tasks.webhooks.sender import message_id
@@ -79,6 +80,7 @@ __all__ = [
     "TaskEvent",
     "TaskNotFound",
     "TaskService",
+    "TaskSnapshot",
     "TaskStatus",
     "UploadSource",
     "UrlSource",

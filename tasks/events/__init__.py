@@ -1,1 +1,23 @@
-"""From a task's change to its subscribers: event kinds, the brokers, and watching."""
+"""From a change of a task to its subscribers: one path, in this order.
+
+```
+frame ─▶ tracker ─▶ TaskChanges ─▶ broker ─▶ watch ─▶ subscriber
+                    (transitions,    └─▶ pg_broker ── NOTIFY ──▶ the other replicas' broker
+                     snapshots)
+```
+
+- `tasks.runtime.tracker` turns a ComfyUI progress frame into `TaskChanges.progress` and a
+  status message into a transition (through `tasks.runtime.outcomes`).
+- `tasks.store.transitions` (`TaskChanges`) is the one writer of task changes and the one
+  allocator of their sequences in a replica (one lock per task). A transition is one
+  conditional UPDATE with a sequence bump, then one event. Progress is kept in memory per
+  running task and published at once with the next sequence; it is written with the task's
+  next transition or by a plain timer.
+- `tasks.store.snapshots`: every event carries a `TaskSnapshot`, a frozen copy of the task
+  made from a row in one place (progress moves it on without the database).
+- `tasks.events.kinds`: the `TaskEvent` with its kind, status, sequence and snapshot.
+- `tasks.events.broker` fans events out to this process's subscribers with bounded queues
+  (progress and previews conflated, transitions always kept); `tasks.events.pg_broker` also
+  relays them to the other replicas with NOTIFY, progress in the payload.
+- `tasks.events.watch` gives a subscriber the current snapshot, then every newer change once.
+"""

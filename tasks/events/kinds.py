@@ -10,7 +10,7 @@ from uuid import UUID
 from tasks.status import TaskStatus
 
 if TYPE_CHECKING:
-    from tasks.store.models import Task
+    from tasks.store.snapshots import TaskSnapshot
 
 
 class EventKind(StrEnum):
@@ -31,8 +31,8 @@ class TaskEvent:
     sequence: int
     kind: EventKind
     status: TaskStatus
-    task: Task | None = field(default=None, compare=False, repr=False)
-    """The row as it was right after the change, when the publisher had it at hand."""
+    task: TaskSnapshot | None = field(default=None, compare=False, repr=False)
+    """The task right after the change (None only for a task deleted before it was read)."""
     local: bool = field(default=True, compare=False)
     """False for a change made by another replica (relayed through the database)."""
 

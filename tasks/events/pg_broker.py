@@ -1,7 +1,13 @@
 """Fan-out across replicas with PostgreSQL LISTEN/NOTIFY.
 
-Payloads stay small (task id, owner, sequence, kind, status, sender); a replica that hears a
-change made elsewhere reads the row once and hands it to all its local subscribers.
+Payloads stay small: task id, owner, sequence, kind, status, sender, and for progress the
+progress fields. Transitions are written before they are published, so a replica that hears
+one made elsewhere reads the row once and hands its snapshot to all its local subscribers.
+Progress is published before it is written (the row may not have it for a while), so a
+replica learns it from the payload instead: applied to the snapshot it already holds of that
+running task (the newest it published or relayed), or to a snapshot of the row read when it
+holds none. The snapshots it holds are dropped when the task stops running, when it has no
+subscribers, and when its listening connection is renewed (it may have missed changes).
 """
 
 from __future__ import annotations
@@ -12,24 +18,25 @@ import dataclasses
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
-from tortoise import fields
 
 from tasks.events.broker import EventFilter, InProcessBroker, Subscription
 from tasks.events.kinds import EventKind, TaskEvent
-from tasks.events.progress_writes import PROGRESS_FIELDS
 from tasks.status import TaskStatus
 from tasks.store.database import postgres_dsn
-from tasks.store.models import Task
+from tasks.store.snapshots import TaskSnapshot, advanced, progress_of, read_snapshot
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "kontext_task_events"
 RECONNECT_DELAY = 1.0
+WIRE_TIMES = frozenset({"estimated_finish_at", "updated_at"})
+"""Progress fields that travel as ISO 8601 text."""
 
 
 def encode(event: TaskEvent, sender: str) -> str:
@@ -42,8 +49,7 @@ def encode(event: TaskEvent, sender: str) -> str:
         "r": sender,
     }
     if event.kind is EventKind.PROGRESS and event.task is not None:
-        # Progress is written behind: the row other replicas read may not have it yet.
-        data["p"] = {name: to_wire(getattr(event.task, name)) for name in PROGRESS_FIELDS}
+        data["p"] = {name: to_wire(value) for name, value in progress_of(event.task).items()}
     return json.dumps(data, separators=(",", ":"))
 
 
@@ -51,14 +57,16 @@ def to_wire(value: object) -> object:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def from_wire(name: str, value: object) -> object:
-    """A progress field as the model has it (times travel as ISO 8601 text)."""
-    if isinstance(value, str) and isinstance(Task._meta.fields_map[name], fields.DatetimeField):
-        return datetime.fromisoformat(value)
-    return value
+def from_wire(progress: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        name: datetime.fromisoformat(value)
+        if name in WIRE_TIMES and isinstance(value, str)
+        else value
+        for name, value in progress.items()
+    }
 
 
-def decode(payload: str) -> tuple[TaskEvent, str, dict[str, object] | None]:
+def decode(payload: str) -> tuple[TaskEvent, str, dict[str, Any] | None]:
     data = json.loads(payload)
     event = TaskEvent(
         task_id=UUID(data["t"]),
@@ -66,19 +74,50 @@ def decode(payload: str) -> tuple[TaskEvent, str, dict[str, object] | None]:
         sequence=int(data["s"]),
         kind=EventKind(data["k"]),
         status=TaskStatus(data["st"]),
+        local=False,
     )
-    return event, data["r"], data.get("p")
+    progress = data.get("p")
+    return event, data["r"], None if progress is None else from_wire(progress)
 
 
-def with_progress(row: Task, event: TaskEvent, progress: dict[str, object] | None) -> Task:
-    """The row as the event describes it, when the event is newer than what was read."""
-    if progress is None or row.sequence >= event.sequence:
-        return row
-    for name, value in progress.items():
-        if name in PROGRESS_FIELDS:
-            setattr(row, name, from_wire(name, value))
-    row.sequence = event.sequence
-    return row
+class HeldSnapshots:
+    """The newest snapshot of each running task this replica published or relayed."""
+
+    def __init__(self) -> None:
+        self._snapshots: dict[UUID, TaskSnapshot] = {}
+
+    def __len__(self) -> int:
+        return len(self._snapshots)
+
+    def clear(self) -> None:
+        self._snapshots.clear()
+
+    def hold(self, snapshot: TaskSnapshot | None) -> None:
+        if snapshot is None:
+            return
+        if snapshot.status is not TaskStatus.PROCESSING:
+            self._snapshots.pop(snapshot.id, None)
+            return
+        held = self._snapshots.get(snapshot.id)
+        if held is None or held.sequence < snapshot.sequence:
+            self._snapshots[snapshot.id] = snapshot
+
+    async def relayed(
+        self, event: TaskEvent, progress: Mapping[str, Any] | None
+    ) -> TaskSnapshot | None:
+        """The task as a change made elsewhere left it: progress applied to the snapshot held
+        (or to one of the row, when none is held); any other change read from the row, where
+        it was written before it was published. None when the task is gone."""
+        if progress is None:
+            snapshot = await read_snapshot(event.task_id)
+        else:
+            snapshot = self._snapshots.get(event.task_id) or await read_snapshot(event.task_id)
+            if snapshot is not None and snapshot.sequence < event.sequence:
+                snapshot = dataclasses.replace(
+                    advanced(snapshot, event.sequence, progress), status=event.status
+                )
+        self.hold(snapshot)
+        return snapshot
 
 
 class PostgresBroker:
@@ -92,6 +131,7 @@ class PostgresBroker:
         self._listener: asyncio.Task[None] | None = None
         self._publish_lock = asyncio.Lock()
         self._listening = asyncio.Event()
+        self._held = HeldSnapshots()
 
     async def __aenter__(self) -> PostgresBroker:
         self._listener = asyncio.create_task(self._listen_forever(), name="pg-broker-listen")
@@ -115,6 +155,7 @@ class PostgresBroker:
         return self._local.subscribe(matches)
 
     async def publish(self, event: TaskEvent) -> None:
+        self._held.hold(event.task)
         self._local.deliver(event)
         payload = encode(event, self._sender)
         async with self._publish_lock:
@@ -148,6 +189,7 @@ class PostgresBroker:
         try:
             connection.add_termination_listener(lambda _connection: closed.set())
             await connection.add_listener(CHANNEL, lambda *args: queue.put_nowait(args[3]))
+            self._held.clear()  # what was said while no connection listened is unknown
             self._listening.set()
             relay = asyncio.create_task(self._relay(queue))
             try:
@@ -161,9 +203,10 @@ class PostgresBroker:
     async def _relay(self, queue: asyncio.Queue[str]) -> None:
         while True:
             event, sender, progress = decode(await queue.get())
-            if sender == self._sender or not self._local.subscriber_count:
+            if sender == self._sender:
                 continue
-            row = await Task.get_or_none(id=event.task_id)
-            if row is not None:
-                row = with_progress(row, event, progress)
-            self._local.deliver(dataclasses.replace(event, task=row, local=False))
+            if not self._local.subscriber_count:
+                self._held.clear()  # unheard changes would make what is held stale
+                continue
+            snapshot = await self._held.relayed(event, progress)
+            self._local.deliver(dataclasses.replace(event, task=snapshot))

@@ -10,10 +10,10 @@ from tasks.errors import TaskNotFound
 from tasks.events.broker import Broker
 from tasks.events.kinds import EventKind, TaskEvent
 from tasks.status import TaskStatus
-from tasks.store.models import Task
+from tasks.store.snapshots import TaskSnapshot, read_snapshot
 
 
-def snapshot(task: Task) -> TaskEvent:
+def current(task: TaskSnapshot) -> TaskEvent:
     return TaskEvent(
         task_id=task.id,
         owner=task.owner,
@@ -24,24 +24,24 @@ def snapshot(task: Task) -> TaskEvent:
     )
 
 
-async def with_row(event: TaskEvent) -> TaskEvent | None:
-    """The event with the task row attached (read from the database when the event lacks it)."""
+async def with_snapshot(event: TaskEvent) -> TaskEvent | None:
+    """The event with the task's snapshot (read from the database when the event lacks one)."""
     if event.task is not None or event.kind is EventKind.DELETED:
         return event
-    row = await Task.get_or_none(id=event.task_id)
-    return None if row is None else dataclasses.replace(event, task=row)
+    snapshot = await read_snapshot(event.task_id)
+    return None if snapshot is None else dataclasses.replace(event, task=snapshot)
 
 
 async def watch_task(broker: Broker, task_id: UUID, owner: str) -> AsyncIterator[TaskEvent]:
     """One task's changes until it ends. Subscribing before reading the snapshot means no change
     can fall between the two; sequence numbers drop what the snapshot already showed."""
     async with broker.subscribe(lambda event: event.task_id == task_id) as subscription:
-        task = await Task.get_or_none(id=task_id, owner=owner)
+        task = await read_snapshot(task_id, owner)
         if task is None:
             raise TaskNotFound(task_id)
         last, ended = task.sequence, task.status.is_terminal
-        first = snapshot(task)
-        del task  # an idle subscription holds no row while it waits
+        first = current(task)
+        del task  # an idle subscription holds no snapshot while it waits
         yield first
         del first
         if ended:
@@ -51,7 +51,7 @@ async def watch_task(broker: Broker, task_id: UUID, owner: str) -> AsyncIterator
             if event.sequence <= last and event.kind is not EventKind.DELETED:
                 continue
             last = event.sequence
-            complete = await with_row(event)
+            complete = await with_snapshot(event)
             if complete is None or event.is_terminal:
                 if complete is not None:
                     yield complete
@@ -70,6 +70,6 @@ async def watch_owner(
 
     async with broker.subscribe(matches) as subscription:
         while True:
-            complete = await with_row(await subscription.next())
+            complete = await with_snapshot(await subscription.next())
             if complete is not None:
                 yield complete

@@ -213,6 +213,7 @@ class BackendTracker:
         estimate = self._estimate(run)
         await self._changes.progress(
             run.task_id,
+            run.prompt_id,
             step=run.step,
             total_steps=run.total_steps,
             progress=percent,

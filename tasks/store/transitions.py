@@ -1,25 +1,44 @@
-"""Every change to a task goes through here: one conditional UPDATE, a sequence bump, one event."""
+"""Every change to a task goes through here, and every change is published as a snapshot.
+
+A transition is written, then published: one conditional UPDATE that bumps the sequence, then
+one event carrying the snapshot of the row as written.
+
+Progress of a running task is kept in memory (`Running`): each frame is published at once as
+the next sequence, and written to the database only with the task's next transition (in the
+same UPDATE, as the sequence after every frame already published) or by the timer every
+`PROGRESS_WRITE_SECONDS`. Both writes are conditional on the sequence the row had when this
+replica last wrote it, so they never overwrite a newer change. When that condition fails,
+another replica changed the task meanwhile and may have given its change a sequence already
+shown for progress here: the row is then published again with a sequence past both.
+
+In one replica each task has one lock and one source of sequences: the snapshot this replica
+holds while the task runs here, else the row (`sequence + 1` in the UPDATE).
+"""
 
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
 
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from tasks.background import BackgroundTasks
 from tasks.events.kinds import EventKind, TaskEvent
-from tasks.events.progress_writes import ProgressWrites
-from tasks.status import ACTIVE_STATUSES, TaskStatus
+from tasks.status import TaskStatus
 from tasks.store.clock import utc_now
 from tasks.store.models import Task
+from tasks.store.snapshots import TaskSnapshot, advanced, progress_of, snapshot_of
 from tasks.store.webhooks import enqueue_delivery
 
 logger = logging.getLogger(__name__)
+
+PROGRESS_WRITE_SECONDS = 2.0
+"""How long progress published from memory may wait before it is written on its own."""
 
 
 async def note(task_id: UUID, *, where: Mapping[str, Any], **changes: Any) -> bool:
@@ -33,7 +52,7 @@ class EventPublisher(Protocol):
     async def publish(self, event: TaskEvent) -> None: ...
 
 
-def log_state_change(task: Task, kind: EventKind) -> None:
+def log_state_change(task: TaskSnapshot, kind: EventKind) -> None:
     """One line per state change, with what an operator needs to follow a task."""
     logger.info(
         "task %s %s",
@@ -52,64 +71,56 @@ def log_state_change(task: Task, kind: EventKind) -> None:
     )
 
 
+@dataclass(slots=True)
+class Running:
+    """A task running here: what subscribers were last shown, and the sequence its row has
+    (lower than the shown one while progress waits to be written)."""
+
+    shown: TaskSnapshot
+    written: int
+
+    @property
+    def unwritten(self) -> bool:
+        return self.shown.sequence > self.written
+
+
 class TaskChanges:
-    def __init__(self, publisher: EventPublisher) -> None:
+    def __init__(
+        self,
+        publisher: EventPublisher,
+        background: BackgroundTasks,
+        *,
+        write_every: float = PROGRESS_WRITE_SECONDS,
+    ) -> None:
         self._publisher = publisher
-        # The newest row of each running task as subscribers were last told it.
-        self._running: dict[UUID, Task] = {}
-        self._writes = ProgressWrites(self._conflicted)
+        self._background = background
+        self._write_every = write_every
+        self._running: dict[UUID, Running] = {}
         # One change of a task at a time in this replica: a change in flight (a preview stored
         # in the background, say) and progress arriving meanwhile never take the same sequence.
         self._locks: dict[UUID, asyncio.Lock] = {}
+        self._timer: asyncio.Task[Any] | None = None
 
-    async def progress(self, task_id: UUID, **changes: Any) -> Task | None:
-        """Progress of a running task: announced from memory at once, written behind (newest
-        first). A task not known here as running takes the durable path of `apply`; a task that
-        has ended takes none (a step or node the backend reports after a cancellation, say)."""
+    async def progress(self, task_id: UUID, prompt_id: str, **progress: Any) -> TaskSnapshot | None:
+        """Progress of the task's run of `prompt_id`, published at once from memory. A task not
+        known here as running is read and written first (this replica started after the run
+        did); progress of another prompt (an earlier attempt) or of a task no longer running
+        (a node the backend reports after a cancellation, say) changes nothing."""
         async with self._lock(task_id):
-            row = self._running.get(task_id)
-            if row is None:
-                return await self._apply(task_id, EventKind.PROGRESS, ACTIVE_STATUSES, changes)
-            return await self._progress_from_memory(row, changes)
-
-    async def _progress_from_memory(self, row: Task, changes: dict[str, Any]) -> Task:
-        task_id = row.id
-        changed = copy.copy(row)
-        for name, value in changes.items():
-            setattr(changed, name, value)
-        changed.sequence = row.sequence + 1
-        changed.updated_at = utc_now()
-        self._running[task_id] = changed
-        self._writes.put(changed, persisted_sequence=row.sequence)
-        await self.announce(changed, EventKind.PROGRESS)
-        return changed
-
-    async def close(self) -> None:
-        await self._writes.close()
-
-    async def _conflicted(self, task_id: UUID) -> None:
-        # Another replica changed the task after progress was announced with the sequence its
-        # change then also got: announce the row as it is now, with a sequence after both. When
-        # a change of this task is under way here, its own announcement does that.
-        self._running.pop(task_id, None)
-        if not self._lock(task_id).locked():
-            await self.apply(task_id, EventKind.STATUS)
-
-    def _lock(self, task_id: UUID) -> asyncio.Lock:
-        lock = self._locks.get(task_id)
-        if lock is None:
-            lock = self._locks[task_id] = asyncio.Lock()
-        return lock
-
-    def _remember(self, task: Task) -> None:
-        if task.status is TaskStatus.PROCESSING:
-            known = self._running.get(task.id)
-            if known is None or known.sequence <= task.sequence:  # never an older row
-                self._running[task.id] = task
-        else:
-            self._running.pop(task.id, None)
-            if task.status.is_terminal:
-                self._locks.pop(task.id, None)
+            running = self._running.get(task_id)
+            if running is None:
+                where = {"status": TaskStatus.PROCESSING, "prompt_id": prompt_id}
+                written = await self._change(task_id, EventKind.PROGRESS, where, progress)
+                return None if written is None else written[1]
+            if running.shown.prompt_id != prompt_id:
+                return None
+            changed = advanced(
+                running.shown, running.shown.sequence + 1, {**progress, "updated_at": utc_now()}
+            )
+            running.shown = changed
+            self._write_later()
+            await self._publish(changed, EventKind.PROGRESS)
+            return changed
 
     async def apply(
         self,
@@ -119,69 +130,153 @@ class TaskChanges:
         expect: Iterable[TaskStatus] | None = None,
         **changes: Any,
     ) -> Task | None:
-        """Apply `changes` if the task is in one of the `expect` states; None when it was not."""
+        """Apply `changes` if the task is in one of the `expect` states, then publish it; the
+        row as written, or None when the task was not in such a state."""
+        where = {} if expect is None else {"status__in": list(expect)}
         async with self._lock(task_id):
-            return await self._apply(task_id, kind, expect, changes)
-
-    async def _apply(
-        self,
-        task_id: UUID,
-        kind: EventKind,
-        expect: Iterable[TaskStatus] | None,
-        changes: dict[str, Any],
-    ) -> Task | None:
-        # Progress already announced is written first, so this change's sequence follows it.
-        await self._writes.flush(task_id)
-        if not await self.update(task_id, expect=expect, **changes):
-            return None
-        task = await Task.get(id=task_id)
-        await self.announce(task, kind)
-        return task
+            changed = await self._change(task_id, kind, where, changes)
+        return None if changed is None else changed[0]
 
     async def flush(self, task_id: UUID) -> None:
-        """Write the progress already announced for the task; call it before a transaction that
-        uses `update`, so that change's sequence follows what subscribers were shown."""
-        self._running.pop(task_id, None)
-        await self._writes.flush(task_id)
+        """Write the progress already published for the task and stop holding it here; call it
+        before a transaction that uses `update`, so that change's sequence follows what
+        subscribers were shown."""
+        async with self._lock(task_id):
+            running = self._running.pop(task_id, None)
+            if running is not None and running.unwritten:
+                await self._write_progress(task_id, running)
 
     async def update(
         self, task_id: UUID, *, expect: Iterable[TaskStatus] | None = None, **changes: Any
     ) -> bool:
-        """The conditional UPDATE of `apply` alone, for use inside a caller's transaction; the
-        caller announces the change once it is committed. False when the task was not in an
-        `expect` state.
+        """The conditional UPDATE of `apply` alone, for use inside a caller's transaction after
+        `flush`; the caller announces the change once it is committed. False when the task was
+        not in an `expect` state."""
+        where = {} if expect is None else {"status__in": list(expect)}
+        return await self._update(task_id, where, {"sequence": F("sequence") + 1, **changes})
 
-        A final status and the webhook delivery announcing it are committed together."""
-        status = changes.get("status")
+    async def announce(self, task: Task, kind: EventKind) -> TaskSnapshot:
+        """Publish the row as one change of its task (it was written already)."""
+        snapshot = snapshot_of(task)
+        self._remember(snapshot)
+        await self._publish(snapshot, kind)
+        return snapshot
+
+    async def write_progress(self) -> None:
+        """Write the progress of every task whose published progress is not written yet."""
+        for task_id in [key for key, running in self._running.items() if running.unwritten]:
+            try:
+                async with self._lock(task_id):
+                    running = self._running.get(task_id)
+                    if running is not None and running.unwritten:
+                        await self._write_progress(task_id, running)
+            except Exception:  # the next task's progress must still get written
+                logger.exception("writing the progress of task %s failed", task_id)
+
+    async def close(self) -> None:
+        """Write what is still waiting (at shutdown)."""
+        await self.write_progress()
+
+    async def _change(
+        self, task_id: UUID, kind: EventKind, where: dict[str, Any], changes: Mapping[str, Any]
+    ) -> tuple[Task, TaskSnapshot] | None:
+        """The row as written and its snapshot as published; None when `where` did not match."""
+        running = self._running.get(task_id)
+        if running is not None and running.unwritten:
+            # The progress published from memory goes into the transition's own UPDATE.
+            carried = {**progress_of(running.shown), "updated_at": utc_now(), **changes}
+            written = await self._update(
+                task_id,
+                {**where, "sequence": running.written},
+                {**carried, "sequence": running.shown.sequence + 1},
+            )
+            if written:
+                return await self._announce_row(task_id, kind)
+            # Not as expected, or changed elsewhere: the progress alone, then the plain way.
+            await self._write_progress(task_id, running)
+        if not await self._update(task_id, where, {"sequence": F("sequence") + 1, **changes}):
+            return None
+        return await self._announce_row(task_id, kind)
+
+    async def _update(
+        self, task_id: UUID, where: Mapping[str, Any], changes: Mapping[str, Any]
+    ) -> bool:
+        """One conditional UPDATE; a final status and the webhook delivery announcing it are
+        committed together."""
+        values = {"updated_at": utc_now(), **changes}
+        status = values.get("status")
         if isinstance(status, TaskStatus) and status.is_terminal:
             async with in_transaction():
-                if not await self._update(task_id, expect, changes):
+                if not await Task.filter(id=task_id, **where).update(**values):
                     return False
                 await enqueue_delivery(task_id, status)
                 return True
-        return await self._update(task_id, expect, changes)
+        return bool(await Task.filter(id=task_id, **where).update(**values))
 
-    async def _update(
-        self, task_id: UUID, expect: Iterable[TaskStatus] | None, changes: dict[str, Any]
-    ) -> bool:
-        query = Task.filter(id=task_id)
-        if expect is not None:
-            query = query.filter(status__in=list(expect))
-        updated = await query.update(sequence=F("sequence") + 1, updated_at=utc_now(), **changes)
-        return bool(updated)
+    async def _write_progress(self, task_id: UUID, running: Running) -> None:
+        """The progress published from memory, if the row is still as this replica wrote it."""
+        written = await Task.filter(id=task_id, sequence=running.written).update(
+            sequence=running.shown.sequence, **progress_of(running.shown)
+        )
+        if written:
+            running.written = running.shown.sequence
+        else:
+            await self._changed_elsewhere(task_id, running.shown.sequence)
 
-    async def announce(self, task: Task, kind: EventKind) -> None:
-        self._remember(task)
+    async def _changed_elsewhere(self, task_id: UUID, shown: int) -> None:
+        """Another replica changed the task after progress was shown here, maybe with a sequence
+        that progress already had: publish the row as it is now, with a sequence past both."""
+        self._running.pop(task_id, None)
+        while True:
+            row = await Task.get_or_none(id=task_id)
+            if row is None:
+                return
+            after = max(row.sequence, shown) + 1
+            if await Task.filter(id=task_id, sequence=row.sequence).update(sequence=after):
+                await self._announce_row(task_id, EventKind.STATUS)
+                return
+
+    async def _announce_row(self, task_id: UUID, kind: EventKind) -> tuple[Task, TaskSnapshot]:
+        task = await Task.get(id=task_id)
+        return task, await self.announce(task, kind)
+
+    def _remember(self, snapshot: TaskSnapshot) -> None:
+        """Hold a running task's newest snapshot; forget one that stopped running."""
+        if snapshot.status is TaskStatus.PROCESSING:
+            known = self._running.get(snapshot.id)
+            if known is None or known.shown.sequence <= snapshot.sequence:  # never an older row
+                self._running[snapshot.id] = Running(shown=snapshot, written=snapshot.sequence)
+            return
+        self._running.pop(snapshot.id, None)
+        if snapshot.status.is_terminal:
+            self._locks.pop(snapshot.id, None)
+
+    def _lock(self, task_id: UUID) -> asyncio.Lock:
+        lock = self._locks.get(task_id)
+        if lock is None:
+            lock = self._locks[task_id] = asyncio.Lock()
+        return lock
+
+    def _write_later(self) -> None:
+        if self._timer is None or self._timer.done():
+            self._timer = self._background.start(self._write_while_waiting(), "progress-writes")
+
+    async def _write_while_waiting(self) -> None:
+        while any(running.unwritten for running in self._running.values()):
+            await asyncio.sleep(self._write_every)
+            await self.write_progress()
+
+    async def _publish(self, snapshot: TaskSnapshot, kind: EventKind) -> None:
         if kind not in (EventKind.PROGRESS, EventKind.PREVIEW):
-            log_state_change(task, kind)
+            log_state_change(snapshot, kind)
         await self._publisher.publish(
             TaskEvent(
-                task_id=task.id,
-                owner=task.owner,
-                sequence=task.sequence,
+                task_id=snapshot.id,
+                owner=snapshot.owner,
+                sequence=snapshot.sequence,
                 kind=kind,
-                status=task.status,
-                task=task,
+                status=snapshot.status,
+                task=snapshot,
             )
         )
         # Waiting subscribers take the event before the next one can be merged with it (a

@@ -20,6 +20,7 @@ from comfy.emulator.server import RunningEmulator
 from graphql_api.app import create_app
 from graphql_api.settings import Settings
 from storage.local import LocalBlobStore
+from tasks.background import BackgroundTasks
 from tasks.events.broker import InProcessBroker
 from tasks.runtime.backends import Backend, BackendPool
 from tasks.runtime.cancelling import RemoteCanceller
@@ -101,7 +102,7 @@ async def test_the_watchdog_says_once_that_a_backends_tasks_are_silent(
     url = closed_port_url()  # ComfyUI is unreachable: every check is postponed
     task_id = await submit(api, steps=3)
     await strand(task_id, TaskStatus.PROCESSING, backend=url)
-    outcomes = TaskOutcomes(TaskChanges(InProcessBroker()), max_attempts=3)
+    outcomes = TaskOutcomes(TaskChanges(InProcessBroker(), BackgroundTasks()), max_attempts=3)
     async with ComfyClient(url, client_id="watchdog-test", timeout=1) as client:
         backend = Backend(url=url, client=client, connected=True, problem=None)
         pool = BackendPool([backend])

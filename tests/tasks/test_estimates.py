@@ -13,7 +13,7 @@ from tasks.status import TaskStatus
 from tasks.store.clock import utc_now
 from tasks.store.database import Database
 from tasks.store.models import Task
-from tests.tasks.test_progress_writes import running_task
+from tests.tasks.test_transitions import running_task
 
 KIND = RunKind(backend="http://gpu-1", workflow="flux_kontext_dev_basic", resolution="96x64")
 

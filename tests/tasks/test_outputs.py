@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from storage.local import LocalBlobStore
+from tasks.background import BackgroundTasks
 from tasks.events.kinds import TaskEvent
 from tasks.janitor import JanitorSettings, StorageJanitor
 from tasks.runtime.outcomes import TaskOutcomes
@@ -53,7 +54,7 @@ async def written_output(blobs: LocalBlobStore, task: Task, token: str) -> Colle
 
 
 def outcomes() -> TaskOutcomes:
-    return TaskOutcomes(TaskChanges(Quiet()), max_attempts=3)
+    return TaskOutcomes(TaskChanges(Quiet(), BackgroundTasks()), max_attempts=3)
 
 
 async def test_completing_commits_the_output_row_with_the_status_and_tidies_the_prefixes(

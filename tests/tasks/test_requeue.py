@@ -10,6 +10,7 @@ import pytest
 
 from comfy.client import ComfyClient
 from storage.local import LocalBlobStore
+from tasks.background import BackgroundTasks
 from tasks.events.kinds import EventKind, TaskEvent
 from tasks.runtime.backends import Backend
 from tasks.runtime.finisher import PromptFinisher
@@ -38,12 +39,12 @@ async def test_a_requeue_counts_the_next_attempt_says_why_and_starts_from_nothin
     tmp_path: Path,
 ) -> None:
     recorder = Recorder()
-    changes = TaskChanges(recorder)
+    changes = TaskChanges(recorder, BackgroundTasks())
     outcomes = TaskOutcomes(changes, max_attempts=3)
     keeper = PreviewKeeper(LocalBlobStore(tmp_path), changes)
     task = await a_task()
     await Task.filter(id=task.id).update(prompt_id="first", attempts=1, node_count=14)
-    await changes.progress(task.id, step=12, total_steps=20, progress=70.0)
+    await changes.progress(task.id, "first", step=12, total_steps=20, progress=70.0)
     await keeper.keep(task.id, "first", encoded(32, 32))
     shown = await Task.get(id=task.id)
     assert shown.preview_key is not None and shown.progress == 70.0
@@ -58,11 +59,12 @@ async def test_a_requeue_counts_the_next_attempt_says_why_and_starts_from_nothin
     assert (requeued.progress, requeued.step, requeued.total_steps) == (0.0, 0, 0)
     assert (requeued.preview_key, requeued.prompt_id, requeued.node_count) == (None, None, 0)
     event = recorder.events[-1]
-    assert (event.kind, event.status, event.task) == (
+    assert (event.kind, event.status, event.sequence) == (
         EventKind.STATUS,
         TaskStatus.PENDING,
-        requeued,
+        requeued.sequence,
     )
+    assert event.task is not None and (event.task.attempts, event.task.progress) == (2, 0.0)
 
     # A preview of the first attempt that was still on its way is dropped.
     await keeper.keep(task.id, "first", encoded(32, 32))
@@ -71,7 +73,7 @@ async def test_a_requeue_counts_the_next_attempt_says_why_and_starts_from_nothin
 
 
 async def test_a_preview_of_another_prompt_is_not_kept(tmp_path: Path) -> None:
-    changes = TaskChanges(Recorder())
+    changes = TaskChanges(Recorder(), BackgroundTasks())
     keeper = PreviewKeeper(LocalBlobStore(tmp_path), changes)
     task = await a_task()
     await Task.filter(id=task.id).update(prompt_id="second")
@@ -83,7 +85,7 @@ async def test_a_preview_of_another_prompt_is_not_kept(tmp_path: Path) -> None:
 
 
 async def test_the_last_allowed_attempt_lost_fails_the_task(tmp_path: Path) -> None:
-    outcomes = TaskOutcomes(TaskChanges(Recorder()), max_attempts=2)
+    outcomes = TaskOutcomes(TaskChanges(Recorder(), BackgroundTasks()), max_attempts=2)
     task = await a_task()
     await Task.filter(id=task.id).update(prompt_id="p", attempts=2)
     failed = await outcomes.lost(await Task.get(id=task.id), "forgotten")
@@ -112,7 +114,7 @@ async def test_an_outcome_read_for_an_earlier_attempt_leaves_the_next_one_alone(
 ) -> None:
     """The tracker and the reconciler may both hold the same prompt's error: once one of them
     has re-queued the task, the other's copy of that outcome changes nothing."""
-    outcomes = TaskOutcomes(TaskChanges(Recorder()), max_attempts=3)
+    outcomes = TaskOutcomes(TaskChanges(Recorder(), BackgroundTasks()), max_attempts=3)
     finisher = PromptFinisher(
         outcomes=outcomes,
         collector=OutputCollector(LocalBlobStore(tmp_path)),

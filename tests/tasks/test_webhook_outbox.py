@@ -17,6 +17,7 @@ import pytest
 from tortoise.transactions import in_transaction
 
 from storage.local import LocalBlobStore
+from tasks.background import BackgroundTasks
 from tasks.status import TaskStatus
 from tasks.store.clock import utc_now
 from tasks.store.models import Task
@@ -55,7 +56,7 @@ async def hooked_task(events: list[str], url: str = "http://hooks.example/x") ->
 
 
 async def test_the_delivery_is_committed_with_the_final_status_or_not_at_all() -> None:
-    changes = TaskChanges(Quiet())
+    changes = TaskChanges(Quiet(), BackgroundTasks())
     task = await hooked_task(["COMPLETED", "FAILED", "CANCELLED"])
 
     async def fail_then_roll_back() -> None:
@@ -73,7 +74,8 @@ async def test_the_delivery_is_committed_with_the_final_status_or_not_at_all() -
 async def test_one_delivery_per_ending_and_only_for_the_chosen_events(tmp_path: Path) -> None:
     ends = outcomes()
     completed = await hooked_task(["COMPLETED"])
-    await ends._changes.progress(completed.id, step=1, total_steps=2, progress=50.0)
+    await Task.filter(id=completed.id).update(prompt_id="p")
+    await ends._changes.progress(completed.id, "p", step=1, total_steps=2, progress=50.0)
     output = await written_output(LocalBlobStore(tmp_path), completed, "t")
     assert await ends.completed(completed.id, output) is not None
     assert await ends.failed(completed.id, "LATE", "too late") is None  # already ended

@@ -1,0 +1,75 @@
+"""Another replica learns progress from the NOTIFY payload, applied to the snapshot it holds."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tasks.background import BackgroundTasks
+from tasks.events.kinds import EventKind
+from tasks.events.pg_broker import HeldSnapshots, decode, encode
+from tasks.status import TaskStatus
+from tasks.store.clock import utc_now
+from tasks.store.database import Database
+from tasks.store.models import Task
+from tasks.store.transitions import TaskChanges
+from tests.tasks.test_transitions import PROMPT, Recorder, started
+
+
+async def test_progress_travels_in_the_payload_and_moves_the_held_snapshot_on(
+    database: Database,
+) -> None:
+    background = BackgroundTasks()
+    recorder = Recorder()
+    changes = TaskChanges(recorder, background)
+    task = await started(changes)
+    finish = utc_now() + timedelta(seconds=42)
+    await changes.progress(task.id, PROMPT, step=3, total_steps=20, progress=15.0,
+                           estimated_finish_at=finish)  # fmt: skip
+    await changes.progress(task.id, PROMPT, step=4, total_steps=20, progress=20.0)
+    first_status, first_progress, second_progress = (
+        decode(encode(event, "another replica")) for event in recorder.events
+    )
+    held = HeldSnapshots()
+    # The transition is read from the row, where it was written before it was published.
+    status_event, _, nothing = first_status
+    relayed = await held.relayed(status_event, nothing)
+    assert relayed is not None and (relayed.status, relayed.sequence) == (
+        TaskStatus.PROCESSING,
+        1,
+    )
+    # Progress is not in the row yet: it comes from the payload, onto the snapshot held.
+    for (event, _, progress), step in ((first_progress, 3), (second_progress, 4)):
+        assert event.kind is EventKind.PROGRESS and progress is not None
+        relayed = await held.relayed(event, progress)
+        assert relayed is not None and (relayed.step, relayed.sequence) == (step, event.sequence)
+        assert relayed.estimated_finish_at == finish
+    assert (await Task.get(id=task.id)).step == 0
+    await changes.close()
+    await background.aclose()
+
+
+async def test_a_replica_holding_nothing_applies_the_payload_to_a_snapshot_of_the_row(
+    database: Database,
+) -> None:
+    background = BackgroundTasks()
+    recorder = Recorder()
+    changes = TaskChanges(recorder, background)
+    task = await started(changes)
+    await changes.progress(task.id, PROMPT, step=2, total_steps=5, progress=40.0)
+    event, _, progress = decode(encode(recorder.events[-1], "another replica"))
+    held = HeldSnapshots()
+    relayed = await held.relayed(event, progress)
+    assert relayed is not None and (relayed.step, relayed.progress, relayed.sequence) == (
+        2,
+        40.0,
+        2,
+    )
+    assert len(held) == 1
+    # An ending forgets what was held.
+    await changes.apply(task.id, EventKind.STATUS, status=TaskStatus.COMPLETED)
+    ended, _, nothing = decode(encode(recorder.events[-1], "another replica"))
+    relayed = await held.relayed(ended, nothing)
+    assert relayed is not None and relayed.status is TaskStatus.COMPLETED and relayed.step == 2
+    assert len(held) == 0
+    await changes.close()
+    await background.aclose()
