@@ -96,7 +96,7 @@ async def set_webhook(
 ) -> int:
     from tasks.errors import InvalidRequest
     from tasks.store.database import Database
-    from tasks.store.webhook_models import WebhookEvent
+    from tasks.store.webhooks import WebhookEvent
     from tasks.webhooks.targets import WebhookTarget, WebhookTargets
 
     try:

@@ -43,8 +43,13 @@ from tasks.store.history import (
 )
 from tasks.store.images import StoredImage, bytes_by_kind, images_by_id, owned_image
 from tasks.store.snapshots import TaskSnapshot
-from tasks.store.webhook_models import DeliveryStatus, WebhookDelivery, WebhookEvent
-from tasks.store.webhooks import deliveries_of, oldest_pending_age
+from tasks.store.webhooks import (
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEvent,
+    deliveries_of,
+    oldest_pending_age,
+)
 from tasks.webhooks.sender import message_id
 from tasks.webhooks.signing import parse_secret
 from tasks.webhooks.targets import OwnerSettings, WebhookTarget

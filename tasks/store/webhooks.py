@@ -20,12 +20,28 @@ from tasks.status import TaskStatus
 from tasks.store.clock import utc_now
 from tasks.store.models import Task
 from tasks.store.webhook_models import (
+    ALL_EVENTS,
     DeliveryStatus,
     OwnerWebhook,
     TaskWebhook,
     WebhookDelivery,
+    WebhookEvent,
     event_for,
 )
+
+__all__ = [
+    "ALL_EVENTS",
+    "DeliveryStatus",
+    "Outbox",
+    "WebhookDelivery",
+    "WebhookEvent",
+    "attach_target",
+    "deliveries_of",
+    "enqueue_delivery",
+    "oldest_pending_age",
+    "owner_webhook",
+    "save_owner_webhook",
+]
 
 
 async def enqueue_delivery(task_id: UUID, status: TaskStatus) -> WebhookDelivery | None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from tasks.store.webhook_models import WebhookDelivery
+if TYPE_CHECKING:
+    from tasks.store.webhook_models import WebhookDelivery
 
 
 @dataclass(frozen=True)

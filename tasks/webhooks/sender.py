@@ -23,8 +23,7 @@ from tasks.background import BackgroundTasks
 from tasks.events.broker import Broker, Subscription
 from tasks.events.kinds import EventKind, TaskEvent
 from tasks.store.clock import utc_now
-from tasks.store.webhook_models import OwnerWebhook, WebhookDelivery
-from tasks.store.webhooks import Outbox
+from tasks.store.webhooks import Outbox, WebhookDelivery, owner_webhook
 from tasks.webhooks.retries import RetryPolicy
 from tasks.webhooks.signing import signed_headers
 
@@ -179,7 +178,7 @@ class WebhookSender:
         return delivery.payload.encode()
 
     async def _secret(self, owner: str) -> str | None:
-        row = await OwnerWebhook.get_or_none(owner=owner)
+        row = await owner_webhook(owner)
         own = row.secret if row is not None else None
         return own or self._settings.server_secret
 

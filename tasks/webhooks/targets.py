@@ -5,16 +5,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from storage.errors import ImageRejected
 from storage.netguard import IPNetwork
 from storage.posting import check_destination
 from storage.resolver import Resolver
 from tasks.errors import InvalidRequest
-from tasks.store.models import Task
-from tasks.store.webhook_models import ALL_EVENTS, OwnerWebhook, WebhookEvent
-from tasks.store.webhooks import attach_target, owner_webhook, save_owner_webhook
+from tasks.store.webhooks import (
+    ALL_EVENTS,
+    WebhookEvent,
+    attach_target,
+    owner_webhook,
+    save_owner_webhook,
+)
 from tasks.webhooks.signing import new_secret
+
+if TYPE_CHECKING:
+    from tasks.store.models import Task
+    from tasks.store.webhook_models import OwnerWebhook
 
 MAX_URL_LENGTH = 2048
 
