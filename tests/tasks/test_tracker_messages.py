@@ -46,7 +46,7 @@ class ProgressChanges:
     def __init__(self) -> None:
         self.steps: list[tuple[int, int]] = []
 
-    async def progress(self, task_id: uuid.UUID, **changes: Any) -> None:
+    async def progress(self, task_id: uuid.UUID, prompt_id: str, **changes: Any) -> None:
         self.steps.append((changes["step"], changes["total_steps"]))
 
 
