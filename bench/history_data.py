@@ -18,7 +18,7 @@ TASK_COLUMNS = (
     "request_hash", "step", "total_steps", "progress", "sequence", "backend", "prompt_id",
     "attempts", "node_count", "dispatched_at", "queued_at", "error_code", "error_message",
     "created_at", "updated_at", "started_at", "finished_at", "reference_image_id",
-    "result_image_id",
+    "result_image_id", "memory_retries",
 )  # fmt: skip
 IMAGE_COLUMNS = (
     "id", "owner", "kind", "sha256", "blob_key", "thumbnail_key", "content_type", "width",
@@ -80,7 +80,7 @@ def task_row(
         100.0 if image else 40.0, 30, "http://127.0.0.1:8188", str(uuid.uuid4()), 1, 15,
         created, created, error, "The sampler failed." if error else None,
         created, finished, created + timedelta(seconds=2), finished, reference,
-        image[0] if image else None,
+        image[0] if image else None, 0,
     )  # fmt: skip
     return row, image
 
