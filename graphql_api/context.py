@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -10,11 +11,11 @@ from strawberry.dataloader import DataLoader
 
 from graphql_api.metrics import TaskMetrics
 from storage.links import BlobLinks
-from tasks import Services, StoredImage, Task
+from tasks import Services, StoredImage, Task, images_by_id, owned_tasks
 
 
 async def load_images(ids: list[UUID]) -> list[StoredImage | None]:
-    found = {image.id: image for image in await StoredImage.filter(id__in=ids)}
+    found = await images_by_id(ids)
     return [found.get(image_id) for image_id in ids]
 
 
@@ -23,7 +24,7 @@ def task_loader(owner: str) -> DataLoader[UUID, Task | None]:
     tasks change while a subscription's context lives."""
 
     async def load(ids: list[UUID]) -> list[Task | None]:
-        found = {task.id: task for task in await Task.filter(id__in=ids, owner=owner)}
+        found = await owned_tasks(ids, owner)
         return [found.get(task_id) for task_id in ids]
 
     return DataLoader(load_fn=load, cache=False)
@@ -51,3 +52,10 @@ class RequestContext:
         """Where the caller downloads a stored blob; made anew on every read (presigned URLs
         expire), so never keep it across requests."""
         return await self.links.url_for(blob_key, self.public_url)
+
+    async def sign(self, blob_keys: Iterable[str], into: dict[str, str]) -> None:
+        """Sign the links of a page's blobs in one pass (blob key → URL into `into`), for its
+        fields to read without waiting; `into` belongs to one read, like every link."""
+        for key in blob_keys:
+            if key not in into:
+                into[key] = await self.file_url(key)

@@ -13,17 +13,16 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.requests import Request
 from starlette.responses import Response
-from tortoise.functions import Count, Sum
 
 from tasks import (
     BackendPool,
     Broker,
     EventKind,
-    StoredImage,
-    Task,
     TaskEvent,
     TaskStatus,
+    bytes_by_kind,
     oldest_pending_age,
+    tasks_by_status,
 )
 
 SECONDS = (0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800)
@@ -131,16 +130,12 @@ class TaskMetrics:
 
     async def refresh(self, pool: BackendPool) -> None:
         self.webhook_oldest_pending.set(await oldest_pending_age())
-        counts = {s: 0 for s in TaskStatus}
-        for row in await Task.annotate(n=Count("id")).group_by("status").values("status", "n"):
-            counts[TaskStatus(row["status"])] = int(row["n"])
+        counts = await tasks_by_status()
         for status, count in counts.items():
             self.tasks.labels(status.value).set(count)
         self.queue_depth.set(counts[TaskStatus.PENDING])
-        for row in (
-            await StoredImage.annotate(total=Sum("size")).group_by("kind").values("kind", "total")
-        ):
-            self.bytes_stored.labels(row["kind"]).set(float(row["total"] or 0))
+        for kind, total in (await bytes_by_kind()).items():
+            self.bytes_stored.labels(kind).set(total)
         for backend in pool.all:
             self.backend_connected.labels(backend.url).set(backend.connected)
             self.backend_ready.labels(backend.url).set(backend.ready)

@@ -10,7 +10,6 @@ from tasks.errors import DomainError, InvalidRequest, Problem, TaskNotFound
 from tasks.events.broker import Broker
 from tasks.events.kinds import EventKind, TaskEvent
 from tasks.events.watch import watch_owner, watch_task
-from tasks.history import Cursor, history_count, history_page
 from tasks.presets import PresetEntry
 from tasks.requests import (
     DEFAULT_WORKFLOW,
@@ -29,11 +28,22 @@ from tasks.runtime.estimates import waiting_finish
 from tasks.service import Services, SubmitResult, TaskService
 from tasks.status import TaskStatus
 from tasks.store.database import Database
-from tasks.store.models import StoredImage, Task
-from tasks.store.queueing import queue_position
+from tasks.store.history import (
+    Cursor,
+    HistoryPage,
+    ImageRelation,
+    Task,
+    history_count,
+    history_page,
+    owned_task_with_images,
+    owned_tasks,
+    queue_position,
+    tasks_by_status,
+    uploads_page,
+)
+from tasks.store.images import StoredImage, bytes_by_kind, images_by_id, owned_image
 from tasks.store.webhook_models import DeliveryStatus, WebhookDelivery, WebhookEvent
 from tasks.store.webhooks import deliveries_of, oldest_pending_age
-from tasks.uploads import uploads_page
 from tasks.webhooks.sender import message_id
 from tasks.webhooks.signing import parse_secret
 from tasks.webhooks.targets import OwnerSettings, WebhookTarget
@@ -52,7 +62,9 @@ __all__ = [
     "DomainError",
     "EventKind",
     "GenerationRequest",
+    "HistoryPage",
     "HistoryQuery",
+    "ImageRelation",
     "ImageSource",
     "InvalidRequest",
     "OwnerSettings",
@@ -73,14 +85,20 @@ __all__ = [
     "WebhookDelivery",
     "WebhookEvent",
     "WebhookTarget",
+    "bytes_by_kind",
     "deliveries_of",
     "history_count",
     "history_page",
+    "images_by_id",
     "message_id",
     "oldest_pending_age",
+    "owned_image",
+    "owned_task_with_images",
+    "owned_tasks",
     "owner_of",
     "parse_secret",
     "queue_position",
+    "tasks_by_status",
     "uploads_page",
     "waiting_finish",
     "watch_owner",

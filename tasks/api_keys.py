@@ -13,8 +13,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from tasks.store import keys
 from tasks.store.clock import utc_now
-from tasks.store.models import ApiKey
+from tasks.store.keys import ApiKey
 
 PREFIX = "kx"
 KEY_PATTERN = re.compile(r"^kx_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
@@ -40,9 +41,7 @@ async def create_key(owner: str, name: str = "") -> CreatedKey:
         raise ValueError("owner: 1 to 64 letters, digits, '.', '_', '@' or '-'")
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
-    await ApiKey.create(
-        id=key_id, owner=owner, name=name[:100], secret_hash=_hash(secret), created_at=utc_now()
-    )
+    await keys.insert_key(key_id, owner, name[:100], _hash(secret))
     return CreatedKey(id=key_id, owner=owner, token=f"{PREFIX}_{key_id}_{secret}")
 
 
@@ -64,7 +63,7 @@ async def live_key(token: str) -> ApiKey | None:
     if match is None:
         return None
     key_id, secret = match.groups()
-    key = await ApiKey.get_or_none(id=key_id, revoked_at=None)
+    key = await keys.live_key_row(key_id)
     if key is None or not hmac.compare_digest(key.secret_hash, _hash(secret)):
         return None
     return key
@@ -77,7 +76,7 @@ async def owner_of(token: str) -> str | None:
         return None
     now = utc_now()
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
-        await ApiKey.filter(id=key.id).update(last_used_at=now)
+        await keys.note_used(key.id, now)
     return key.owner
 
 
@@ -91,12 +90,11 @@ def key_id_of(key_or_id: str) -> str | None:
 
 
 async def revoke_key(key_id: str) -> bool:
-    return bool(await ApiKey.filter(id=key_id, revoked_at=None).update(revoked_at=utc_now()))
+    return await keys.revoke(key_id)
 
 
 async def list_keys(*, include_revoked: bool = False) -> list[KeyListing]:
     """Every key, oldest first (live ones only unless asked)."""
-    query = ApiKey.all() if include_revoked else ApiKey.filter(revoked_at=None)
     return [
         KeyListing(
             id=key.id,
@@ -106,5 +104,5 @@ async def list_keys(*, include_revoked: bool = False) -> list[KeyListing]:
             last_used_at=key.last_used_at,
             revoked_at=key.revoked_at,
         )
-        for key in await query.order_by("created_at", "id")
+        for key in await keys.all_keys(include_revoked=include_revoked)
     ]

@@ -6,9 +6,6 @@ import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
-
 from storage.blobs import BlobStore, input_key, thumbnail_key
 from storage.errors import ImageRejected
 from storage.images import NormalizedImage, normalize_image
@@ -22,9 +19,8 @@ from tasks.requests import (
     UploadSource,
     UrlSource,
 )
-from tasks.store.clock import utc_now
-from tasks.store.models import ImageKind, StoredImage
-from tasks.store.references import referenced
+from tasks.store.atomic import DuplicateRow, atomic
+from tasks.store.images import StoredImage, create_input, owned_image, owned_input, referenced
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -69,7 +65,7 @@ class ImageIntake:
     async def acquire(self, source: ImageSource, *, owner: str, field: str) -> AcquiredImage:
         """Read and validate an image without writing anything."""
         if isinstance(source, StoredImageSource):
-            stored = await StoredImage.get_or_none(id=source.image_id, owner=owner)
+            stored = await owned_image(source.image_id, owner)
             if stored is None:
                 raise ImageNotFound(source.image_id)
             return AcquiredImage(field=field, stored=stored)
@@ -111,9 +107,9 @@ class ImageIntake:
             return PersistResult(image=existing, written_keys=[])
         written = await self._write_blobs(normalized)
         try:
-            async with in_transaction():  # a savepoint: the request's transaction survives
+            async with atomic():  # a savepoint: the request's transaction survives
                 row = await self._create_row(normalized, owner)
-        except IntegrityError:
+        except DuplicateRow:
             # Lost the race: the winner's row names the same content-addressed blobs.
             existing = await self._existing(normalized.sha256, owner)
             if existing is None:
@@ -126,12 +122,11 @@ class ImageIntake:
         return PersistResult(image=row, written_keys=written, created=True)
 
     async def _existing(self, sha256: str, owner: str) -> StoredImage | None:
-        return await StoredImage.get_or_none(owner=owner, kind=ImageKind.INPUT, sha256=sha256)
+        return await owned_input(owner, sha256)
 
     async def _create_row(self, normalized: NormalizedImage, owner: str) -> StoredImage:
-        return await StoredImage.create(
+        return await create_input(
             owner=owner,
-            kind=ImageKind.INPUT,
             sha256=normalized.sha256,
             blob_key=input_key(normalized.sha256, normalized.format),
             thumbnail_key=thumbnail_key(normalized.sha256),
@@ -139,7 +134,6 @@ class ImageIntake:
             width=normalized.width,
             height=normalized.height,
             size=normalized.size,
-            created_at=utc_now(),
         )
 
     async def _write_blobs(self, normalized: NormalizedImage) -> list[str]:

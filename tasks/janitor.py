@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from storage.blobs import BlobStore
 from tasks.background import repeat_every
 from tasks.store.clock import utc_now
-from tasks.store.references import referenced
+from tasks.store.images import referenced
 
 logger = logging.getLogger(__name__)
 

@@ -3,19 +3,23 @@ owner's own are rows of their own, checked by the workflow's rules like any requ
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from uuid import UUID
 
-from tortoise.exceptions import IntegrityError
-
 from tasks.errors import BuiltInPreset, InvalidRequest, PresetNotFound, Problem
 from tasks.requests import text_problem
 from tasks.service import refused_parameters
-from tasks.store.clock import utc_now
-from tasks.store.models import Preset
+from tasks.store.atomic import DuplicateRow
+from tasks.store.presets import (
+    Preset,
+    create_preset,
+    delete_preset,
+    preset_count,
+    presets_of,
+    replace_preset,
+)
 from workflows.parameters import InvalidParameters, check_given
 from workflows.template import ParameterValue, WorkflowTemplate
 
@@ -74,7 +78,7 @@ class PresetBook:
         self._built_in = {preset.id: preset for preset in BUILT_IN_PRESETS}
 
     async def of_owner(self, owner: str) -> list[PresetEntry]:
-        own = await Preset.filter(owner=owner).order_by("name", "id")
+        own = await presets_of(owner)
         return [*BUILT_IN_PRESETS, *(PresetEntry.of(row) for row in own)]
 
     async def save(self, owner: str, name: str, parameters: Mapping[str, object]) -> PresetEntry:
@@ -84,14 +88,14 @@ class PresetBook:
             values = check_given(self._template, parameters)
         except InvalidParameters as exc:
             raise refused_parameters(exc) from exc
-        row = await self._replace(owner, name, values)
+        row = await replace_preset(owner, name, values)
         if row is None:
             await self._check_room(owner)
             try:
-                row = await self._create(owner, name, values)
-            except IntegrityError:
+                row = await create_preset(owner, name, values)
+            except DuplicateRow:
                 # A concurrent save of the same name created it first: this one replaces it.
-                row = await self._replace(owner, name, values)
+                row = await replace_preset(owner, name, values)
                 if row is None:
                     raise
         return PresetEntry.of(row)
@@ -106,7 +110,7 @@ class PresetBook:
             raise InvalidRequest.single(
                 "id", f"{preset_id!r} is not a valid id.", "BAD_ID"
             ) from exc
-        if not await Preset.filter(id=key, owner=owner).delete():
+        if not await delete_preset(key, owner):
             raise PresetNotFound(preset_id)
         return preset_id
 
@@ -128,29 +132,10 @@ class PresetBook:
         return name
 
     async def _check_room(self, owner: str) -> None:
-        if await Preset.filter(owner=owner).count() >= MAX_PRESETS_PER_OWNER:
+        if await preset_count(owner) >= MAX_PRESETS_PER_OWNER:
             raise InvalidRequest.single(
                 "input.name",
                 f"You have {MAX_PRESETS_PER_OWNER} presets, the most one can keep; "
                 "delete one or save under an existing name to replace it.",
                 "LIMIT_REACHED",
             )
-
-    async def _replace(
-        self, owner: str, name: str, values: Mapping[str, ParameterValue]
-    ) -> Preset | None:
-        updated = await Preset.filter(owner=owner, name=name).update(
-            parameters=dict(values), updated_at=utc_now()
-        )
-        return await Preset.get_or_none(owner=owner, name=name) if updated else None
-
-    async def _create(self, owner: str, name: str, values: Mapping[str, ParameterValue]) -> Preset:
-        now = utc_now()
-        return await Preset.create(
-            id=uuid.uuid4(),
-            owner=owner,
-            name=name,
-            parameters=dict(values),
-            created_at=now,
-            updated_at=now,
-        )

@@ -9,12 +9,8 @@ import secrets
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
-
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from storage.blobs import BlobStore
 from tasks.errors import (
@@ -34,8 +30,9 @@ from tasks.runtime.backends import BackendPool
 from tasks.runtime.outcomes import cancel
 from tasks.runtime.run_times import RunTimes
 from tasks.status import TaskStatus
-from tasks.store.clock import utc_now
-from tasks.store.models import StoredImage, Task
+from tasks.store.atomic import DuplicateRow, atomic
+from tasks.store.history import batch_of, owned_task, tasks_of_idempotency_key
+from tasks.store.submissions import StoredImage, Task, delete_task, insert_task
 from tasks.store.transitions import TaskChanges
 from tasks.webhooks.targets import WebhookTarget, WebhookTargets
 from workflows.errors import ProblemReason
@@ -92,14 +89,14 @@ class TaskService:
         self._webhooks = webhooks or WebhookTargets()
 
     async def get(self, task_id: UUID, *, owner: str) -> Task:
-        task = await Task.get_or_none(id=task_id, owner=owner)
+        task = await owned_task(task_id, owner)
         if task is None:
             raise TaskNotFound(task_id)
         return task
 
     async def batch(self, batch_id: UUID, *, owner: str) -> list[Task]:
         """The owner's tasks of one batch (those not deleted), in batch order."""
-        return await Task.filter(batch_id=batch_id, owner=owner).order_by("batch_index")
+        return await batch_of(batch_id, owner)
 
     async def submit(self, request: GenerationRequest) -> SubmitResult:
         check_batch(request)
@@ -127,7 +124,7 @@ class TaskService:
         await self._admission.admit(request.owner, request.count)
         try:
             tasks = await self._create(request, params, images, request_hash, webhook)
-        except IntegrityError:
+        except DuplicateRow:
             # A concurrent request with the same idempotency key won the race.
             replay = await self._replay(request, request_hash)
             if replay is None:
@@ -156,9 +153,7 @@ class TaskService:
     async def _replay(self, request: GenerationRequest, request_hash: str) -> list[Task] | None:
         if request.idempotency_key is None:
             return None
-        existing = await Task.filter(
-            owner=request.owner, idempotency_key=request.idempotency_key
-        ).order_by("batch_index")
+        existing = await tasks_of_idempotency_key(request.owner, request.idempotency_key)
         if not existing:
             return None
         if existing[0].request_hash != request_hash:
@@ -176,7 +171,7 @@ class TaskService:
         written: list[str] = []
         created: list[AcquiredImage] = []
         try:
-            async with in_transaction():
+            async with atomic():
                 stored: list[StoredImage] = []
                 for image in images:
                     result = await self._intake.persist(image, owner=request.owner)
@@ -223,7 +218,7 @@ class TaskService:
         image = await self._intake.acquire(source, owner=owner, field="image")
         written: list[str] = []
         try:
-            async with in_transaction():
+            async with atomic():
                 result = await self._intake.persist(image, owner=owner)
                 written.extend(result.written_keys)
         except BaseException:
@@ -253,7 +248,7 @@ class TaskService:
             raise InvalidTaskState(
                 f"Task {task_id} is {task.status.value}; cancel it before deleting it."
             )
-        await task.delete()
+        await delete_task(task)
         await self._changes.announce(task, EventKind.DELETED)
         return task.id
 
@@ -374,12 +369,9 @@ async def create_tasks(
     stored_parameters = public_parameters(params.values)
     tasks = []
     for index in range(request.count):
-        now = utc_now()
         tasks.append(
-            await Task.create(
-                id=uuid.uuid4(),
+            await insert_task(
                 owner=request.owner,
-                status=TaskStatus.PENDING,
                 workflow=request.workflow,
                 description=str(params.values["description"]),
                 parameters=stored_parameters,
@@ -391,9 +383,7 @@ async def create_tasks(
                 rerun_of_id=request.rerun_of,
                 idempotency_key=request.idempotency_key,
                 request_hash=request_hash,
-                created_at=now,
-                updated_at=now,
-                deadline_at=now + timedelta(seconds=timeout_seconds),
+                timeout_seconds=timeout_seconds,
             )
         )
     return tasks

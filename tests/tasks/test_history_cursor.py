@@ -7,7 +7,7 @@ from uuid import uuid4
 import pytest
 
 from tasks.errors import InvalidRequest
-from tasks.history import Cursor
+from tasks.store.history import Cursor
 
 TASK = "00000000-0000-4000-8000-000000000000"
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from tasks.errors import InvalidRequest
-from tasks.history import check_history_query
 from tasks.requests import HistoryQuery, check_text, text_problem
+from tasks.store.history import check_history_query
 
 
 @pytest.mark.parametrize("text", ["a\x00b", "\ud800", "x\udfffy", "\udbff\udc00"])
