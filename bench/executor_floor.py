@@ -1,7 +1,9 @@
 """The executor floor of a history page: Strawberry executing the very document the service is
-sent, with the service's own output types (`Task`, `TaskConnection`, `Image`, their resolvers and
-the per-request image loader), over a page built once in memory. No HTTP, no database: what is
-left is the GraphQL execution every server of this schema pays per page, on one core.
+sent, with the service's own output types (`Task`, `TaskConnection`, `Image` and their resolvers),
+over a page built once in memory as the service hands it to them: each task with the images read
+with its page, their links signed anew for every execution in one pass (`RequestContext.sign`,
+as the service signs them). No HTTP, no database: what is left is the GraphQL execution every
+server of this schema pays per page, on one core.
 
 The service's `history` is reported as a share of this rate, measured in the same run.
 """
@@ -28,6 +30,7 @@ from graphql_api.types import (
     GenerationParameters,
     Image,
     PageInfo,
+    ReadTogether,
     Task,
     TaskConnection,
     TaskEdge,
@@ -57,11 +60,19 @@ class MemoryImage:
     size: int
     sha256: str
 
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return (
+            (self.blob_key,) if self.thumbnail_key is None else (self.blob_key, self.thumbnail_key)
+        )
+
 
 @dataclass(frozen=True)
 class MemoryPage:
     connection: TaskConnection
     images: dict[uuid.UUID, MemoryImage]
+    links: dict[str, str]
+    """The page's links, signed anew for every execution (they belong to one read)."""
 
 
 def memory_image(image_id: uuid.UUID) -> MemoryImage:
@@ -70,7 +81,9 @@ def memory_image(image_id: uuid.UUID) -> MemoryImage:
                        uuid.uuid4().hex * 2)  # fmt: skip
 
 
-def memory_task(index: int, reference: uuid.UUID, result: MemoryImage | None) -> Task:
+def memory_task(
+    index: int, reference: uuid.UUID, result: MemoryImage | None, read_with: ReadTogether
+) -> Task:
     options: list[tuple[str, Any]] = sorted({**PARAMETERS, "seed": index * 7919}.items())
     created = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=index)
     finished = created + timedelta(seconds=30)
@@ -104,6 +117,7 @@ def memory_task(index: int, reference: uuid.UUID, result: MemoryImage | None) ->
         second_image_id=None,
         result_image_id=result.id if result else None,
         rerun_of_id=None,
+        read_with=read_with,
     )
 
 
@@ -111,29 +125,32 @@ def memory_page(size: int) -> MemoryPage:
     """A page of `size` finished tasks, the same share with a result image as the bench data."""
     reference = memory_image(uuid.uuid4())
     images = {reference.id: reference}
+    links: dict[str, str] = {}
+    read_with = ReadTogether(cast(dict[uuid.UUID, StoredImage], images), links)
     edges = []
     for index in range(size):
         result = memory_image(uuid.uuid4()) if index % 50 < 50 * SHARE_WITH_RESULT else None
         if result:
             images[result.id] = result
-        task = memory_task(index, reference.id, result)
+        task = memory_task(index, reference.id, result, read_with)
         edges.append(TaskEdge(cursor=f"cursor-{index}", node=task))
     page_info = PageInfo(has_next_page=True, has_previous_page=False,
                          start_cursor=edges[0].cursor if edges else None,
                          end_cursor=edges[-1].cursor if edges else None)  # fmt: skip
     connection = TaskConnection(edges=edges, page_info=page_info,
                                 query=HistoryQuery(owner=LOCAL_OWNER, first=size))  # fmt: skip
-    return MemoryPage(connection, images)
+    return MemoryPage(connection, images, links)
 
 
 def floor_schema(page: MemoryPage) -> strawberry.Schema:
-    """A schema whose `history` hands out the page built in memory; every type below it is the
-    service's own. Parsing and validation are cached, as in the service."""
+    """A schema whose `history` hands out the page built in memory, its links signed for this
+    execution; every type below it is the service's own. Parsing and validation are cached, as
+    in the service."""
 
     @strawberry.type
     class Query:
         @strawberry.field
-        def history(
+        async def history(
             self,
             info: Info[RequestContext, None],
             first: int = 20,
@@ -141,6 +158,10 @@ def floor_schema(page: MemoryPage) -> strawberry.Schema:
             status: list[TaskStatus] | None = None,
             search: str | None = None,
         ) -> TaskConnection:
+            page.links.clear()
+            results = (edge.node.result_image_id for edge in page.connection.edges)
+            keys = [key for found in results if found for key in page.images[found].keys]
+            await info.context.sign(keys, into=page.links)
             return page.connection
 
     return strawberry.Schema(
@@ -152,8 +173,8 @@ def floor_schema(page: MemoryPage) -> strawberry.Schema:
 
 
 def memory_context(page: MemoryPage) -> RequestContext:
-    """A fresh request context (its image loader batches one page, as the service's does), whose
-    image rows come from memory and whose links are the served ones."""
+    """A fresh request context whose image rows come from memory (for any field read past the
+    page) and whose links are the served ones."""
 
     async def load_images(ids: list[uuid.UUID]) -> list[StoredImage | None]:
         return [cast(StoredImage, page.images.get(image_id)) for image_id in ids]

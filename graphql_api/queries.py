@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
+from uuid import UUID
 
 import strawberry
 from strawberry.types import Info
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from comfy.urls import shown_url
 from graphql_api.context import RequestContext
@@ -18,6 +21,7 @@ from graphql_api.types import (
     Node,
     PageInfo,
     Preset,
+    ReadTogether,
     Task,
     TaskConnection,
     TaskEdge,
@@ -30,14 +34,58 @@ from tasks import (
     BackendKind,
     Cursor,
     HistoryQuery,
+    ImageRelation,
     StoredImage,
+    TaskNotFound,
     TaskStatus,
     history_page,
+    owned_image,
+    owned_task_with_images,
     uploads_page,
 )
 from workflows.manifest import ParameterSpec, WorkflowTemplate
 
 Ctx = Info[RequestContext, None]
+
+# The image fields of a task, and the relation each shows.
+IMAGE_FIELDS: dict[str, ImageRelation] = {
+    "referenceImage": "reference_image",
+    "secondImage": "second_image",
+    "result": "result_image",
+}
+LINK_FIELDS = frozenset({"url", "thumbnailUrl", "imageUrl", "previewUrl"})
+
+
+def field_names(selections: Iterable[Selection]) -> Iterator[str]:
+    """Every field name selected below, through fragments (aliases do not matter)."""
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            yield selection.name
+        if isinstance(selection, SelectedField | FragmentSpread | InlineFragment):
+            yield from field_names(selection.selections)
+
+
+def to_read(info: Ctx) -> tuple[list[ImageRelation], bool]:
+    """The image relations the selection shows (to read with the tasks, in one query), and
+    whether it asks for any link (to sign them in one pass)."""
+    names = set(field_names(info.selected_fields))
+    return [relation for name, relation in IMAGE_FIELDS.items() if name in names], bool(
+        names & LINK_FIELDS
+    )
+
+
+async def read_with(
+    info: Ctx, images: dict[UUID, StoredImage], preview_keys: Iterable[str | None], links: bool
+) -> ReadTogether:
+    """The images read with a page, and (when the selection shows links) their links and the
+    tasks' previews signed for this read in one pass."""
+    signed: dict[str, str] = {}
+    if links:
+        keys = [key for image in images.values() for key in (image.blob_key, image.thumbnail_key)]
+        await info.context.sign(
+            (key for key in (*keys, *preview_keys) if key is not None), into=signed
+        )
+    return ReadTogether(images, signed)
 
 
 def workflow_of(template: WorkflowTemplate) -> Workflow:
@@ -67,9 +115,13 @@ def parameter_of(spec: ParameterSpec) -> WorkflowParameter:
 class Query:
     @strawberry.field(description="One task of the caller's, by id.")
     async def task(self, info: Ctx, id: strawberry.ID) -> Task | None:
-        context = info.context
-        row = await context.services.tasks.get(parse_uuid(id, "id"), owner=context.owner)
-        return Task.from_row(row)
+        task_id = parse_uuid(id, "id")
+        joined, links = to_read(info)
+        found = await owned_task_with_images(task_id, info.context.owner, joined)
+        if found is None:
+            raise TaskNotFound(task_id)
+        row, images = found
+        return Task.from_row(row, await read_with(info, images, [row.preview_key], links))
 
     @strawberry.field(description="The caller's tasks, newest first, as a Relay connection.")
     async def history(
@@ -87,10 +139,12 @@ class Query:
             statuses=frozenset(status or ()),
             search=search or None,
         )
-        page = await history_page(query)
+        joined, links = to_read(info)
+        page = await history_page(query, joined)
+        together = await read_with(info, page.images, (t.preview_key for t in page.tasks), links)
         return TaskConnection(
             edges=[
-                TaskEdge(cursor=Cursor.of(row).encode(), node=Task.from_row(row))
+                TaskEdge(cursor=Cursor.of(row).encode(), node=Task.from_row(row, together))
                 for row in page.tasks
             ],
             page_info=PageInfo(
@@ -136,14 +190,14 @@ class Query:
 
     @strawberry.field(description="An image the caller uploaded or generated.")
     async def image(self, info: Ctx, id: strawberry.ID) -> Image | None:
-        row = await StoredImage.get_or_none(id=parse_uuid(id, "id"), owner=info.context.owner)
+        row = await owned_image(parse_uuid(id, "id"), info.context.owner)
         return Image.from_row(row) if row else None
 
     @strawberry.field(description="Any task or image by id.")
     async def node(self, info: Ctx, id: strawberry.ID) -> Node | None:
         context = info.context
         key = parse_uuid(id, "id")
-        row = await StoredImage.get_or_none(id=key, owner=context.owner)
+        row = await owned_image(key, context.owner)
         if row is not None:
             return Image.from_row(row)
         return Task.from_row(await context.services.tasks.get(key, owner=context.owner))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 from uuid import UUID
 
 import strawberry
@@ -47,17 +48,41 @@ class Node:
     id: strawberry.ID
 
 
+def deferred(awaitable: Awaitable[T]) -> T:
+    """An awaitable handed back by a plain resolver as its value: graphql-core awaits what a
+    resolver returns when it is awaitable. Fields read from a prepared page return at once;
+    only those whose data is not at hand cost the executor an awaitable."""
+    return cast(T, awaitable)
+
+
+@dataclass(frozen=True)
+class ReadTogether:
+    """What was read with a page of tasks (or one task): the images its fields show, by id, and
+    their links, signed for this read (a presigned link is signed anew on every read)."""
+
+    images: Mapping[UUID, StoredImage]
+    links: Mapping[str, str]
+
+
+def link(blob_key: str, links: Mapping[str, str] | None, context: RequestContext) -> str:
+    """The blob's link signed for this read, or one signed now."""
+    signed = links.get(blob_key) if links is not None else None
+    return deferred(context.file_url(blob_key)) if signed is None else signed
+
+
 # Image links are made when the field is read: a presigned URL is signed anew on every read.
 async def thumbnail_link(image: Image, context: RequestContext) -> str | None:
     return await context.file_url(image.thumbnail_key) if image.thumbnail_key else None
 
 
-async def image_url(root: Image, info: Info[RequestContext, None]) -> str:
-    return await info.context.file_url(root.blob_key)
+def image_url(root: Image, info: Info[RequestContext, None]) -> str:
+    return link(root.blob_key, root.links, info.context)
 
 
-async def thumbnail_url(root: Image, info: Info[RequestContext, None]) -> str | None:
-    return await thumbnail_link(root, info.context)
+def thumbnail_url(root: Image, info: Info[RequestContext, None]) -> str | None:
+    if not root.thumbnail_key:
+        return None
+    return link(root.thumbnail_key, root.links, info.context)
 
 
 @strawberry.type(description="An image in storage: an uploaded reference or a generated result.")
@@ -73,9 +98,11 @@ class Image(Node):
     sha256: str
     blob_key: strawberry.Private[str]
     thumbnail_key: strawberry.Private[str | None]
+    links: strawberry.Private[Mapping[str, str] | None] = None
+    """Links signed for this read (blob key → URL), when it was read with its page."""
 
     @classmethod
-    def from_row(cls, row: StoredImage) -> Image:
+    def from_row(cls, row: StoredImage, links: Mapping[str, str] | None = None) -> Image:
         return cls(
             id=strawberry.ID(str(row.id)),
             blob_key=row.blob_key,
@@ -85,6 +112,7 @@ class Image(Node):
             content_type=row.content_type,
             size=row.size,
             sha256=row.sha256,
+            links=links,
         )
 
 
@@ -186,12 +214,16 @@ class Task(Node):
     second_image_id: strawberry.Private[UUID | None]
     result_image_id: strawberry.Private[UUID | None]
     rerun_of_id: strawberry.Private[UUID | None]
+    read_with: strawberry.Private[ReadTogether | None] = None
+    """The images (and their links) read with this task, when it was read with its page."""
 
     @strawberry.field(
         description="While PENDING: how many tasks start before this one (0: next); else null."
     )
-    async def queue_position(self) -> int | None:
-        return await waiting_position(self)
+    def queue_position(self) -> int | None:
+        if self.status is not TaskStatus.PENDING:
+            return None
+        return deferred(waiting_position(self))
 
     @strawberry.field(
         description=(
@@ -205,34 +237,56 @@ class Task(Node):
         return info.context.services.backends.waiting_reason(self.workflow)
 
     @strawberry.field(description=FINISH_ESTIMATE)
-    async def estimated_finish_at(self, info: Info[RequestContext, None]) -> datetime | None:
-        return await finish_estimate(self, info.context)
+    def estimated_finish_at(self, info: Info[RequestContext, None]) -> datetime | None:
+        if self.status is TaskStatus.PROCESSING:
+            return self.running_estimate
+        if self.status is TaskStatus.PENDING:
+            return deferred(waiting_estimate(self, info.context))
+        return None
 
     @strawberry.field(description="The newest latent preview while the task runs.")
-    async def preview_url(self, info: Info[RequestContext, None]) -> str | None:
-        return await preview_link(self, info.context)
+    def preview_url(self, info: Info[RequestContext, None]) -> str | None:
+        if not self.preview_path:
+            return None
+        links = self.read_with.links if self.read_with is not None else None
+        return link(self.preview_path, links, info.context)
 
     @strawberry.field
-    async def reference_image(self, info: Info[RequestContext, None]) -> Image | None:
-        return await _image(info.context, self.reference_image_id)
+    def reference_image(self, info: Info[RequestContext, None]) -> Image | None:
+        return self._image(self.reference_image_id, info.context)
 
     @strawberry.field
-    async def second_image(self, info: Info[RequestContext, None]) -> Image | None:
-        return await _image(info.context, self.second_image_id)
+    def second_image(self, info: Info[RequestContext, None]) -> Image | None:
+        return self._image(self.second_image_id, info.context)
 
     @strawberry.field(description="The edited image, once the task is COMPLETED.")
-    async def result(self, info: Info[RequestContext, None]) -> TaskResult | None:
-        return await result_of(self, info.context)
+    def result(self, info: Info[RequestContext, None]) -> TaskResult | None:
+        if self.result_image_id is None:
+            return None
+        read_with = self.read_with
+        row = read_with.images.get(self.result_image_id) if read_with is not None else None
+        if row is None or read_with is None:
+            return deferred(result_of(self, info.context))
+        image = Image.from_row(row, read_with.links)
+        return task_result(image, image_url(image, info), thumbnail_url(image, info))
+
+    def _image(self, image_id: UUID | None, context: RequestContext) -> Image | None:
+        if image_id is None:
+            return None
+        read_with = self.read_with
+        row = read_with.images.get(image_id) if read_with is not None else None
+        if row is None or read_with is None:
+            return deferred(_image(context, image_id))
+        return Image.from_row(row, read_with.links)
 
     @strawberry.field(
         description="The task this one re-runs (rerunTask); null for a new edit or once the "
         "original is deleted."
     )
-    async def rerun_of(self, info: Info[RequestContext, None]) -> Task | None:
+    def rerun_of(self, info: Info[RequestContext, None]) -> Task | None:
         if self.rerun_of_id is None:
             return None
-        row = await info.context.tasks.load(self.rerun_of_id)
-        return Task.from_row(row) if row is not None else None
+        return deferred(rerun_original(self.rerun_of_id, info.context))
 
     @strawberry.field(description="Notifications of the task's ending to its webhook, if any.")
     async def webhook_deliveries(self) -> list[WebhookDelivery]:
@@ -242,15 +296,13 @@ class Task(Node):
         description="The tasks of this task's batch (this one included) in batch order; just "
         "this task when it is not part of a batch. Deleted siblings are left out."
     )
-    async def batch(self, info: Info[RequestContext, None]) -> list[Task]:
+    def batch(self, info: Info[RequestContext, None]) -> list[Task]:
         if self.batch_id is None:
             return [self]
-        context = info.context
-        rows = await context.services.tasks.batch(UUID(self.batch_id), owner=context.owner)
-        return [Task.from_row(row) for row in rows]
+        return deferred(batch_of(UUID(self.batch_id), info.context))
 
     @classmethod
-    def from_row(cls, row: TaskRow) -> Task:
+    def from_row(cls, row: TaskRow, read_with: ReadTogether | None = None) -> Task:
         return cls(
             id=strawberry.ID(str(row.id)),
             status=row.status,
@@ -280,6 +332,7 @@ class Task(Node):
             second_image_id=row.second_image_id,  # type: ignore[attr-defined]
             result_image_id=row.result_image_id,  # type: ignore[attr-defined]
             rerun_of_id=row.rerun_of_id,  # type: ignore[attr-defined]
+            read_with=read_with,
         )
 
 
@@ -293,24 +346,44 @@ async def finish_estimate(task: Task, context: RequestContext) -> datetime | Non
     if task.status is TaskStatus.PROCESSING:
         return task.running_estimate
     if task.status is TaskStatus.PENDING:
-        position = await queue_position(UUID(task.id), task.created_at, task.sent)
-        services = context.services
-        return await waiting_finish(position, services.run_times, services.backends)
+        return await waiting_estimate(task, context)
     return None
+
+
+async def waiting_estimate(task: Task, context: RequestContext) -> datetime | None:
+    position = await queue_position(UUID(task.id), task.created_at, task.sent)
+    services = context.services
+    return await waiting_finish(position, services.run_times, services.backends)
 
 
 async def preview_link(task: Task, context: RequestContext) -> str | None:
     return await context.file_url(task.preview_path) if task.preview_path else None
 
 
+async def rerun_original(task_id: UUID, context: RequestContext) -> Task | None:
+    row = await context.tasks.load(task_id)
+    return Task.from_row(row) if row is not None else None
+
+
+async def batch_of(batch_id: UUID, context: RequestContext) -> list[Task]:
+    rows = await context.services.tasks.batch(batch_id, owner=context.owner)
+    return [Task.from_row(row) for row in rows]
+
+
 async def result_of(task: Task, context: RequestContext) -> TaskResult | None:
     image = await _image(context, task.result_image_id)
     if image is None:
         return None
+    return task_result(
+        image, await context.file_url(image.blob_key), await thumbnail_link(image, context)
+    )
+
+
+def task_result(image: Image, url: str, preview_url: str | None) -> TaskResult:
     return TaskResult(
         image=image,
-        image_url=await context.file_url(image.blob_key),
-        preview_url=await thumbnail_link(image, context),
+        image_url=url,
+        preview_url=preview_url,
         width=image.width,
         height=image.height,
         format=image.content_type.removeprefix("image/").upper(),
