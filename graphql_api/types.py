@@ -70,11 +70,8 @@ def link(blob_key: str, links: Mapping[str, str] | None, context: RequestContext
     return deferred(context.file_url(blob_key)) if signed is None else signed
 
 
-# Image links are made when the field is read: a presigned URL is signed anew on every read.
-async def thumbnail_link(image: Image, context: RequestContext) -> str | None:
-    return await context.file_url(image.thumbnail_key) if image.thumbnail_key else None
-
-
+# Image links are made when the field is read (or with its page): a presigned URL is signed anew
+# on every read.
 def image_url(root: Image, info: Info[RequestContext, None]) -> str:
     return link(root.blob_key, root.links, info.context)
 
@@ -116,11 +113,21 @@ class Image(Node):
         )
 
 
+def result_url(root: TaskResult, info: Info[RequestContext, None]) -> str:
+    return image_url(root.image, info)
+
+
+def result_preview_url(root: TaskResult, info: Info[RequestContext, None]) -> str | None:
+    return thumbnail_url(root.image, info)
+
+
 @strawberry.type(description="The edited image of a completed task.")
 class TaskResult:
     image: Image
-    image_url: str
-    preview_url: str | None = strawberry.field(description="A small WebP of the result.")
+    image_url: str = strawberry.field(resolver=result_url)
+    preview_url: str | None = strawberry.field(
+        resolver=result_preview_url, description="A small WebP of the result."
+    )
     width: int
     height: int
     format: str
@@ -267,8 +274,7 @@ class Task(Node):
         row = read_with.images.get(self.result_image_id) if read_with is not None else None
         if row is None or read_with is None:
             return deferred(result_of(self, info.context))
-        image = Image.from_row(row, read_with.links)
-        return task_result(image, image_url(image, info), thumbnail_url(image, info))
+        return task_result(Image.from_row(row, read_with.links))
 
     def _image(self, image_id: UUID | None, context: RequestContext) -> Image | None:
         if image_id is None:
@@ -374,16 +380,13 @@ async def result_of(task: Task, context: RequestContext) -> TaskResult | None:
     image = await _image(context, task.result_image_id)
     if image is None:
         return None
-    return task_result(
-        image, await context.file_url(image.blob_key), await thumbnail_link(image, context)
-    )
+    return task_result(image)
 
 
-def task_result(image: Image, url: str, preview_url: str | None) -> TaskResult:
+def task_result(image: Image) -> TaskResult:
+    """The result showing `image`; its links are the image's (signed when read with its page)."""
     return TaskResult(
         image=image,
-        image_url=url,
-        preview_url=preview_url,
         width=image.width,
         height=image.height,
         format=image.content_type.removeprefix("image/").upper(),
