@@ -1,4 +1,5 @@
-"""Query resolvers: thin, async, delegating to the domain."""
+"""Query resolvers: thin, delegating to the domain. `history` and `task` read what their
+selection shows once (the images, their links) and hand it to the fields."""
 
 from __future__ import annotations
 
@@ -66,8 +67,9 @@ def field_names(selections: Iterable[Selection]) -> Iterator[str]:
 
 
 def to_read(info: Ctx) -> tuple[list[ImageRelation], bool]:
-    """The image relations the selection shows (to read with the tasks, in one query), and
-    whether it asks for any link (to sign them in one pass)."""
+    """The image relations the selection shows (to read with the tasks), and whether it asks
+    for any link (to sign them in one pass). Reading more than shown costs time, never
+    correctness: a field whose data was not read reads it itself."""
     names = set(field_names(info.selected_fields))
     return [relation for name, relation in IMAGE_FIELDS.items() if name in names], bool(
         names & LINK_FIELDS

@@ -271,20 +271,21 @@ class Task(Node):
     def result(self, info: Info[RequestContext, None]) -> TaskResult | None:
         if self.result_image_id is None:
             return None
-        read_with = self.read_with
-        row = read_with.images.get(self.result_image_id) if read_with is not None else None
-        if row is None or read_with is None:
-            return deferred(result_of(self, info.context))
-        return task_result(Image.from_row(row, read_with.links))
+        image = self._read_image(self.result_image_id)
+        return deferred(result_of(self, info.context)) if image is None else task_result(image)
 
     def _image(self, image_id: UUID | None, context: RequestContext) -> Image | None:
         if image_id is None:
             return None
-        read_with = self.read_with
-        row = read_with.images.get(image_id) if read_with is not None else None
-        if row is None or read_with is None:
-            return deferred(_image(context, image_id))
-        return Image.from_row(row, read_with.links)
+        image = self._read_image(image_id)
+        return deferred(_image(context, image_id)) if image is None else image
+
+    def _read_image(self, image_id: UUID) -> Image | None:
+        """The image as read with this task's page, with its links; None if it was not."""
+        if self.read_with is None:
+            return None
+        row = self.read_with.images.get(image_id)
+        return None if row is None else Image.from_row(row, self.read_with.links)
 
     @strawberry.field(
         description="The task this one re-runs (rerunTask); null for a new edit or once the "
