@@ -66,6 +66,8 @@ class Sink(Protocol):
 class Plan:
     """A valid subscription operation, ready to run for any caller."""
 
+    query: str
+    """The operation's text, one string for every subscriber that sent the same text."""
     document: DocumentNode
     operation_name: str | None
     variables: Mapping[str, Any] | None
@@ -116,18 +118,24 @@ class Documents:
         self._rules = tuple(rules)
         self._max_tokens = max_tokens
         self._size = size
-        self._known: OrderedDict[tuple[str, str | None], DocumentNode | None] = OrderedDict()
+        self._known: OrderedDict[tuple[str, str | None], tuple[str, DocumentNode] | None] = (
+            OrderedDict()
+        )
 
-    def subscription(self, query: str, operation_name: str | None) -> DocumentNode | None:
+    def subscription(
+        self, query: str, operation_name: str | None
+    ) -> tuple[str, DocumentNode] | None:
+        """The text as first seen (kept once for all who send it) and its document, or None."""
         key = (query, operation_name)
         if key in self._known:
             self._known.move_to_end(key)
             return self._known[key]
         document = self._checked(query, operation_name)
-        self._known[key] = document
+        known = None if document is None else (query, document)
+        self._known[key] = known
         while len(self._known) > self._size:
             self._known.popitem(last=False)
-        return document
+        return known
 
     def _checked(self, query: str, operation_name: str | None) -> DocumentNode | None:
         try:
@@ -183,11 +191,12 @@ class SubscriptionRelay:
         self, query: str, variables: Mapping[str, Any] | None, operation_name: str | None
     ) -> Plan | None:
         """What the relay runs, or None: the operation goes Strawberry's way."""
-        document = self._documents.subscription(query, operation_name)
-        if document is None:
+        known = self._documents.subscription(query, operation_name)
+        if known is None:
             return None
+        text, document = known
         variables_key = repr(sorted((variables or {}).items()))
-        return Plan(document, operation_name, variables, variables_key)
+        return Plan(text, document, operation_name, variables, variables_key)
 
     def _executor(self, plan: Plan, context: RequestContext) -> Executor[Any] | list[GraphQLError]:
         return Executor.build(
