@@ -75,16 +75,17 @@ class Plan:
 
 
 class SharedResults:
-    """The latest per-event payloads, least recently used dropped first. An entry pins its event
-    and document, so the ids in its key cannot be reused while it lives."""
+    """The latest per-event payloads (None: its execution was abandoned), least recently used
+    dropped first. An entry pins its event and document, so the ids in its key cannot be reused
+    while it lives."""
 
     def __init__(self, size: int = DEFAULT_SIZE) -> None:
         self._size = size
-        self._entries: OrderedDict[ResultKey, tuple[object, object, asyncio.Future[str]]] = (
+        self._entries: OrderedDict[ResultKey, tuple[object, object, asyncio.Future[str | None]]] = (
             OrderedDict()
         )
 
-    def get(self, key: ResultKey) -> asyncio.Future[str] | None:
+    def get(self, key: ResultKey) -> asyncio.Future[str | None] | None:
         entry = self._entries.get(key)
         if entry is None:
             return None
@@ -92,7 +93,7 @@ class SharedResults:
         return entry[2]
 
     def put(
-        self, key: ResultKey, pins: tuple[object, object], payload: asyncio.Future[str]
+        self, key: ResultKey, pins: tuple[object, object], payload: asyncio.Future[str | None]
     ) -> None:
         self._entries[key] = (*pins, payload)
         self._entries.move_to_end(key)
@@ -245,14 +246,36 @@ class SubscriptionRelay:
         if source is None:
             return await self._execute(plan, context, event)
         key = (id(source), id(plan.document), plan.variables_key, context.owner, context.public_url)
-        payload = self._results.get(key)
-        if payload is None:
-            payload = asyncio.ensure_future(self._execute(plan, context, event))
-            self._results.put(key, (source, plan.document), payload)
-        if payload.done():
-            return payload.result()
-        # Shielded: one subscriber leaving must not cancel the execution the others wait for.
-        return await asyncio.shield(payload)
+        shared = self._results.get(key)
+        if shared is None:
+            shared = asyncio.get_running_loop().create_future()
+            self._results.put(key, (source, plan.document), shared)
+            return await self._execute_for_all(plan, context, event, shared)
+        if not shared.done():
+            # Shielded: one subscriber leaving must not cancel what the others wait for.
+            await asyncio.shield(shared)
+        text = shared.result()
+        if text is None:  # the subscriber that executed it left before it was done
+            return await self._execute(plan, context, event)
+        return text
+
+    async def _execute_for_all(
+        self, plan: Plan, context: RequestContext, event: Any, shared: asyncio.Future[str | None]
+    ) -> str:
+        """Executed in the first receiver's own task, not a task of its own: when nothing in it
+        waits (a progress event), the payload is ready before the next subscriber runs, so every
+        other subscriber takes it at once, woken once instead of twice."""
+        try:
+            text = await self._execute(plan, context, event)
+        except asyncio.CancelledError:
+            shared.set_result(None)
+            raise
+        except Exception as exc:
+            shared.set_exception(exc)
+            shared.exception()  # retrieved: each waiting subscriber raises it for itself
+            raise
+        shared.set_result(text)
+        return text
 
     async def _execute(self, plan: Plan, context: RequestContext, event: Any) -> str:
         executor = self._executor(plan, context)
