@@ -66,6 +66,8 @@ class Sink(Protocol):
 class Plan:
     """A valid subscription operation, ready to run for any caller."""
 
+    query: str
+    """The operation's text, one string for every subscriber that sent the same text."""
     document: DocumentNode
     operation_name: str | None
     variables: Mapping[str, Any] | None
@@ -73,16 +75,17 @@ class Plan:
 
 
 class SharedResults:
-    """The latest per-event payloads, least recently used dropped first. An entry pins its event
-    and document, so the ids in its key cannot be reused while it lives."""
+    """The latest per-event payloads (None: its execution was abandoned), least recently used
+    dropped first. An entry pins its event and document, so the ids in its key cannot be reused
+    while it lives."""
 
     def __init__(self, size: int = DEFAULT_SIZE) -> None:
         self._size = size
-        self._entries: OrderedDict[ResultKey, tuple[object, object, asyncio.Future[str]]] = (
+        self._entries: OrderedDict[ResultKey, tuple[object, object, asyncio.Future[str | None]]] = (
             OrderedDict()
         )
 
-    def get(self, key: ResultKey) -> asyncio.Future[str] | None:
+    def get(self, key: ResultKey) -> asyncio.Future[str | None] | None:
         entry = self._entries.get(key)
         if entry is None:
             return None
@@ -90,7 +93,7 @@ class SharedResults:
         return entry[2]
 
     def put(
-        self, key: ResultKey, pins: tuple[object, object], payload: asyncio.Future[str]
+        self, key: ResultKey, pins: tuple[object, object], payload: asyncio.Future[str | None]
     ) -> None:
         self._entries[key] = (*pins, payload)
         self._entries.move_to_end(key)
@@ -116,18 +119,24 @@ class Documents:
         self._rules = tuple(rules)
         self._max_tokens = max_tokens
         self._size = size
-        self._known: OrderedDict[tuple[str, str | None], DocumentNode | None] = OrderedDict()
+        self._known: OrderedDict[tuple[str, str | None], tuple[str, DocumentNode] | None] = (
+            OrderedDict()
+        )
 
-    def subscription(self, query: str, operation_name: str | None) -> DocumentNode | None:
+    def subscription(
+        self, query: str, operation_name: str | None
+    ) -> tuple[str, DocumentNode] | None:
+        """The text as first seen (kept once for all who send it) and its document, or None."""
         key = (query, operation_name)
         if key in self._known:
             self._known.move_to_end(key)
             return self._known[key]
         document = self._checked(query, operation_name)
-        self._known[key] = document
+        known = None if document is None else (query, document)
+        self._known[key] = known
         while len(self._known) > self._size:
             self._known.popitem(last=False)
-        return document
+        return known
 
     def _checked(self, query: str, operation_name: str | None) -> DocumentNode | None:
         try:
@@ -183,11 +192,12 @@ class SubscriptionRelay:
         self, query: str, variables: Mapping[str, Any] | None, operation_name: str | None
     ) -> Plan | None:
         """What the relay runs, or None: the operation goes Strawberry's way."""
-        document = self._documents.subscription(query, operation_name)
-        if document is None:
+        known = self._documents.subscription(query, operation_name)
+        if known is None:
             return None
+        text, document = known
         variables_key = repr(sorted((variables or {}).items()))
-        return Plan(document, operation_name, variables, variables_key)
+        return Plan(text, document, operation_name, variables, variables_key)
 
     def _executor(self, plan: Plan, context: RequestContext) -> Executor[Any] | list[GraphQLError]:
         return Executor.build(
@@ -236,14 +246,36 @@ class SubscriptionRelay:
         if source is None:
             return await self._execute(plan, context, event)
         key = (id(source), id(plan.document), plan.variables_key, context.owner, context.public_url)
-        payload = self._results.get(key)
-        if payload is None:
-            payload = asyncio.ensure_future(self._execute(plan, context, event))
-            self._results.put(key, (source, plan.document), payload)
-        if payload.done():
-            return payload.result()
-        # Shielded: one subscriber leaving must not cancel the execution the others wait for.
-        return await asyncio.shield(payload)
+        shared = self._results.get(key)
+        if shared is None:
+            shared = asyncio.get_running_loop().create_future()
+            self._results.put(key, (source, plan.document), shared)
+            return await self._execute_for_all(plan, context, event, shared)
+        if not shared.done():
+            # Shielded: one subscriber leaving must not cancel what the others wait for.
+            await asyncio.shield(shared)
+        text = shared.result()
+        if text is None:  # the subscriber that executed it left before it was done
+            return await self._execute(plan, context, event)
+        return text
+
+    async def _execute_for_all(
+        self, plan: Plan, context: RequestContext, event: Any, shared: asyncio.Future[str | None]
+    ) -> str:
+        """Executed in the first receiver's own task, not a task of its own: when nothing in it
+        waits (a progress event), the payload is ready before the next subscriber runs, so every
+        other subscriber takes it at once, woken once instead of twice."""
+        try:
+            text = await self._execute(plan, context, event)
+        except asyncio.CancelledError:
+            shared.set_result(None)
+            raise
+        except Exception as exc:
+            shared.set_exception(exc)
+            shared.exception()  # retrieved: each waiting subscriber raises it for itself
+            raise
+        shared.set_result(text)
+        return text
 
     async def _execute(self, plan: Plan, context: RequestContext, event: Any) -> str:
         executor = self._executor(plan, context)

@@ -129,6 +129,7 @@ class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, No
             await super().run_operation(operation)
             return
         relay, plan, socket = route
+        operation.query = plan.query  # one copy of the text for all who sent it, not one each
         try:
             await relay.run(plan, self.context, TransportSink(operation, socket))
             await operation.send_operation_message({"id": operation.id, "type": "complete"})
@@ -169,6 +170,7 @@ class GuardedLegacyWSHandler(BaseGraphQLWSHandler[RequestContext, None]):
             await super().handle_async_results(operation_id, query, operation_name, variables)
             return
         relay, plan, socket = route
+        del query  # the plan holds the text, once for all who sent it
         try:
             if await relay.run(plan, self.context, LegacySink(operation_id, socket)):
                 await self.send_message({"type": "complete", "id": operation_id})

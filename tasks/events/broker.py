@@ -18,15 +18,16 @@ EventFilter = Callable[[TaskEvent], bool]
 class Subscription:
     """A subscriber's queue. Transitions are always kept; progress and previews of a task are
     conflated (only the newest waits), so a slow consumer costs bounded memory and never
-    blocks the publisher."""
+    blocks the publisher. An idle subscription holds no buffer: the order of waiting events
+    and the future its consumer waits on exist only while they are needed."""
 
     def __init__(self, matches: EventFilter) -> None:
         self._matches = matches
-        self._order: deque[int] = deque()
+        self._order: deque[int] | None = None
         self._events: dict[int, TaskEvent] = {}
         self._mergeable: dict[UUID, int] = {}
         self._keys = itertools.count()
-        self._ready = asyncio.Event()
+        self._waiter: asyncio.Future[None] | None = None
         self.conflated = 0
 
     def offer(self, event: TaskEvent) -> None:
@@ -39,21 +40,29 @@ class Subscription:
             self.conflated += 1
             return
         key = next(self._keys)
+        if self._order is None:
+            self._order = deque()
         self._order.append(key)
         self._events[key] = event
         if not event.is_transition:
             self._mergeable[event.task_id] = key
-        self._ready.set()
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
     @property
     def pending(self) -> int:
-        return len(self._order)
+        return len(self._order) if self._order is not None else 0
 
     async def next(self) -> TaskEvent:
         while not self._order:
-            self._ready.clear()
-            await self._ready.wait()
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
         key = self._order.popleft()
+        if not self._order:
+            self._order = None
         event = self._events.pop(key)
         if self._mergeable.get(event.task_id) == key:
             del self._mergeable[event.task_id]

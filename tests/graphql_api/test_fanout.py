@@ -22,6 +22,7 @@ from graphql_api.schema import KontextSchema
 @dataclass
 class Counter:
     calls: int = 0
+    gate: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,12 @@ class Update:
     @strawberry.field
     def value(self) -> int:
         self.counter.calls += 1
+        return self.value_
+
+    @strawberry.field
+    async def gated_value(self) -> int:
+        self.counter.calls += 1
+        await self.counter.gate.wait()
         return self.value_
 
 
@@ -192,6 +199,28 @@ async def test_a_failing_source_ends_with_its_error_as_strawberry_would_send_it(
     ]
     assert [json.loads(payload) for payload in sink.payloads] == strawberry_sends
     assert [error["message"] for error in strawberry_sends[0]["errors"]] == ["source failed"]
+
+
+async def test_when_the_subscriber_executing_an_event_leaves_the_others_execute_it_themselves() -> (
+    None
+):
+    api, feed = schema(), Feed(events=[Event(5)])
+    query = "subscription { updates { gatedValue } }"
+    leaving = asyncio.create_task(run(api, context(feed), query))
+    while feed.counter.calls < 1:
+        await asyncio.sleep(0)
+    staying = asyncio.create_task(run(api, context(feed), query))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    leaving.cancel()
+    while feed.counter.calls < 2:
+        await asyncio.sleep(0)
+    feed.counter.gate.set()
+    sink = await staying
+    assert [json.loads(payload)["data"] for payload in sink.payloads] == [
+        {"updates": {"gatedValue": 5}}
+    ]
+    assert leaving.cancelled()
 
 
 def test_the_oldest_results_are_dropped_beyond_the_size() -> None:

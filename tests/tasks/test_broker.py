@@ -57,3 +57,21 @@ async def test_filter_and_unsubscribe() -> None:
         assert await drain(subscription, 1) == [7]
         assert broker.subscriber_count == 1
     assert broker.subscriber_count == 0
+
+
+async def test_a_consumer_that_stopped_waiting_leaves_the_queue_usable() -> None:
+    broker = InProcessBroker()
+    async with broker.subscribe(lambda e: True) as subscription:
+        waiting = asyncio.create_task(subscription.next())
+        await asyncio.sleep(0)
+        waiting.cancel()
+        await asyncio.gather(waiting, return_exceptions=True)
+        assert subscription.pending == 0
+        reading = asyncio.create_task(subscription.next())
+        await asyncio.sleep(0)
+        await broker.publish(event(1, EventKind.STATUS))
+        await broker.publish(event(2, EventKind.PROGRESS))
+        assert (await reading).sequence == 1
+        assert subscription.pending == 1
+        assert await drain(subscription, 1) == [2]
+        assert subscription.pending == 0
