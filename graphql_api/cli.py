@@ -179,6 +179,9 @@ def serve(settings: Settings) -> int:
         # Protocol-level pings keep idle subscription sockets alive through proxies, whatever
         # the GraphQL websocket protocol (Strawberry pings only on the legacy one).
         ws_ping_interval=settings.ws_keepalive_seconds or None,
+        # Frames are small JSON; compressing each one for each subscriber cost more CPU per
+        # delivery than the rest of the relay (bench/README.md, relay).
+        ws_per_message_deflate=False,
     )
     return 0
 
