@@ -85,9 +85,11 @@ def submission_limits(settings: Settings) -> SubmissionLimits:
     )
 
 
-def choose_broker(database: Database) -> contextlib.AbstractAsyncContextManager[Broker]:
+def choose_broker(
+    database: Database, background: BackgroundTasks
+) -> contextlib.AbstractAsyncContextManager[Broker]:
     if database.is_postgres:
-        return PostgresBroker(database.url)
+        return PostgresBroker(database.url, background)
     return contextlib.nullcontext(InProcessBroker())
 
 
@@ -163,7 +165,13 @@ def make_lifespan(settings: Settings, *, announced: bool = False) -> Any:
             if settings.migrate_on_start:
                 await database.migrate()
             stack.enter_context(database.bound())
-            broker = await stack.enter_async_context(choose_broker(database))
+            # The one owner of background work (the broker's listener, the progress timer of
+            # `changes`, the runtime's streams and sends, metrics, the janitor, the webhook
+            # sender): each part starts its own in a scope of it and closes that scope itself;
+            # what is left stops here, after everything that uses the database.
+            background = BackgroundTasks()
+            stack.push_async_callback(background.aclose)
+            broker = await stack.enter_async_context(choose_broker(database, background))
             urls = await stack.enter_async_context(comfyui_urls(settings))
             storage = await stack.enter_async_context(
                 open_storage(settings.storage_dir, settings.s3_settings(), served_route=FILES_ROUTE)
@@ -172,11 +180,6 @@ def make_lifespan(settings: Settings, *, announced: bool = False) -> Any:
             templates = await asyncio.to_thread(
                 load_templates, extra_directory=settings.workflows_dir
             )
-            # The one owner of background work (the progress timer of `changes`, the runtime's
-            # streams and sends, metrics, the janitor, the webhook sender): each part starts its
-            # own in a scope of it; closed after the runtime, before storage and the broker.
-            background = BackgroundTasks()
-            stack.push_async_callback(background.aclose)
             changes = TaskChanges(broker, background)
             run_times = RunTimes()
             runtime = await stack.enter_async_context(

@@ -25,6 +25,7 @@ from uuid import UUID
 
 import asyncpg
 
+from tasks.background import BackgroundTasks
 from tasks.events.broker import EventFilter, InProcessBroker, Subscription
 from tasks.events.kinds import EventKind, TaskEvent
 from tasks.status import TaskStatus
@@ -123,25 +124,23 @@ class HeldSnapshots:
 class PostgresBroker:
     """Delivers local events at once and relays them to, and from, the other replicas."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, background: BackgroundTasks) -> None:
         self._dsn = postgres_dsn(database_url)
+        self._work = background.scope()
         self._local = InProcessBroker()
         self._sender = uuid.uuid4().hex
         self._publisher: asyncpg.Connection | None = None
-        self._listener: asyncio.Task[None] | None = None
         self._publish_lock = asyncio.Lock()
         self._listening = asyncio.Event()
         self._held = HeldSnapshots()
 
     async def __aenter__(self) -> PostgresBroker:
-        self._listener = asyncio.create_task(self._listen_forever(), name="pg-broker-listen")
+        self._work.start(self._listen_forever(), "pg-broker-listen")
         await asyncio.wait_for(self._listening.wait(), timeout=15)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            await asyncio.gather(self._listener, return_exceptions=True)
+        await self._work.aclose()
         if self._publisher is not None:
             await self._publisher.close()
 
@@ -191,12 +190,12 @@ class PostgresBroker:
             await connection.add_listener(CHANNEL, lambda *args: queue.put_nowait(args[3]))
             self._held.clear()  # what was said while no connection listened is unknown
             self._listening.set()
-            relay = asyncio.create_task(self._relay(queue))
+            relaying = self._work.scope()
+            relaying.start(self._relay(queue), "pg-broker-relay")
             try:
                 yield closed
             finally:
-                relay.cancel()
-                await asyncio.gather(relay, return_exceptions=True)
+                await relaying.aclose()
         finally:
             await connection.close()
 

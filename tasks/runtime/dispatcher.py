@@ -26,6 +26,7 @@ from tasks.store.transitions import note
 from workflows.binder import bind
 from workflows.parameters import ResolvedParameters
 from workflows.registry import TemplateRegistry
+from workflows.template import WorkflowTemplate
 
 logger = logging.getLogger(__name__)
 
@@ -160,9 +161,10 @@ class Dispatcher:
 
     async def _send(self, task: Task, backend: Backend) -> None:
         assert task.prompt_id is not None
+        template = self._templates.get(task.workflow)  # the task's own, once per send
         try:
-            prompt = await self._prompt_for(task, backend)
-            await self._plan_progress(task, prompt)
+            prompt = await self._prompt_for(task, template, backend)
+            await self._plan_progress(task, template, prompt)
             await backend.queue_prompt(
                 prompt,
                 prompt_id=task.prompt_id,
@@ -186,10 +188,12 @@ class Dispatcher:
             return
         await self._confirm_queued(task, backend)
 
-    async def _plan_progress(self, task: Task, prompt: Mapping[str, Any]) -> None:
+    async def _plan_progress(
+        self, task: Task, template: WorkflowTemplate, prompt: Mapping[str, Any]
+    ) -> None:
         """What the progress bar counts, from the prompt as sent (before any of its events can
         arrive): its nodes (an optional node left out is not counted) and its sampler's steps."""
-        sampler = prompt.get(self._templates.get(task.workflow).sampler_node, {})
+        sampler = prompt.get(template.sampler_node, {})
         steps = sampler.get("inputs", {}).get("steps")
         await note(
             task.id,
@@ -207,8 +211,9 @@ class Dispatcher:
             await backend.client.delete_from_queue([task.prompt_id])
             await backend.client.interrupt(task.prompt_id)
 
-    async def _prompt_for(self, task: Task, backend: Backend) -> dict[str, object]:
-        template = self._templates.get(task.workflow)
+    async def _prompt_for(
+        self, task: Task, template: WorkflowTemplate, backend: Backend
+    ) -> dict[str, object]:
         images = {"image": await self._upload(task.reference_image_id, backend)}  # type: ignore[attr-defined]
         if task.second_image_id is not None:  # type: ignore[attr-defined]
             images["image2"] = await self._upload(task.second_image_id, backend)  # type: ignore[attr-defined]
