@@ -95,9 +95,9 @@ async def set_webhook(
     settings: Settings, owner: str, url: str | None, events: str | None, rotate: bool
 ) -> int:
     from tasks.errors import InvalidRequest
+    from tasks.requests import WebhookEvent, WebhookTarget
     from tasks.store.database import Database
-    from tasks.store.webhooks import WebhookEvent
-    from tasks.webhooks.targets import WebhookTarget, WebhookTargets
+    from tasks.webhooks.targets import WebhookTargets
 
     try:
         chosen = (

@@ -8,7 +8,6 @@ the history and upload pages; watching through `watch_task` / `watch_owner`; the
 from tasks.api_keys import owner_of
 from tasks.errors import DomainError, InvalidRequest, Problem, TaskNotFound
 from tasks.events.broker import Broker
-from tasks.events.kinds import EventKind, TaskEvent
 from tasks.events.watch import watch_owner, watch_task
 from tasks.presets import PresetEntry
 from tasks.requests import (
@@ -21,6 +20,8 @@ from tasks.requests import (
     StoredImageSource,
     UploadSource,
     UrlSource,
+    WebhookEvent,
+    WebhookTarget,
 )
 from tasks.runtime.assembly import ComfyRuntime, RuntimeSettings
 from tasks.runtime.backends import BackendKind, BackendPool
@@ -42,17 +43,16 @@ from tasks.store.history import (
     uploads_page,
 )
 from tasks.store.images import StoredImage, bytes_by_kind, images_by_id, owned_image
-from tasks.store.snapshots import TaskSnapshot
+from tasks.store.snapshots import EventKind, TaskEvent, TaskSnapshot
 from tasks.store.webhooks import (
     DeliveryStatus,
     WebhookDelivery,
-    WebhookEvent,
     deliveries_of,
     oldest_pending_age,
 )
 from tasks.webhooks.sender import message_id
 from tasks.webhooks.signing import parse_secret
-from tasks.webhooks.targets import OwnerSettings, WebhookTarget
+from tasks.webhooks.targets import OwnerSettings
 
 __all__ = [
     "DEFAULT_WORKFLOW",

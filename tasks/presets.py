@@ -9,8 +9,7 @@ from types import MappingProxyType
 from uuid import UUID
 
 from tasks.errors import BuiltInPreset, InvalidRequest, PresetNotFound, Problem
-from tasks.requests import text_problem
-from tasks.service import refused_parameters
+from tasks.requests import refused_parameters, text_problem
 from tasks.store.atomic import DuplicateRow
 from tasks.store.presets import (
     Preset,

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
 
 from tasks.errors import InvalidRequest, Problem
 from tasks.status import TaskStatus
-from tasks.webhooks.targets import WebhookTarget
+from workflows.parameters import InvalidParameters
 
 DEFAULT_WORKFLOW = "flux_kontext_dev_basic"
 
@@ -70,6 +71,42 @@ class HistoryQuery:
     search: str | None = None
 
 
+# Where a task's end is announced: the events a webhook can ask for, and the target a
+# request names.
+
+
+class WebhookEvent(StrEnum):
+    """The task endings a webhook can be told about (named as the task status)."""
+
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+    @property
+    def type(self) -> str:
+        """The `type` of the delivered message: task.completed, task.failed, task.cancelled."""
+        return f"task.{self.value.lower()}"
+
+
+ALL_EVENTS = tuple(WebhookEvent)
+
+
+def event_for(status: TaskStatus) -> WebhookEvent | None:
+    return WebhookEvent(status.value) if status.is_terminal else None
+
+
+@dataclass(frozen=True)
+class WebhookTarget:
+    url: str
+    events: tuple[WebhookEvent, ...] = ALL_EVENTS
+
+    @classmethod
+    def of(cls, url: str, events: Iterable[WebhookEvent] | None) -> WebhookTarget:
+        """`events` None means all of them; the order is fixed, duplicates dropped."""
+        chosen = ALL_EVENTS if events is None else tuple(e for e in ALL_EVENTS if e in set(events))
+        return cls(url=url.strip(), events=chosen)
+
+
 # Text a request may carry into the database: no NUL characters (PostgreSQL text cannot hold
 # them) and no unpaired surrogates (they have no UTF-8 encoding).
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -95,3 +132,28 @@ def check_text(value: str | None, field: str) -> None:
     problem = text_problem(value, field)
     if problem is not None:
         raise InvalidRequest([problem])
+
+
+# Where a request's parameters stand, and a workflow's refusal of them as the caller's error.
+
+
+def field_path(parameter: str, typed: Collection[str] | None = None) -> str:
+    """Where the request holds a parameter: its own field, `parameters` (the common, typed
+    ones given there) or `options` (the rest). `typed` None: every parameter is typed."""
+    if parameter == "description":
+        return "input.description"
+    if typed is None or parameter in typed:
+        return f"input.parameters.{parameter}"
+    return f"input.options.{parameter}"
+
+
+def refused_parameters(
+    exc: InvalidParameters, typed: Collection[str] | None = None
+) -> InvalidRequest:
+    """The workflow's refusal as the caller's BAD_USER_INPUT, one problem per parameter."""
+    return InvalidRequest(
+        [
+            Problem(field=field_path(p.name, typed), message=p.message, reason=p.reason)
+            for p in exc.problems
+        ]
+    )

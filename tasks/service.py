@@ -7,9 +7,9 @@ import hashlib
 import json
 import secrets
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from storage.blobs import BlobStore
@@ -22,26 +22,31 @@ from tasks.errors import (
     TaskNotFound,
 )
 from tasks.events.broker import Broker
-from tasks.events.kinds import EventKind
 from tasks.intake import AcquiredImage, ImageIntake
 from tasks.limits import Admission, SubmissionLimits
-from tasks.requests import GenerationRequest, ImageSource, StoredImageSource, text_problem
+from tasks.presets import PresetBook
+from tasks.requests import (
+    GenerationRequest,
+    ImageSource,
+    StoredImageSource,
+    WebhookTarget,
+    refused_parameters,
+    text_problem,
+)
 from tasks.runtime.backends import BackendPool
 from tasks.runtime.outcomes import cancel
 from tasks.runtime.run_times import RunTimes
 from tasks.status import TaskStatus
 from tasks.store.atomic import DuplicateRow, atomic
 from tasks.store.history import batch_of, owned_task, tasks_of_idempotency_key
+from tasks.store.snapshots import EventKind
 from tasks.store.submissions import StoredImage, Task, delete_task, insert_task
 from tasks.store.transitions import TaskChanges
-from tasks.webhooks.targets import WebhookTarget, WebhookTargets
+from tasks.webhooks.targets import WebhookTargets
 from workflows.errors import ProblemReason
 from workflows.manifest import SEED_BITS, SEED_MAX
 from workflows.parameters import InvalidParameters, ResolvedParameters, resolve_parameters
 from workflows.registry import TemplateRegistry, UnknownWorkflow
-
-if TYPE_CHECKING:  # presets check their parameters with this module's rules
-    from tasks.presets import PresetBook
 
 MAX_BATCH = 8
 MAX_IDEMPOTENCY_KEY = 128
@@ -288,16 +293,6 @@ def check_batch(request: GenerationRequest) -> None:
         raise InvalidRequest(problems)
 
 
-def field_path(parameter: str, typed: Collection[str] | None = None) -> str:
-    """Where the request holds a parameter: its own field, `parameters` (the common, typed
-    ones given there) or `options` (the rest). `typed` None: every parameter is typed."""
-    if parameter == "description":
-        return "input.description"
-    if typed is None or parameter in typed:
-        return f"input.parameters.{parameter}"
-    return f"input.options.{parameter}"
-
-
 def check_options(request: GenerationRequest) -> None:
     """Options name template parameters that have no field of their own in the request."""
     problems = [
@@ -319,18 +314,6 @@ def _misplaced_option(name: str, request: GenerationRequest) -> str | None:
     if name in request.parameters:
         return f"is also given as input.parameters.{name}; give it once."
     return None
-
-
-def refused_parameters(
-    exc: InvalidParameters, typed: Collection[str] | None = None
-) -> InvalidRequest:
-    """The workflow's refusal as the caller's BAD_USER_INPUT, one problem per parameter."""
-    return InvalidRequest(
-        [
-            Problem(field=field_path(p.name, typed), message=p.message, reason=p.reason)
-            for p in exc.problems
-        ]
-    )
 
 
 def fingerprint(

@@ -13,9 +13,9 @@ frame ─▶ tracker ─▶ TaskChanges ─▶ broker ─▶ watch ─▶ subscr
   conditional UPDATE with a sequence bump, then one event. Progress is kept in memory per
   running task and published at once with the next sequence; it is written with the task's
   next transition or by a plain timer.
-- `tasks.store.snapshots`: every event carries a `TaskSnapshot`, a frozen copy of the task
-  made from a row in one place (progress moves it on without the database).
-- `tasks.events.kinds`: the `TaskEvent` with its kind, status, sequence and snapshot.
+- `tasks.store.snapshots`: the `TaskEvent` (kind, status, sequence) and the `TaskSnapshot` it
+  carries, a frozen copy of the task made from a row in one place (progress moves it on
+  without the database).
 - `tasks.events.broker` fans events out to this process's subscribers with bounded queues
   (progress and previews conflated, transitions always kept); `tasks.events.pg_broker` also
   relays them to the other replicas with NOTIFY, progress in the payload.

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 from uuid import UUID
 
-from tasks.events.kinds import TaskEvent
+from tasks.store.snapshots import TaskEvent
 
 EventFilter = Callable[[TaskEvent], bool]
 

@@ -27,10 +27,16 @@ import asyncpg
 
 from tasks.background import BackgroundTasks
 from tasks.events.broker import EventFilter, InProcessBroker, Subscription
-from tasks.events.kinds import EventKind, TaskEvent
 from tasks.status import TaskStatus
 from tasks.store.database import postgres_dsn
-from tasks.store.snapshots import TaskSnapshot, advanced, progress_of, read_snapshot
+from tasks.store.snapshots import (
+    EventKind,
+    TaskEvent,
+    TaskSnapshot,
+    advanced,
+    progress_of,
+    read_snapshot,
+)
 
 logger = logging.getLogger(__name__)
 

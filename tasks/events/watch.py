@@ -8,9 +8,8 @@ from uuid import UUID
 
 from tasks.errors import TaskNotFound
 from tasks.events.broker import Broker
-from tasks.events.kinds import EventKind, TaskEvent
 from tasks.status import TaskStatus
-from tasks.store.snapshots import TaskSnapshot, read_snapshot
+from tasks.store.snapshots import EventKind, TaskEvent, TaskSnapshot, read_snapshot
 
 
 def current(task: TaskSnapshot) -> TaskEvent:

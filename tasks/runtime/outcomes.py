@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from tasks.events.kinds import EventKind
 from tasks.runtime.outputs import CollectedOutput
 from tasks.status import ACTIVE_STATUSES, TaskStatus
 from tasks.store.clock import utc_now
+from tasks.store.snapshots import EventKind
 from tasks.store.task_rows import Task, complete_with_output, task_by_id
 from tasks.store.transitions import TaskChanges, note
 

@@ -10,8 +10,8 @@ from storage.blobs import BlobStore
 from storage.images import make_thumbnail
 from storage.keys import preview_key
 from tasks.background import BackgroundTasks
-from tasks.events.kinds import EventKind
 from tasks.status import TaskStatus
+from tasks.store.snapshots import EventKind
 from tasks.store.task_rows import task_by_id
 from tasks.store.transitions import TaskChanges
 

@@ -28,11 +28,17 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from tasks.background import BackgroundTasks
-from tasks.events.kinds import EventKind, TaskEvent
 from tasks.status import TaskStatus
 from tasks.store.clock import utc_now
 from tasks.store.models import Task
-from tasks.store.snapshots import TaskSnapshot, advanced, progress_of, snapshot_of
+from tasks.store.snapshots import (
+    EventKind,
+    TaskEvent,
+    TaskSnapshot,
+    advanced,
+    progress_of,
+    snapshot_of,
+)
 from tasks.store.webhooks import enqueue_delivery
 
 logger = logging.getLogger(__name__)

@@ -10,8 +10,6 @@ from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
-from tasks.status import TaskStatus
-
 if TYPE_CHECKING:
     from tasks.store.models import Task
 
@@ -75,23 +73,3 @@ class WebhookDelivery(Model):
             Index(fields=("status", "next_attempt_at"), name="webhook_delivery_due"),
             Index(fields=("task_id", "created_at"), name="webhook_delivery_task"),
         )
-
-
-class WebhookEvent(StrEnum):
-    """The task endings a webhook can be told about (named as the task status)."""
-
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
-
-    @property
-    def type(self) -> str:
-        """The `type` of the delivered message: task.completed, task.failed, task.cancelled."""
-        return f"task.{self.value.lower()}"
-
-
-ALL_EVENTS = tuple(WebhookEvent)
-
-
-def event_for(status: TaskStatus) -> WebhookEvent | None:
-    return WebhookEvent(status.value) if status.is_terminal else None

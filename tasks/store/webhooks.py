@@ -16,25 +16,21 @@ from uuid import UUID
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from tasks.requests import event_for
 from tasks.status import TaskStatus
 from tasks.store.clock import utc_now
 from tasks.store.models import Task
 from tasks.store.webhook_models import (
-    ALL_EVENTS,
     DeliveryStatus,
     OwnerWebhook,
     TaskWebhook,
     WebhookDelivery,
-    WebhookEvent,
-    event_for,
 )
 
 __all__ = [
-    "ALL_EVENTS",
     "DeliveryStatus",
     "Outbox",
     "WebhookDelivery",
-    "WebhookEvent",
     "attach_target",
     "deliveries_of",
     "enqueue_delivery",

@@ -21,8 +21,8 @@ from storage.posting import PostFailed, post_json
 from storage.resolver import Resolver
 from tasks.background import BackgroundTasks
 from tasks.events.broker import Broker, Subscription
-from tasks.events.kinds import EventKind, TaskEvent
 from tasks.store.clock import utc_now
+from tasks.store.snapshots import EventKind, TaskEvent
 from tasks.store.webhooks import Outbox, WebhookDelivery, owner_webhook
 from tasks.webhooks.retries import RetryPolicy
 from tasks.webhooks.signing import signed_headers

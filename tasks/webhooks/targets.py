@@ -12,13 +12,8 @@ from storage.netguard import IPNetwork
 from storage.posting import check_destination
 from storage.resolver import Resolver
 from tasks.errors import InvalidRequest
-from tasks.store.webhooks import (
-    ALL_EVENTS,
-    WebhookEvent,
-    attach_target,
-    owner_webhook,
-    save_owner_webhook,
-)
+from tasks.requests import WebhookEvent, WebhookTarget
+from tasks.store.webhooks import attach_target, owner_webhook, save_owner_webhook
 from tasks.webhooks.signing import new_secret
 
 if TYPE_CHECKING:
@@ -26,18 +21,6 @@ if TYPE_CHECKING:
     from tasks.store.webhook_models import OwnerWebhook
 
 MAX_URL_LENGTH = 2048
-
-
-@dataclass(frozen=True)
-class WebhookTarget:
-    url: str
-    events: tuple[WebhookEvent, ...] = ALL_EVENTS
-
-    @classmethod
-    def of(cls, url: str, events: Iterable[WebhookEvent] | None) -> WebhookTarget:
-        """`events` None means all of them; the order is fixed, duplicates dropped."""
-        chosen = ALL_EVENTS if events is None else tuple(e for e in ALL_EVENTS if e in set(events))
-        return cls(url=url.strip(), events=chosen)
 
 
 @dataclass(frozen=True)

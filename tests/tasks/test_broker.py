@@ -4,8 +4,8 @@ import asyncio
 import uuid
 
 from tasks.events.broker import InProcessBroker
-from tasks.events.kinds import EventKind, TaskEvent
 from tasks.status import TaskStatus
+from tasks.store.snapshots import EventKind, TaskEvent
 
 TASK = uuid.uuid4()
 

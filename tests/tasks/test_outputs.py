@@ -12,13 +12,13 @@ import pytest
 
 from storage.local import LocalBlobStore
 from tasks.background import BackgroundTasks
-from tasks.events.kinds import TaskEvent
 from tasks.janitor import JanitorSettings, StorageJanitor
 from tasks.runtime.outcomes import TaskOutcomes
 from tasks.runtime.outputs import CollectedOutput, OutputCollector
 from tasks.status import TaskStatus
 from tasks.store.clock import utc_now
 from tasks.store.models import ImageKind, StoredImage, Task
+from tasks.store.snapshots import TaskEvent
 from tasks.store.transitions import TaskChanges
 
 pytestmark = pytest.mark.usefixtures("database")

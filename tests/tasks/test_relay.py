@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tasks.background import BackgroundTasks
-from tasks.events.kinds import EventKind
 from tasks.events.pg_broker import HeldSnapshots, decode, encode
 from tasks.status import TaskStatus
 from tasks.store.clock import utc_now
 from tasks.store.database import Database
 from tasks.store.models import Task
+from tasks.store.snapshots import EventKind
 from tasks.store.transitions import TaskChanges
 from tests.tasks.test_transitions import PROMPT, Recorder, started
 

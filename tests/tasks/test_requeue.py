@@ -11,7 +11,6 @@ import pytest
 from comfy.client import ComfyClient
 from storage.local import LocalBlobStore
 from tasks.background import BackgroundTasks
-from tasks.events.kinds import EventKind, TaskEvent
 from tasks.runtime.backends import Backend
 from tasks.runtime.finisher import PromptFinisher
 from tasks.runtime.outcomes import TaskOutcomes
@@ -19,6 +18,7 @@ from tasks.runtime.outputs import OutputCollector
 from tasks.runtime.previews import PreviewKeeper
 from tasks.status import TaskStatus
 from tasks.store.models import Task
+from tasks.store.snapshots import EventKind, TaskEvent
 from tasks.store.transitions import TaskChanges
 from tests.support.images import encoded
 from tests.tasks.test_outputs import a_task

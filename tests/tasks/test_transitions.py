@@ -12,12 +12,11 @@ import pytest
 from tortoise.expressions import F
 
 from tasks.background import BackgroundTasks
-from tasks.events.kinds import EventKind, TaskEvent
 from tasks.status import TaskStatus
 from tasks.store.clock import utc_now
 from tasks.store.database import Database
 from tasks.store.models import ImageKind, StoredImage, Task
-from tasks.store.snapshots import TaskSnapshot
+from tasks.store.snapshots import EventKind, TaskEvent, TaskSnapshot
 from tasks.store.transitions import TaskChanges
 
 PROMPT = "prompt-1"
