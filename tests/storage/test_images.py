@@ -249,7 +249,7 @@ async def test_live_preview_is_an_upright_webp_within_its_side() -> None:
     assert sideways.size == (67, 100)
     with pytest.raises(ImageRejected):
         await make_live_preview(png_declaring(20_000, 10_000), 384)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="max_side"):
         await make_live_preview(encoded(10, 10, "PNG"), 0)
 
 
