@@ -176,7 +176,7 @@ async def service_run(
         service = Service(http)
         image_id = await service.upload_image(png)
         cpu_before, emulator_cpu = cpu_seconds(api.pid), emulators_cpu(processes)
-        profiling = config.profile and len(urls) > 1
+        profiling = config.profile and len(urls) == config.backends
         async with (
             Profiler().recording(api.pid, f"gpu-busy-{len(urls)}")
             if profiling
@@ -295,7 +295,9 @@ def parse_args(argv: list[str] | None = None) -> BusyConfig:
     parser.add_argument("--backends", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=2, help="alternating direct/service runs")
     parser.add_argument("--image", choices=["flat", "photo"], default="flat")
-    parser.add_argument("--profile", action="store_true", help="py-spy the multi-backend run")
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy the service runs on --backends backends"
+    )
     parser.add_argument(
         "--burn-steps",
         action="store_true",

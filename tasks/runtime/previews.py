@@ -7,7 +7,7 @@ import logging
 from uuid import UUID
 
 from storage.blobs import BlobStore
-from storage.images import make_thumbnail
+from storage.images import make_live_preview
 from storage.keys import preview_key
 from tasks.background import BackgroundTasks
 from tasks.status import TaskStatus
@@ -31,7 +31,7 @@ class PreviewKeeper:
         if task is None or task.status is not TaskStatus.PROCESSING or task.prompt_id != prompt_id:
             return
         key = preview_key(str(task_id))
-        await self._blobs.put(key, await make_thumbnail(image, max_side=PREVIEW_SIDE), "image/webp")
+        await self._blobs.put(key, await make_live_preview(image, PREVIEW_SIDE), "image/webp")
         updated = await self._changes.apply(
             task_id, EventKind.PREVIEW, expect=[TaskStatus.PROCESSING], preview_key=key
         )

@@ -15,17 +15,26 @@ from tortoise import context as tortoise_context
 from tortoise.context import TortoiseContext
 from tortoise.migrations.executor import MigrationExecutor
 
+from tasks.store.pooling import orm_connection
+
 logger = logging.getLogger(__name__)
 
 APP_LABEL = "kontext"
 MODEL_MODULES = ["tasks.store.models", "tasks.store.webhook_models"]
 MIGRATIONS_MODULE = "tasks.migrations"
+POSTGRES_SCHEMES = ("postgres://", "postgresql://", "asyncpg://")
 MIGRATION_LOCK_KEY = 0x4B4F4E54  # "KONT": one advisory lock id for schema changes
+
+
+def is_postgres(database_url: str) -> bool:
+    return database_url.startswith(POSTGRES_SCHEMES)
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": database_url},
+        "connections": {
+            "default": orm_connection(database_url, postgres=is_postgres(database_url))
+        },
         "apps": {
             APP_LABEL: {
                 "models": MODEL_MODULES,
@@ -67,7 +76,7 @@ class Database:
 
     @property
     def is_postgres(self) -> bool:
-        return self.url.startswith(("postgres://", "postgresql://", "asyncpg://"))
+        return is_postgres(self.url)
 
     async def __aenter__(self) -> Database:
         await asyncio.to_thread(ensure_sqlite_directory, self.url)

@@ -40,8 +40,9 @@ async def task_by_id(task_id: UUID) -> Task | None:
 
 
 async def active_task_of_prompt(prompt_id: str) -> Task | None:
-    """The unfinished task that runs this prompt, if any."""
-    task = await Task.get_or_none(prompt_id=prompt_id)
+    """The unfinished task that runs this prompt, if any, with its reference image's row
+    joined (what `reference_resolution` reads next, when a run begins)."""
+    task = await Task.filter(prompt_id=prompt_id).select_related("reference_image").first()
     if task is None or task.status.is_terminal:
         return None
     return task
@@ -113,8 +114,14 @@ async def image_file(image_id: UUID) -> ImageFile:
 
 async def reference_resolution(task: Task) -> str:
     """The size of the task's input as `WxH` (`+second image` when it has one): what the cost
-    of the nodes after sampling depends on."""
-    image = await StoredImage.get_or_none(id=task.reference_image_id)  # type: ignore[attr-defined]
+    of the nodes after sampling depends on. The image's row is read unless the task came with
+    it joined."""
+    joined: object = task.reference_image  # the row when joined, a query for it otherwise
+    image = (
+        joined
+        if isinstance(joined, StoredImage)
+        else await StoredImage.get_or_none(id=task.reference_image_id)  # type: ignore[attr-defined]
+    )
     resolution = f"{image.width}x{image.height}" if image is not None else "unknown"
     if task.second_image_id is not None:  # type: ignore[attr-defined]
         resolution += "+second image"

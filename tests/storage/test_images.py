@@ -11,6 +11,7 @@ from storage.errors import ImageRejected
 from storage.images import (
     ImageLimits,
     describe_image,
+    make_live_preview,
     make_preview,
     make_thumbnail,
     normalize_image,
@@ -239,6 +240,17 @@ async def test_thumbnail_of_unusual_modes_is_an_rgb_webp(source: bytes) -> None:
 async def test_preview_fits_its_side() -> None:
     preview = opened(await make_preview(encoded(1000, 2000, "PNG"), max_side=512))
     assert (preview.format, preview.size) == ("WEBP", (256, 512))
+
+
+async def test_live_preview_is_an_upright_webp_within_its_side() -> None:
+    preview = opened(await make_live_preview(encoded(512, 512, "JPEG"), 384))
+    assert (preview.format, preview.mode, preview.size) == ("WEBP", "RGB", (384, 384))
+    sideways = opened(await make_live_preview(jpeg_with_orientation(300, 200, 6), 100))
+    assert sideways.size == (67, 100)
+    with pytest.raises(ImageRejected):
+        await make_live_preview(png_declaring(20_000, 10_000), 384)
+    with pytest.raises(ValueError, match="max_side"):
+        await make_live_preview(encoded(10, 10, "PNG"), 0)
 
 
 async def test_thumbnail_refuses_bombs_and_non_images() -> None:
