@@ -25,33 +25,14 @@ logger = logging.getLogger(__name__)
 class CollectedOutput:
     """An output image written to storage, its row not yet inserted."""
 
-    owner: str
-    blob_key: str
-    thumbnail_key: str
-    sha256: str
-    content_type: str
-    width: int
-    height: int
-    size: int
+    image: NewOutputImage
+    """The stored_image row naming these blobs, to insert with the task's completion."""
     started_at: datetime
     """When collecting began: writes under the task's prefixes begun earlier are not ours."""
 
     @property
     def keys(self) -> tuple[str, str]:
-        return self.blob_key, self.thumbnail_key
-
-    def row(self) -> NewOutputImage:
-        """The stored_image row naming these blobs, to insert with the task's completion."""
-        return NewOutputImage(
-            owner=self.owner,
-            sha256=self.sha256,
-            blob_key=self.blob_key,
-            thumbnail_key=self.thumbnail_key,
-            content_type=self.content_type,
-            width=self.width,
-            height=self.height,
-            size=self.size,
-        )
+        return self.image.blob_key, self.image.thumbnail_key
 
 
 def task_prefixes(task_id: UUID) -> tuple[str, str]:
@@ -82,7 +63,7 @@ class OutputCollector:
             raise
         finally:
             await asyncio.to_thread(reader.close)
-        return CollectedOutput(
+        image = NewOutputImage(
             owner=task.owner,
             blob_key=key,
             thumbnail_key=thumb_key,
@@ -91,8 +72,8 @@ class OutputCollector:
             width=described.width,
             height=described.height,
             size=info.size,
-            started_at=started_at,
         )
+        return CollectedOutput(image=image, started_at=started_at)
 
     async def discard(self, collected: CollectedOutput) -> None:
         """Remove the blobs of an output whose task ended otherwise (no row names them)."""

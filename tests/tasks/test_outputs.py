@@ -19,6 +19,7 @@ from tasks.status import TaskStatus
 from tasks.store.clock import utc_now
 from tasks.store.models import ImageKind, StoredImage, Task
 from tasks.store.snapshots import TaskEvent
+from tasks.store.task_rows import NewOutputImage
 from tasks.store.transitions import TaskChanges
 
 pytestmark = pytest.mark.usefixtures("database")
@@ -47,10 +48,11 @@ async def written_output(blobs: LocalBlobStore, task: Task, token: str) -> Colle
     key, thumb = f"outputs/{task.id}/{token}.png", f"outputs/{task.id}/{token}.thumb.webp"
     await blobs.put(key, b"png", "image/png")
     await blobs.put(thumb, b"webp", "image/webp")
-    return CollectedOutput(
+    image = NewOutputImage(
         owner=task.owner, blob_key=key, thumbnail_key=thumb, sha256="b" * 64,
-        content_type="image/png", width=8, height=8, size=3, started_at=utc_now(),
+        content_type="image/png", width=8, height=8, size=3,
     )  # fmt: skip
+    return CollectedOutput(image=image, started_at=utc_now())
 
 
 def outcomes() -> TaskOutcomes:
@@ -70,7 +72,7 @@ async def test_completing_commits_the_output_row_with_the_status_and_tidies_the_
     done = await outcomes().completed(task.id, collected)
     assert done is not None and done.status is TaskStatus.COMPLETED
     rows = await StoredImage.filter(kind=ImageKind.OUTPUT)
-    assert [row.blob_key for row in rows] == [collected.blob_key]
+    assert [row.blob_key for row in rows] == [collected.image.blob_key]
     assert done.result_image_id == rows[0].id  # type: ignore[attr-defined]
     keep = {*collected.keys, f"previews/{task.id}/shown.webp"}
     partial = tmp_path / "files" / "outputs" / str(task.id) / ".cut.png.0123456789abcdef.tmp"
