@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import contextlib
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,6 +102,8 @@ class LevelResult:
     delays: list[float] = field(default_factory=list)
     after_preview: list[float] = field(default_factory=list)
     missing_steps: int = 0
+    missing_by_step: Counter[int] = field(default_factory=Counter)
+    by_step: dict[int, list[float]] = field(default_factory=dict)
     stuck_subscribers: int = 0
     api_cpu_seconds: float = 0.0
     relay_cpu_seconds: float = 0.0
@@ -221,16 +224,23 @@ async def measure_task(rig: Rig, count: int, result: LevelResult) -> None:
     by_step = service_steps(rig.recorder.take())
     result.stuck_subscribers += count - received.complete
     for arrivals in received.arrivals:
-        add_subscriber(result, arrivals, by_step, rig.config.steps)
+        add_subscriber(result, arrivals, by_step)
 
 
 def add_subscriber(
-    result: LevelResult, arrivals: list[StepArrival], by_step: dict[int, float], steps: int
+    result: LevelResult, arrivals: list[StepArrival], by_step: dict[int, float]
 ) -> None:
     delays = subscriber_delays(arrivals, by_step)
     result.delays.extend(delays.plain + delays.after_preview)
     result.after_preview.extend(delays.after_preview)
-    result.missing_steps += steps - delays.count
+    for arrival in arrivals:
+        if arrival.step in by_step:
+            result.by_step.setdefault(arrival.step, []).append(
+                arrival.stamp - by_step[arrival.step]
+            )
+    missing = by_step.keys() - {arrival.step for arrival in arrivals}
+    result.missing_steps += len(missing)
+    result.missing_by_step.update(missing)
 
 
 async def measure_level(rig: Rig, count: int) -> LevelResult:
@@ -260,6 +270,11 @@ def level_report(
         "p99_ratio": stats.ratio(summary.p99, base.p99),
         "after_preview": stats.summarize(level.after_preview).as_dict(),
         "missing_steps": level.missing_steps,
+        "missing_by_step": {str(step): n for step, n in sorted(level.missing_by_step.items())},
+        "p50_by_step_s": {
+            str(step): stats.percentile(delays, 0.5)
+            for step, delays in sorted(level.by_step.items())
+        },
         "stuck_subscribers": level.stuck_subscribers,
         "api_cpu_seconds": level.api_cpu_seconds,
         "relay_cpu_seconds": level.relay_cpu_seconds,
@@ -301,6 +316,11 @@ def print_level(level: dict[str, Any]) -> None:
         f" merged steps {level['missing_steps']}, stuck subscribers {level['stuck_subscribers']})"
         + ("" if met is None else f"  target {stats.verdict(met)}")
     )
+    slowest = sorted(level["p50_by_step_s"].items(), key=lambda item: -item[1])[:3]
+    print("        slowest steps (p50): " + ", ".join(f"{s} {stats.ms(d)}" for s, d in slowest))
+    if level["missing_by_step"]:
+        merged = ", ".join(f"step {step}: {n}" for step, n in level["missing_by_step"].items())
+        print(f"        merged (subscribers that never saw the step): {merged}")
     preview = level["after_preview"]
     print(
         f"        steps right after a stored preview: p50 {stats.ms(preview['p50'])}"
