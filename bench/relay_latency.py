@@ -40,7 +40,7 @@ from bench.emulation import (
 )
 from bench.emulation import progress_stamps as sent_steps
 from bench.pictures import photo_png
-from bench.processes import ChildServer, api_server, cpu_seconds
+from bench.processes import ChildServer, api_server, cpu_seconds, peak_rss_bytes
 from bench.profiling import Profiler
 from bench.relay_analysis import StepArrival, step_arrivals, subscriber_delays
 from bench.runner import run, save_report, workspace
@@ -109,6 +109,7 @@ class LevelResult:
     relay_cpu_seconds: float = 0.0
     client_cpu_seconds: float = 0.0
     wall_seconds: float = 0.0
+    subscriber_server_peak_rss: int = 0
 
 
 def finished(connection: StampedConnection, prompt_id: str) -> bool:
@@ -221,6 +222,8 @@ async def measure_task(rig: Rig, count: int, result: LevelResult) -> None:
         result.api_cpu_seconds += api_after - api_before
         result.relay_cpu_seconds += relay_after - relay_before
         result.client_cpu_seconds += received.worker_cpu_seconds
+        peak = peak_rss_bytes(rig.subscriber_server.pid)
+        result.subscriber_server_peak_rss = max(result.subscriber_server_peak_rss, peak)
     by_step = service_steps(rig.recorder.take())
     result.stuck_subscribers += count - received.complete
     for arrivals in received.arrivals:
@@ -280,6 +283,7 @@ def level_report(
         "relay_cpu_seconds": level.relay_cpu_seconds,
         "client_cpu_seconds": level.client_cpu_seconds,
         "wall_seconds": level.wall_seconds,
+        "subscriber_server_peak_rss": level.subscriber_server_peak_rss,
     }
 
 
@@ -303,6 +307,8 @@ def cpu_line(level: dict[str, Any]) -> str:
     if level.get("client_cpu_seconds"):
         parts.append(f"subscriber workers CPU {level['client_cpu_seconds']:.2f}s")
     parts.append(f"over {level['wall_seconds']:.1f}s")
+    peak_mib = level["subscriber_server_peak_rss"] / 2**20
+    parts.append(f"peak RSS of the subscribers' replica {peak_mib:.0f} MiB")
     return ", ".join(parts)
 
 
