@@ -1,10 +1,11 @@
 """The floor under every relayed delivery: one `send()` of one websocket frame on one loopback
 TCP socket, the write each subscriber's socket needs whatever the server does above it.
 
-Opens `--sockets` loopback TCP connections (nothing reads them: a few frames fit the kernel's
-buffers), then writes a frame of the relay's size to each socket in turn, `--rounds` times, as
-one event reaches every subscriber. Prints the time per write and what one event to 10,000
-sockets costs at that rate on one core.
+Opens `--sockets` loopback TCP connections, then writes a frame of the relay's size to each
+socket in turn, `--rounds` times, as one event reaches every subscriber: first with a reader
+process waiting on all the other ends in epoll, as subscribers do (each write also wakes it),
+then with nothing reading them (a few frames fit the kernel's buffers).
+Prints the time per write and what one event to 10,000 sockets costs at that rate on one core.
 
     python -m bench.write_floor [--sockets 4000] [--rounds 10] [--frame-bytes 420]
 """
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import multiprocessing
+import selectors
 import socket
 import time
 from collections.abc import Iterator
@@ -25,27 +28,51 @@ FRAME_HEADER = b"\x81\x7e"  # FIN + text, 16-bit length follows: what a server s
 
 
 @contextlib.contextmanager
-def loopback_pairs(count: int) -> Iterator[list[socket.socket]]:
-    """`count` connected loopback TCP sockets (the writing ends); the reading ends stay open
-    and unread while the block runs."""
-    opened: list[socket.socket] = []
+def loopback_pairs(count: int) -> Iterator[tuple[list[socket.socket], list[socket.socket]]]:
+    """`count` connected loopback TCP sockets: (writing ends, reading ends)."""
+    writers: list[socket.socket] = []
+    readers: list[socket.socket] = []
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen(1024)
         address = listener.getsockname()
         try:
-            writers = []
             for _ in range(count):
                 writer = socket.create_connection(address)
+                writers.append(writer)
                 reader, _ = listener.accept()
+                readers.append(reader)
                 writer.setblocking(False)
                 writer.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                opened += [writer, reader]
-                writers.append(writer)
-            yield writers
+            yield writers, readers
         finally:
-            for each in opened:
+            for each in writers + readers:
                 each.close()
+
+
+def drain(readers: list[socket.socket]) -> None:
+    """The reader process: wait on every socket in epoll and read what arrives, until killed."""
+    selector = selectors.DefaultSelector()
+    for reader in readers:
+        reader.setblocking(False)
+        selector.register(reader, selectors.EVENT_READ)
+    while True:
+        for key, _ in selector.select():
+            key.fileobj.recv(65536)  # type: ignore[union-attr]
+
+
+@contextlib.contextmanager
+def reading(readers: list[socket.socket]) -> Iterator[None]:
+    """A forked process draining `readers` while the block runs."""
+    context = multiprocessing.get_context("fork")
+    process = context.Process(target=drain, args=(readers,), daemon=True)
+    process.start()
+    try:
+        time.sleep(0.5)  # registered and waiting
+        yield
+    finally:
+        process.kill()
+        process.join()
 
 
 def frame(size: int) -> bytes:
@@ -65,21 +92,28 @@ def write_rounds(writers: list[socket.socket], data: bytes, rounds: int) -> list
 
 
 def write_floor(sockets: int, rounds: int, frame_bytes: int) -> dict[str, Any]:
-    with loopback_pairs(sockets) as writers:
-        per_write = stats.summarize(write_rounds(writers, frame(frame_bytes), rounds))
-    ten_thousand = per_write.p50 * 10_000
-    print(
-        f"write floor: {sockets} loopback sockets x {rounds} rounds, {frame_bytes}-byte frames:"
-        f" {per_write.p50 * 1e6:.1f} us per write (p50 of rounds; max {per_write.max * 1e6:.1f});"
-        f" one event to 10,000 sockets = {stats.ms(ten_thousand)} of one core"
-    )
-    return {
-        "sockets": sockets,
-        "rounds": rounds,
-        "frame_bytes": frame_bytes,
-        "per_write": per_write.as_dict(),
-        "event_to_10000_s": ten_thousand,
-    }
+    data = frame(frame_bytes)
+    idle: list[float] = []
+    woken: list[float] = []
+    with loopback_pairs(sockets) as (writers, readers):
+        with reading(readers):
+            for _ in range(rounds):  # a pause after each round: the reader is waiting again
+                woken += write_rounds(writers, data, 1)
+                time.sleep(0.2)
+        for _ in range(rounds):
+            idle += write_rounds(writers, data, 1)
+    report: dict[str, Any] = {"sockets": sockets, "rounds": rounds, "frame_bytes": frame_bytes}
+    print(f"write floor: {sockets} loopback sockets x {rounds} rounds, {frame_bytes}-byte frames")
+    for name, per_write in (("reader waiting in epoll", woken), ("nothing reading", idle)):
+        summary = stats.summarize(per_write)
+        ten_thousand = summary.p50 * 10_000
+        print(
+            f"  {name}: {summary.p50 * 1e6:.1f} us per write (p50 of rounds; max"
+            f" {summary.max * 1e6:.1f}); one event to 10,000 sockets = {stats.ms(ten_thousand)}"
+            " of one core"
+        )
+        report[name] = {"per_write": summary.as_dict(), "event_to_10000_s": ten_thousand}
+    return report
 
 
 def main(argv: list[str] | None = None) -> None:
