@@ -140,11 +140,13 @@ async def api_server(
     database_url: str,
     ready_path: str = "/healthz",
     name: str = "api",
+    storage_dir: Path | None = None,
     **settings: str,
 ) -> AsyncIterator[ChildServer]:
-    """The service exactly as `kontext serve` runs it (uvicorn, uvloop, httptools), in a child."""
+    """The service exactly as `kontext serve` runs it (uvicorn, uvloop, httptools), in a child;
+    its files under `workdir` unless `storage_dir` names a folder (replicas share one)."""
     port = free_port()
-    storage = workdir / f"{name}-files"
+    storage = storage_dir or workdir / f"{name}-files"
     env = api_environment(port=port, database_url=database_url, storage_dir=storage, **settings)
     command = [
         sys.executable,

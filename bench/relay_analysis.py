@@ -1,18 +1,28 @@
-"""What one subscriber's captured frames say: per-step delay from the emulator's send."""
+"""What one subscriber's captured frames say: when each sampler step arrived, and its delay
+from the emulator's send."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-
-from bench.stamped_ws import StampedConnection
+from typing import NamedTuple
 
 SAMPLER_NODE = "31"  # the template's KSampler: its progress frames are the sampling steps
 
 
+class StepArrival(NamedTuple):
+    """A sampler step's first arrival at one subscriber; `after_preview` when a PREVIEW event
+    came just before it (the service stores a preview before it handles the next frame)."""
+
+    step: int
+    stamp: float
+    after_preview: bool
+
+
 @dataclass
 class StepDelays:
-    """One subscriber's per-step delays, split by whether a PREVIEW event came just before the
-    step (the service stores a preview before it handles the next frame)."""
+    """One subscriber's per-step delays, split by whether a PREVIEW event came just before."""
 
     plain: list[float] = field(default_factory=list)
     after_preview: list[float] = field(default_factory=list)
@@ -22,22 +32,32 @@ class StepDelays:
         return len(self.plain) + len(self.after_preview)
 
 
-def subscriber_delays(connection: StampedConnection, sent: dict[int, float]) -> StepDelays:
-    """Arrival of each sampler step at one subscriber minus its send time. A slow subscriber
-    may get steps merged (by design), so some steps can be absent."""
-    delays = StepDelays()
+def step_arrivals(frames: Iterable[tuple[float, bytes]]) -> list[StepArrival]:
+    """Each sampler step's first arrival in one subscriber's (stamp, raw frame) list. A slow
+    subscriber may get steps merged (by design), so some steps can be absent."""
+    arrivals: list[StepArrival] = []
     seen: set[int] = set()
     preview_pending = False
-    for stamp, message in connection.decoded():
+    for stamp, raw in frames:
+        message = json.loads(raw)
         update = (message.get("payload") or {}).get("data", {}).get("taskProgress") or {}
         if update.get("kind") == "PREVIEW":
             preview_pending = True
         if update.get("kind") != "PROGRESS" or update.get("currentNode") != SAMPLER_NODE:
             continue
         step = int(update["step"])
-        if step in sent and step not in seen:
+        if step not in seen:
             seen.add(step)
-            bucket = delays.after_preview if preview_pending else delays.plain
-            bucket.append(stamp - sent[step])
+            arrivals.append(StepArrival(step, stamp, preview_pending))
             preview_pending = False
+    return arrivals
+
+
+def subscriber_delays(arrivals: Iterable[StepArrival], sent: dict[int, float]) -> StepDelays:
+    """Arrival of each sampler step at one subscriber minus its send time."""
+    delays = StepDelays()
+    for arrival in arrivals:
+        if arrival.step in sent:
+            bucket = delays.after_preview if arrival.after_preview else delays.plain
+            bucket.append(arrival.stamp - sent[arrival.step])
     return delays

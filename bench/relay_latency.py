@@ -6,7 +6,13 @@ in a child process (`kontext serve`) on PostgreSQL; subscribers (one websocket e
 tabs) and the raw client live here. ComfyUI sends a prompt's events only to the socket of the
 client id that queued it, so the baseline queues an identical prompt with the raw client's id.
 
+`--replicas 2` starts a second `kontext serve` on the same database with dispatch off (no
+backend: it only relays what the first publishes through PostgreSQL NOTIFY) and connects the
+subscribers to it. `--client-processes N` spreads the subscriber sockets over N worker
+processes (`bench/subscriber_pool.py`) when one process cannot receive every frame in time.
+
     python -m bench.relay_latency [--subscribers 1 100 1000] [--steps 20] [--step-seconds 0.25]
+        [--replicas 1|2] [--client-processes 0]
 """
 
 from __future__ import annotations
@@ -14,9 +20,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import httpx
 
@@ -31,12 +40,13 @@ from bench.emulation import (
 )
 from bench.emulation import progress_stamps as sent_steps
 from bench.pictures import photo_png
-from bench.processes import ChildServer, api_server, cpu_seconds
+from bench.processes import ChildServer, api_server, cpu_seconds, peak_rss_bytes
 from bench.profiling import Profiler
-from bench.relay_analysis import subscriber_delays
+from bench.relay_analysis import StepArrival, step_arrivals, subscriber_delays
 from bench.runner import run, save_report, workspace
 from bench.service import PROGRESS, Service
 from bench.stamped_ws import StampedConnection, open_comfyui, open_graphql, subscribe
+from bench.subscriber_pool import PoolResult, subscriber_pool
 from bench.waiting import poll_until
 from comfy.client import ComfyClient
 from comfy.emulator import EmulatorConfig, RunningEmulator, running_emulator
@@ -53,6 +63,8 @@ class RelayConfig:
     tasks: int = 3
     baseline_prompts: int = 3
     profile: bool = False
+    replicas: int = 1
+    client_processes: int = 0
 
 
 @dataclass
@@ -63,6 +75,7 @@ class Rig:
     emulator: RunningEmulator
     recorder: RecordingHub
     api: ChildServer
+    relay: ChildServer | None
     service: Service
     direct: DirectPrompts
     blocker: DirectPrompts
@@ -73,13 +86,30 @@ class Rig:
     def queue(self) -> Any:
         return self.emulator.state.session.queue
 
+    @property
+    def subscriber_server(self) -> ChildServer:
+        """Where subscribers connect: the relaying replica when there is one."""
+        return self.relay or self.api
+
+    def cpu_seconds(self) -> tuple[float, float]:
+        """CPU used so far by the dispatching replica and by the relaying one (0 if none)."""
+        relay = cpu_seconds(self.relay.pid) if self.relay else 0.0
+        return cpu_seconds(self.api.pid), relay
+
 
 @dataclass
 class LevelResult:
     delays: list[float] = field(default_factory=list)
     after_preview: list[float] = field(default_factory=list)
     missing_steps: int = 0
+    missing_by_step: Counter[int] = field(default_factory=Counter)
+    by_step: dict[int, list[float]] = field(default_factory=dict)
+    stuck_subscribers: int = 0
     api_cpu_seconds: float = 0.0
+    relay_cpu_seconds: float = 0.0
+    client_cpu_seconds: float = 0.0
+    wall_seconds: float = 0.0
+    subscriber_server_peak_rss: int = 0
 
 
 def finished(connection: StampedConnection, prompt_id: str) -> bool:
@@ -102,14 +132,38 @@ async def baseline_delays(rig: Rig, raw: StampedConnection) -> list[float]:
     return delays
 
 
+class SubscriberGroup(Protocol):
+    async def results(self, within: float) -> PoolResult:
+        """Each subscriber's step arrivals once `complete` reached it (or `within` seconds passed)."""
+        ...
+
+
+class InProcessSubscribers:
+    """Subscriber sockets in this process (up to about a thousand receive in time)."""
+
+    def __init__(self, connections: list[StampedConnection]) -> None:
+        self.connections = connections
+
+    async def results(self, within: float) -> PoolResult:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(within):
+                await asyncio.gather(*(c.all_complete.wait() for c in self.connections))
+        return PoolResult(
+            arrivals=[step_arrivals(c.frames) for c in self.connections],
+            complete=sum(1 for c in self.connections if c.all_complete.is_set()),
+        )
+
+
 @contextlib.asynccontextmanager
-async def subscribers(rig: Rig, task_id: str, count: int) -> AsyncIterator[list[StampedConnection]]:
+async def in_process_subscribers(
+    url: str, task_id: str, count: int
+) -> AsyncIterator[InProcessSubscribers]:
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
     opened: list[StampedConnection] = []
 
     async def one() -> None:
         async with gate:
-            connection = await open_graphql(rig.api.url)
+            connection = await open_graphql(url)
             opened.append(connection)
             connection.capture(expected_completes=1)
             await subscribe(connection, PROGRESS, id=task_id)
@@ -117,9 +171,24 @@ async def subscribers(rig: Rig, task_id: str, count: int) -> AsyncIterator[list[
     try:
         await asyncio.gather(*(one() for _ in range(count)))
         await poll_until(lambda: all(c.frames for c in opened), within=120, every=0.05)
-        yield opened
+        yield InProcessSubscribers(opened)
     finally:
         await asyncio.gather(*(c.close() for c in opened), return_exceptions=True)
+
+
+@contextlib.asynccontextmanager
+async def subscribers(
+    rig: Rig, task_id: str, count: int, within: float
+) -> AsyncIterator[SubscriberGroup]:
+    """`count` subscribers of `task_id`, each past its SNAPSHOT, here or in worker processes."""
+    url = rig.subscriber_server.url
+    if rig.config.client_processes:
+        processes = rig.config.client_processes
+        async with subscriber_pool(url, task_id, count, processes, within) as pool:
+            yield pool
+    else:
+        async with in_process_subscribers(url, task_id, count) as here:
+            yield here
 
 
 async def held_task(rig: Rig) -> tuple[str, str]:
@@ -141,21 +210,40 @@ def service_steps(frames: list[SentFrame]) -> dict[int, float]:
 
 async def measure_task(rig: Rig, count: int, result: LevelResult) -> None:
     task_id, blocker = await held_task(rig)
-    async with subscribers(rig, task_id, count) as connections:
+    timeout = 120 + rig.config.steps * rig.config.step_seconds * 4
+    async with subscribers(rig, task_id, count, timeout) as group:
         rig.recorder.take()
-        cpu_before = cpu_seconds(rig.api.pid)
+        api_before, relay_before = rig.cpu_seconds()
+        started = time.monotonic()
         await rig.blocker.client.interrupt(blocker)
-        timeout = 120 + rig.config.steps * rig.config.step_seconds * 4
-        await asyncio.wait_for(
-            asyncio.gather(*(c.all_complete.wait() for c in connections)), timeout
-        )
-        result.api_cpu_seconds += cpu_seconds(rig.api.pid) - cpu_before
+        received: PoolResult = await group.results(timeout + 60)
+        result.wall_seconds += time.monotonic() - started
+        api_after, relay_after = rig.cpu_seconds()
+        result.api_cpu_seconds += api_after - api_before
+        result.relay_cpu_seconds += relay_after - relay_before
+        result.client_cpu_seconds += received.worker_cpu_seconds
+        peak = peak_rss_bytes(rig.subscriber_server.pid)
+        result.subscriber_server_peak_rss = max(result.subscriber_server_peak_rss, peak)
     by_step = service_steps(rig.recorder.take())
-    for connection in connections:
-        delays = subscriber_delays(connection, by_step)
-        result.delays.extend(delays.plain + delays.after_preview)
-        result.after_preview.extend(delays.after_preview)
-        result.missing_steps += rig.config.steps - delays.count
+    result.stuck_subscribers += count - received.complete
+    for arrivals in received.arrivals:
+        add_subscriber(result, arrivals, by_step)
+
+
+def add_subscriber(
+    result: LevelResult, arrivals: list[StepArrival], by_step: dict[int, float]
+) -> None:
+    delays = subscriber_delays(arrivals, by_step)
+    result.delays.extend(delays.plain + delays.after_preview)
+    result.after_preview.extend(delays.after_preview)
+    for arrival in arrivals:
+        if arrival.step in by_step:
+            result.by_step.setdefault(arrival.step, []).append(
+                arrival.stamp - by_step[arrival.step]
+            )
+    missing = by_step.keys() - {arrival.step for arrival in arrivals}
+    result.missing_steps += len(missing)
+    result.missing_by_step.update(missing)
 
 
 async def measure_level(rig: Rig, count: int) -> LevelResult:
@@ -170,27 +258,58 @@ async def measure_level(rig: Rig, count: int) -> LevelResult:
     return result
 
 
-def level_report(count: int, level: LevelResult, base: stats.Summary) -> dict[str, Any]:
+def level_report(
+    count: int, level: LevelResult, base: stats.Summary, replicas: int
+) -> dict[str, Any]:
     summary = stats.summarize(level.delays)
     added_p50, added_p99 = summary.p50 - base.p50, summary.p99 - base.p99
     return {
         "subscribers": count,
+        "replicas": replicas,
         "delay": summary.as_dict(),
         "added_p50_s": added_p50,
         "added_p99_s": added_p99,
+        "p50_ratio": stats.ratio(summary.p50, base.p50),
+        "p99_ratio": stats.ratio(summary.p99, base.p99),
         "after_preview": stats.summarize(level.after_preview).as_dict(),
         "missing_steps": level.missing_steps,
+        "missing_by_step": {str(step): n for step, n in sorted(level.missing_by_step.items())},
+        "p50_by_step_s": {
+            str(step): stats.percentile(delays, 0.5)
+            for step, delays in sorted(level.by_step.items())
+        },
+        "stuck_subscribers": level.stuck_subscribers,
         "api_cpu_seconds": level.api_cpu_seconds,
+        "relay_cpu_seconds": level.relay_cpu_seconds,
+        "client_cpu_seconds": level.client_cpu_seconds,
+        "wall_seconds": level.wall_seconds,
+        "subscriber_server_peak_rss": level.subscriber_server_peak_rss,
     }
 
 
 def targets_met(level: dict[str, Any]) -> bool | None:
     count, p50, p99 = level["subscribers"], level["added_p50_s"], level["added_p99_s"]
+    if level.get("replicas", 1) != 1:
+        return None
     if count == 100:
         return bool(p50 <= 0.001 and p99 <= 0.005)
     if count == 1000:
         return bool(p99 <= 0.025)
+    if count == 10_000:
+        return bool(p99 <= 0.100)
     return None
+
+
+def cpu_line(level: dict[str, Any]) -> str:
+    parts = [f"service CPU {level['api_cpu_seconds']:.2f}s"]
+    if level.get("replicas", 1) > 1:
+        parts.append(f"relaying replica CPU {level['relay_cpu_seconds']:.2f}s")
+    if level.get("client_cpu_seconds"):
+        parts.append(f"subscriber workers CPU {level['client_cpu_seconds']:.2f}s")
+    parts.append(f"over {level['wall_seconds']:.1f}s")
+    peak_mib = level["subscriber_server_peak_rss"] / 2**20
+    parts.append(f"peak RSS of the subscribers' replica {peak_mib:.0f} MiB")
+    return ", ".join(parts)
 
 
 def print_level(level: dict[str, Any]) -> None:
@@ -198,14 +317,20 @@ def print_level(level: dict[str, Any]) -> None:
     print(
         f"  {level['subscribers']:>5} subscribers: delay p50 {stats.ms(delay['p50'])}"
         f" p99 {stats.ms(delay['p99'])} -> added p50 {stats.ms(level['added_p50_s'])}"
-        f" p99 {stats.ms(level['added_p99_s'])}  (samples {delay['count']},"
-        f" merged steps {level['missing_steps']}, service CPU {level['api_cpu_seconds']:.2f}s)"
+        f" p99 {stats.ms(level['added_p99_s'])}; x{level['p50_ratio']:.1f} p50,"
+        f" x{level['p99_ratio']:.1f} p99 of baseline  (samples {delay['count']},"
+        f" merged steps {level['missing_steps']}, stuck subscribers {level['stuck_subscribers']})"
         + ("" if met is None else f"  target {stats.verdict(met)}")
     )
+    slowest = sorted(level["p50_by_step_s"].items(), key=lambda item: -item[1])[:3]
+    print("        slowest steps (p50): " + ", ".join(f"{s} {stats.ms(d)}" for s, d in slowest))
+    if level["missing_by_step"]:
+        merged = ", ".join(f"step {step}: {n}" for step, n in level["missing_by_step"].items())
+        print(f"        merged (subscribers that never saw the step): {merged}")
     preview = level["after_preview"]
     print(
         f"        steps right after a stored preview: p50 {stats.ms(preview['p50'])}"
-        f" (samples {preview['count']})"
+        f" (samples {preview['count']}); {cpu_line(level)}"
     )
 
 
@@ -227,7 +352,8 @@ async def measure(rig: Rig) -> dict[str, Any]:
         f"  baseline (raw ComfyUI client): delay p50 {stats.ms(base_summary.p50)}"
         f" p99 {stats.ms(base_summary.p99)} (samples {base_summary.count})"
     )
-    reports = [level_report(count, level, base_summary) for count, level in levels]
+    replicas = rig.config.replicas
+    reports = [level_report(count, level, base_summary, replicas) for count, level in levels]
     for report in reports:
         print_level(report)
     return {"baseline": base_summary.as_dict(), "levels": reports}
@@ -243,10 +369,35 @@ async def warm_up(rig: Rig) -> None:
     await rig.service.wait_finished(1, within=60)
 
 
+@contextlib.asynccontextmanager
+async def relaying_replica(
+    work: Path, config: RelayConfig, database_url: str
+) -> AsyncIterator[ChildServer | None]:
+    """With two replicas: a second `kontext serve` on the same database and files, dispatch off
+    and no backend, so every event it relays has come through PostgreSQL NOTIFY."""
+    if config.replicas < 2:
+        yield None
+        return
+    async with api_server(
+        work,
+        database_url=database_url,
+        name="relay",
+        storage_dir=work / "api-files",
+        dispatch="false",
+        migrate_on_start="false",
+    ) as relay:
+        yield relay
+
+
 async def relay_latency(config: RelayConfig) -> dict[str, Any]:
     print(
         f"relay latency: {config.steps} steps x {config.step_seconds}s, {config.tasks} task(s)"
-        f" per level, subscribers {list(config.subscribers)}"
+        f" per level, subscribers {list(config.subscribers)}, {config.replicas} replica(s)"
+        + (
+            f", subscribers in {config.client_processes} worker processes"
+            if config.client_processes
+            else ""
+        )
     )
     database_url = bench_database_url()
     await fresh_database(database_url)
@@ -256,6 +407,7 @@ async def relay_latency(config: RelayConfig) -> dict[str, Any]:
             api_server(
                 work, database_url=database_url, ready_path="/readyz", comfyui_urls=emulator.url
             ) as api,
+            relaying_replica(work, config, database_url) as relay,
             httpx.AsyncClient(base_url=api.url, timeout=60) as http,
             ComfyClient(emulator.url, client_id="bench-raw") as raw_client,
             ComfyClient(emulator.url, client_id="bench-blocker") as blocker_client,
@@ -265,6 +417,7 @@ async def relay_latency(config: RelayConfig) -> dict[str, Any]:
                 emulator=emulator,
                 recorder=record_frames(emulator.state),
                 api=api,
+                relay=relay,
                 service=Service(http),
                 direct=DirectPrompts(raw_client),
                 blocker=DirectPrompts(blocker_client),
@@ -284,6 +437,19 @@ def parse_args(argv: list[str] | None = None) -> RelayConfig:
     parser.add_argument("--tasks", type=int, default=5, help="tasks per level (half at 1000+)")
     parser.add_argument("--baseline-prompts", type=int, default=6)
     parser.add_argument("--profile", action="store_true", help="py-spy the largest level")
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="2: subscribers on a second replica that only relays (PostgreSQL NOTIFY)",
+    )
+    parser.add_argument(
+        "--client-processes",
+        type=int,
+        default=0,
+        help="spread subscriber sockets over this many worker processes (0: this process)",
+    )
     args = parser.parse_args(argv)
     return RelayConfig(
         subscribers=tuple(args.subscribers),
@@ -292,6 +458,8 @@ def parse_args(argv: list[str] | None = None) -> RelayConfig:
         tasks=args.tasks,
         baseline_prompts=args.baseline_prompts,
         profile=args.profile,
+        replicas=args.replicas,
+        client_processes=args.client_processes,
     )
 
 
