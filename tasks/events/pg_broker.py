@@ -321,5 +321,8 @@ class PostgresBroker:
             return True
         self._peers.heard(sender)
         if kind == "hello":
-            await self._notify(connection, control("here", self._sender))
+            try:
+                await self._notify(connection, control("here", self._sender))
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                logger.warning("could not answer replica %s: %s", sender, exc)
         return True

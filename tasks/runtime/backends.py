@@ -109,6 +109,8 @@ class Backend:
         self._loaded_models = loaded_models
         self._running: tuple[str, ...] = tuple(running)
         self._queued: tuple[str, ...] = ()
+        self._sending: set[str] = set()
+        """Prompts whose POST /prompt has not answered yet: counted as queued meanwhile."""
         self._reports_emulator = False
         self._checked = checked
         self._version: str | None = None
@@ -248,9 +250,9 @@ class Backend:
         self._queued = tuple(p for p in self._queued if p != prompt_id)
 
     def mark_queue_empty(self) -> None:
-        """A `status` frame said nothing remains in the queue."""
+        """A `status` frame said nothing remains in the queue (but what is on its way to it)."""
         self._running = ()
-        self._queued = ()
+        self._queued = tuple(self._sending)
 
     @property
     def queue_size(self) -> int:
@@ -275,6 +277,7 @@ class Backend:
         heard = self._socket.statuses
         if prompt_id not in self._running and prompt_id not in self._queued:
             self._queued = (*self._queued, prompt_id)
+        self._sending.add(prompt_id)
         try:
             queued = await self._unless_unavailable(
                 self.client.queue_prompt(prompt, prompt_id=prompt_id, extra_data=extra_data)
@@ -282,6 +285,8 @@ class Backend:
         except BaseException:
             self._queued = tuple(p for p in self._queued if p != prompt_id)
             raise
+        finally:
+            self._sending.discard(prompt_id)
         self._socket.prompt_sent(heard, time.monotonic())
         return queued
 
@@ -341,7 +346,8 @@ class Backend:
     async def refresh_queue(self) -> None:
         snapshot = await self.client.queue()
         self._running = tuple(snapshot.running)
-        self._queued = tuple(snapshot.pending)
+        on_the_way = (p for p in self._sending if p not in snapshot)  # read before it arrived
+        self._queued = (*snapshot.pending, *on_the_way)
 
 
 class BackendPool:
