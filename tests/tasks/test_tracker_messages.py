@@ -265,3 +265,21 @@ async def test_a_refused_prompt_does_not_count_as_queued() -> None:
     with pytest.raises(ComfyUnavailable):
         await watched.queue_prompt({}, prompt_id="p1", extra_data={})
     assert watched.queued == ()
+
+
+class ReadsQueueWhileSending(QueueClient):
+    """A server whose /queue is read while the POST /prompt is on its way (it lacks the prompt)."""
+
+    watched: Backend
+
+    async def queue_prompt(self, *args: Any, **kwargs: Any) -> None:
+        await self.watched.refresh_queue()
+        self.watched.mark_queue_empty()
+
+
+async def test_a_prompt_on_its_way_stays_counted_when_the_queue_is_read_before_it_arrives() -> None:
+    client = ReadsQueueWhileSending(running=[], pending=[])
+    watched, _, _ = queue_tracker(client)
+    client.watched = watched
+    await watched.queue_prompt({}, prompt_id="p1", extra_data={})
+    assert list(watched.queued) == ["p1"] and client.reads == 1
