@@ -155,7 +155,7 @@ class BackendTracker:
             # Nothing remains: whatever we knew queued left it, no need to read /queue.
             before = {*self._backend.running, *self._backend.queued}
             self._backend.mark_queue_empty()
-            self._check_unheard(before)
+            self._check_unheard(before - {*self._backend.queued})  # but prompts on their way
         elif remaining != self._backend.queue_size:
             # The queue holds other prompts than the events we heard account for: read it, at
             # most once per QUEUE_CHECK_SECONDS (a check asked for meanwhile runs at its end).
