@@ -80,7 +80,8 @@ class Backend:
 
     Its state has one writer: the backend's own calls to the server record what they learn
     (`check`, `refresh_queue`, `queue_prompt`, `upload_image`, `free_memory`), and the
-    tracker of its event stream reports what the socket hears through the `mark_...` methods.
+    tracker of its event stream reports what the socket hears through the `mark_...` methods
+    (so the queue it knows follows the events heard between two reads of /queue).
     Everyone else reads."""
 
     def __init__(
@@ -108,6 +109,8 @@ class Backend:
         self._loaded_models = loaded_models
         self._running: tuple[str, ...] = tuple(running)
         self._queued: tuple[str, ...] = ()
+        self._sending: set[str] = set()
+        """Prompts whose POST /prompt has not answered yet: counted as queued meanwhile."""
         self._reports_emulator = False
         self._checked = checked
         self._version: str | None = None
@@ -235,6 +238,27 @@ class Backend:
     def mark_finished(self, prompt_id: str) -> None:
         self._finishing.discard(prompt_id)
 
+    def mark_started(self, prompt_id: str) -> None:
+        """The prompt began executing: it moves from the queue's pending part to its running."""
+        self._queued = tuple(p for p in self._queued if p != prompt_id)
+        if prompt_id not in self._running:
+            self._running = (*self._running, prompt_id)
+
+    def mark_left(self, prompt_id: str) -> None:
+        """The prompt's execution ended (succeeded, failed or interrupted): it left the queue."""
+        self._running = tuple(p for p in self._running if p != prompt_id)
+        self._queued = tuple(p for p in self._queued if p != prompt_id)
+
+    def mark_queue_empty(self) -> None:
+        """A `status` frame said nothing remains in the queue (but what is on its way to it)."""
+        self._running = ()
+        self._queued = tuple(self._sending)
+
+    @property
+    def queue_size(self) -> int:
+        """How many prompts the queue holds as far as we know (running and pending)."""
+        return len({*self._running, *self._queued})
+
     # What the dispatcher decided.
 
     def mark_assigned(self, models: frozenset[str]) -> None:
@@ -247,11 +271,22 @@ class Backend:
     async def queue_prompt(
         self, prompt: dict[str, Any], *, prompt_id: str, extra_data: dict[str, Any]
     ) -> QueuedPrompt:
-        """POST /prompt; ComfyUI's `status` broadcast should reach our socket soon after."""
+        """POST /prompt; ComfyUI's `status` broadcast should reach our socket soon after. The
+        prompt counts as queued from the moment it is sent (its `status` may come before the
+        answer), and no longer if the server refused it."""
         heard = self._socket.statuses
-        queued = await self._unless_unavailable(
-            self.client.queue_prompt(prompt, prompt_id=prompt_id, extra_data=extra_data)
-        )
+        if prompt_id not in self._running and prompt_id not in self._queued:
+            self._queued = (*self._queued, prompt_id)
+        self._sending.add(prompt_id)
+        try:
+            queued = await self._unless_unavailable(
+                self.client.queue_prompt(prompt, prompt_id=prompt_id, extra_data=extra_data)
+            )
+        except BaseException:
+            self._queued = tuple(p for p in self._queued if p != prompt_id)
+            raise
+        finally:
+            self._sending.discard(prompt_id)
         self._socket.prompt_sent(heard, time.monotonic())
         return queued
 
@@ -311,7 +346,8 @@ class Backend:
     async def refresh_queue(self) -> None:
         snapshot = await self.client.queue()
         self._running = tuple(snapshot.running)
-        self._queued = tuple(snapshot.pending)
+        on_the_way = (p for p in self._sending if p not in snapshot)  # read before it arrived
+        self._queued = (*snapshot.pending, *on_the_way)
 
 
 class BackendPool:

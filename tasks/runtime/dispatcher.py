@@ -21,7 +21,7 @@ from tasks.runtime.routing import WINDOW, choose
 from tasks.status import TaskStatus
 from tasks.store.claims import TaskClaimer, backend_loads
 from tasks.store.clock import utc_now
-from tasks.store.task_rows import Task, image_file, task_by_id
+from tasks.store.task_rows import Task, image_file
 from tasks.store.transitions import note
 from workflows.binder import bind
 from workflows.parameters import ResolvedParameters
@@ -64,7 +64,7 @@ class Dispatcher:
         self._wake = asyncio.Event()
         # The newest send per backend: sends to different backends overlap, while each backend
         # still receives its prompts in claim order.
-        self._sending: dict[str, asyncio.Task[None]] = {}
+        self._sending: dict[str, asyncio.Task[bool]] = {}
         self._sends = background.scope()
         self._passes: Counter[UUID] = Counter()
 
@@ -99,8 +99,10 @@ class Dispatcher:
     async def dispatch_round(self) -> bool:
         """Fill every ready backend's free slots from the oldest waiting tasks: one query for
         the loads and one for the candidates, then a claim per task, so each backend has its
-        next prompt queued in ComfyUI while it runs one. False when nothing was claimed (nothing
-        to send, or nowhere to send it)."""
+        next prompt queued in ComfyUI while it runs one. True when another round should look
+        again (a claim was lost to another replica, or slots are left after claiming); False
+        when nothing was claimed (nothing to send, or nowhere to send it) or every slot was
+        filled (a slot freed later wakes the dispatcher)."""
         loads = await backend_loads(self._pool.finishing_prompts())
         free = self._pool.free_slots(loads)
         if not free:
@@ -109,7 +111,7 @@ class Dispatcher:
         waiting = await self._claimer.waiting(WINDOW + free)
         self._passes = Counter({w.id: self._passes[w.id] for w in waiting if w.id in self._passes})
         ready = [b for b in self._pool.all if b.ready]
-        claimed_any = False
+        look_again = False
         while room := self._pool.with_room(loads):
             route = choose(
                 waiting,
@@ -124,7 +126,7 @@ class Dispatcher:
                 break
             waiting.remove(route.task)
             task = await self._claimer.claim(route.backend.name, route.task.id)
-            claimed_any = True  # or another replica took it: either way, look again
+            look_again = True  # or another replica took it: either way, look again
             if task is None:
                 continue
             if route.passed_over is not None:
@@ -132,7 +134,7 @@ class Dispatcher:
             self._passes.pop(route.task.id, None)
             loads[route.backend.name] += 1
             self._start_send(task, route.backend)
-        return claimed_any
+        return look_again and bool(self._pool.with_room(loads))
 
     def _start_send(self, task: Task, backend: Backend) -> None:
         """Claimed, so already counted in the backend's load: the round need not wait for this
@@ -146,20 +148,24 @@ class Dispatcher:
         send.add_done_callback(lambda done: self._sent(backend.name, done))
 
     async def _send_after(
-        self, previous: asyncio.Task[None] | None, task: Task, backend: Backend
-    ) -> None:
+        self, previous: asyncio.Task[bool] | None, task: Task, backend: Backend
+    ) -> bool:
         if previous is not None:
             await asyncio.gather(previous, return_exceptions=True)
-        await self._send(task, backend)
+        return await self._send(task, backend)
 
-    def _sent(self, backend: str, send: asyncio.Task[None]) -> None:
+    def _sent(self, backend: str, send: asyncio.Task[bool]) -> None:
         """A send ended; one that crashed is logged by the background owner, and its task stays
-        claimed: the watchdog's reconciliation takes it from there."""
+        claimed: the watchdog's reconciliation takes it from there. A prompt confirmed as queued
+        still holds its slot, so only another ending (a slot freed) calls for a new round."""
         if self._sending.get(backend) is send:
             del self._sending[backend]
-        self.wake()
+        confirmed = not send.cancelled() and send.exception() is None and send.result()
+        if not confirmed:
+            self.wake()
 
-    async def _send(self, task: Task, backend: Backend) -> None:
+    async def _send(self, task: Task, backend: Backend) -> bool:
+        """True when the prompt is queued in the backend for the task (it keeps its slot)."""
         assert task.prompt_id is not None
         template = self._templates.get(task.workflow)  # the task's own, once per send
         try:
@@ -174,19 +180,19 @@ class Dispatcher:
             node_id, node_type = exc.only_node
             details = {"node_errors": exc.node_errors, "node_id": node_id, "node_type": node_type}
             await self._outcomes.failed(task.id, "WORKFLOW_INVALID", str(exc), details)
-            return
+            return False
         except StorageError as exc:
             await self._outcomes.failed(
                 task.id, "INPUT_MISSING", f"The reference image cannot be read: {exc}"
             )
-            return
+            return False
         except ComfyUnavailable as exc:
             logger.warning(
                 "backend %s unavailable, task %s stays pending: %s", backend.url, task.id, exc
             )
             await self._outcomes.released(task.id, task.prompt_id)
-            return
-        await self._confirm_queued(task, backend)
+            return False
+        return await self._confirm_queued(task, backend)
 
     async def _plan_progress(
         self, task: Task, template: WorkflowTemplate, prompt: Mapping[str, Any]
@@ -202,14 +208,19 @@ class Dispatcher:
             total_steps=steps if isinstance(steps, int) else 0,
         )
 
-    async def _confirm_queued(self, task: Task, backend: Backend) -> None:
-        queued = await note(task.id, where={"prompt_id": task.prompt_id}, queued_at=utc_now())
-        current = await task_by_id(task.id)
-        if not queued or current is None or current.status is TaskStatus.CANCELLED:
-            # Cancelled while we were sending: take it back out of the backend.
+    async def _confirm_queued(self, task: Task, backend: Backend) -> bool:
+        """One conditional UPDATE: the prompt is still the task's and the task not cancelled."""
+        queued = await note(
+            task.id,
+            where={"prompt_id": task.prompt_id, "status__not": TaskStatus.CANCELLED},
+            queued_at=utc_now(),
+        )
+        if not queued:
+            # Cancelled (or deleted, or re-queued) while we were sending: take it back out.
             assert task.prompt_id is not None
             await backend.client.delete_from_queue([task.prompt_id])
             await backend.client.interrupt(task.prompt_id)
+        return queued
 
     async def _prompt_for(
         self, task: Task, template: WorkflowTemplate, backend: Backend

@@ -31,6 +31,7 @@ from tasks.runtime.previews import LatestPreviews
 from tasks.runtime.progress import PromptRun
 from tasks.runtime.reconciler import Reconciler
 from tasks.runtime.run_times import RunKind, RunTimes
+from tasks.runtime.spaced_calls import SpacedCalls
 from tasks.store.clock import utc_now
 from tasks.store.task_rows import Task, active_task_of_prompt, reference_resolution, task_by_id
 from tasks.store.transitions import TaskChanges
@@ -39,6 +40,8 @@ from workflows.registry import TemplateRegistry
 logger = logging.getLogger(__name__)
 
 PREVIEW_INTERVAL = 0.5
+QUEUE_CHECK_SECONDS = 1.0
+"""The least time between two reads of a backend's /queue prompted by `status` frames."""
 
 IGNORED_MESSAGES: frozenset[MessageType] = frozenset(
     {"feature_flags", "progress_state", "executed"}
@@ -77,6 +80,7 @@ class BackendTracker:
         self._running_prompt: str | None = None
         # Long work (finishing a prompt, checking prompts) off the reading task.
         self._jobs = background.scope()
+        self._queue_check = SpacedCalls(self._jobs, QUEUE_CHECK_SECONDS, "reading the queue")
 
     async def on_connected(self) -> None:
         stalled_since = self._backend.mark_connected()
@@ -148,12 +152,25 @@ class BackendTracker:
         if remaining == 0:
             self._running_prompt = None
             self._on_idle()
+            # Nothing remains: whatever we knew queued left it, no need to read /queue.
+            before = {*self._backend.running, *self._backend.queued}
+            self._backend.mark_queue_empty()
+            self._check_unheard(before - {*self._backend.queued})  # but prompts on their way
+        elif remaining != self._backend.queue_size:
+            # The queue holds other prompts than the events we heard account for: read it, at
+            # most once per QUEUE_CHECK_SECONDS (a check asked for meanwhile runs at its end).
+            self._queue_check.request(self._check_queue)
+
+    async def _check_queue(self) -> None:
         before = {*self._backend.running, *self._backend.queued}
         with contextlib.suppress(ComfyError):
             await self._backend.refresh_queue()
-        # Prompts that left the queue without a word to us: sent under another client id (a
-        # replica that stopped, this process before a restart) or their events were lost.
-        unheard = before - {*self._backend.running, *self._backend.queued} - set(self._runs)
+        self._check_unheard(before - {*self._backend.running, *self._backend.queued})
+
+    def _check_unheard(self, left: set[str]) -> None:
+        """Prompts that left the queue without a word to us: sent under another client id (a
+        replica that stopped, this process before a restart) or their events were lost."""
+        unheard = left - set(self._runs)
         if unheard:
             logger.info(
                 "backend %s: prompts %s left the queue unheard; checking them",
@@ -166,6 +183,7 @@ class BackendTracker:
 
     async def _on_execution_start(self, run: PromptRun, data: ExecutionStartData) -> None:
         self._running_prompt = run.prompt_id
+        self._backend.mark_started(run.prompt_id)
         run.started = True
         run.began_at = time.monotonic()
         task = await self._outcomes.started(run.task_id, estimated_finish_at=self._estimate(run))
@@ -181,6 +199,7 @@ class BackendTracker:
         run.executing(node)
         if node is None:
             self._runs.pop(run.prompt_id, None)
+            self._backend.mark_left(run.prompt_id)
             return
         await self._record_progress(run)
 
@@ -191,6 +210,7 @@ class BackendTracker:
 
     async def _on_execution_success(self, run: PromptRun, data: ExecutionSuccessData) -> None:
         run.finishing = True
+        self._backend.mark_left(run.prompt_id)
         # The GPU is free now: the backend's slot is released while the output is collected.
         self._backend.mark_finishing(run.prompt_id)
         self._start_job(self._finish(run), f"finishing prompt {run.prompt_id}")
@@ -198,6 +218,7 @@ class BackendTracker:
 
     async def _on_execution_error(self, run: PromptRun, data: ExecutionErrorData) -> None:
         self._runs.pop(run.prompt_id, None)
+        self._backend.mark_left(run.prompt_id)
         await self._finisher.fail_from_error(run.task_id, run.prompt_id, dict(data), self._backend)
         self._on_idle()
 
@@ -205,6 +226,7 @@ class BackendTracker:
         self, run: PromptRun, data: ExecutionInterruptedData
     ) -> None:
         self._runs.pop(run.prompt_id, None)
+        self._backend.mark_left(run.prompt_id)
         await self._outcomes.cancelled(run.task_id, "Interrupted on the ComfyUI server.")
         self._on_idle()
 

@@ -8,8 +8,8 @@ from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from tortoise.expressions import Case, F, Value, When
 from tortoise.functions import Count
-from tortoise.transactions import in_transaction
 
 from tasks.status import ACTIVE_STATUSES, TaskStatus
 from tasks.store.clock import utc_now
@@ -33,7 +33,9 @@ class TaskClaimer:
     """
 
     def __init__(self, *, skip_locked: bool) -> None:
-        self._skip_locked = skip_locked
+        # The claim is a single conditional UPDATE, which needs no row lock to skip on either
+        # database; the setting is accepted for the callers that pass their database's choice.
+        del skip_locked
         self._lock = asyncio.Lock()
 
     async def waiting(self, limit: int) -> list[Waiting]:
@@ -47,24 +49,22 @@ class TaskClaimer:
         return [Waiting(id=row["id"], workflow=str(row["workflow"])) for row in rows]
 
     async def claim(self, backend: str, task_id: uuid.UUID) -> Task | None:
-        """The task's first claim starts attempt 1; a re-queue already counted its attempt."""
-        async with self._lock, in_transaction():
-            query = Task.filter(id=task_id, status=TaskStatus.PENDING, prompt_id=None)
-            if self._skip_locked:
-                query = query.select_for_update(skip_locked=True)
-            task = await query.first()
-            if task is None:
-                return None
+        """The task's first claim starts attempt 1; a re-queue already counted its attempt.
+
+        One conditional UPDATE takes the task (two replicas updating the same row are
+        serialized by the database, and the second no longer matches), then the row is read."""
+        async with self._lock:
             claimed = await note(
-                task.id,
-                where={"prompt_id": None},
+                task_id,
+                where={"status": TaskStatus.PENDING, "prompt_id": None},
                 prompt_id=str(uuid.uuid4()),
                 backend=backend,
-                attempts=max(task.attempts, 1),
+                # max(attempts, 1); When accepts a Value, though its annotation lists fewer types.
+                attempts=Case(When(attempts__lt=1, then=Value(1)), default=F("attempts")),  # type: ignore[arg-type]
                 dispatched_at=utc_now(),
                 queued_at=None,
             )
-            return await Task.get(id=task.id) if claimed else None
+            return await Task.get_or_none(id=task_id) if claimed else None
 
 
 async def backend_loads(finishing: Collection[str] = ()) -> Counter[str]:

@@ -1,7 +1,7 @@
 """Every change to a task goes through here, and every change is published as a snapshot.
 
-A transition is written, then published: one conditional UPDATE that bumps the sequence, then
-one event carrying the snapshot of the row as written.
+A transition is written, then published: one conditional UPDATE that bumps the sequence and
+returns the row as written, then one event carrying its snapshot.
 
 Progress of a running task is kept in memory (`Running`): each frame is published at once as
 the next sequence, and written to the database only with the task's next transition (in the
@@ -31,6 +31,7 @@ from tasks.background import BackgroundTasks
 from tasks.status import TaskStatus
 from tasks.store.clock import utc_now
 from tasks.store.models import Task
+from tasks.store.returning import update_returning
 from tasks.store.snapshots import (
     EventKind,
     TaskEvent,
@@ -159,7 +160,8 @@ class TaskChanges:
         `flush`; the caller announces the change once it is committed. False when the task was
         not in an `expect` state."""
         where = {} if expect is None else {"status__in": list(expect)}
-        return await self._update(task_id, where, {"sequence": F("sequence") + 1, **changes})
+        changed = {"sequence": F("sequence") + 1, **changes}
+        return await self._update(task_id, where, changed) is not None
 
     async def announce(self, task: Task, kind: EventKind) -> TaskSnapshot:
         """Publish the row as one change of its task (it was written already)."""
@@ -196,28 +198,29 @@ class TaskChanges:
                 {**where, "sequence": running.written},
                 {**carried, "sequence": running.shown.sequence + 1},
             )
-            if written:
-                return await self._announce_row(task_id, kind)
+            if written is not None:
+                return written, await self.announce(written, kind)
             # Not as expected, or changed elsewhere: the progress alone, then the plain way.
             await self._write_progress(task_id, running)
-        if not await self._update(task_id, where, {"sequence": F("sequence") + 1, **changes}):
+        written = await self._update(task_id, where, {"sequence": F("sequence") + 1, **changes})
+        if written is None:
             return None
-        return await self._announce_row(task_id, kind)
+        return written, await self.announce(written, kind)
 
     async def _update(
         self, task_id: UUID, where: Mapping[str, Any], changes: Mapping[str, Any]
-    ) -> bool:
-        """One conditional UPDATE; a final status and the webhook delivery announcing it are
-        committed together."""
+    ) -> Task | None:
+        """One conditional UPDATE, the row as written (None when `where` did not match); a
+        final status and the webhook delivery announcing it are committed together."""
         values = {"updated_at": utc_now(), **changes}
         status = values.get("status")
         if isinstance(status, TaskStatus) and status.is_terminal:
             async with in_transaction():
-                if not await Task.filter(id=task_id, **where).update(**values):
-                    return False
-                await enqueue_delivery(task_id, status)
-                return True
-        return bool(await Task.filter(id=task_id, **where).update(**values))
+                written = await update_returning(task_id, where, values)
+                if written is not None:
+                    await enqueue_delivery(task_id, status)
+                return written
+        return await update_returning(task_id, where, values)
 
     async def _write_progress(self, task_id: UUID, running: Running) -> None:
         """The progress published from memory, if the row is still as this replica wrote it."""
@@ -238,13 +241,12 @@ class TaskChanges:
             if row is None:
                 return
             after = max(row.sequence, shown) + 1
-            if await Task.filter(id=task_id, sequence=row.sequence).update(sequence=after):
-                await self._announce_row(task_id, EventKind.STATUS)
+            written = await update_returning(
+                task_id, {"sequence": row.sequence}, {"sequence": after}
+            )
+            if written is not None:
+                await self.announce(written, EventKind.STATUS)
                 return
-
-    async def _announce_row(self, task_id: UUID, kind: EventKind) -> tuple[Task, TaskSnapshot]:
-        task = await Task.get(id=task_id)
-        return task, await self.announce(task, kind)
 
     def _remember(self, snapshot: TaskSnapshot) -> None:
         """Hold a running task's newest snapshot; forget one that stopped running."""

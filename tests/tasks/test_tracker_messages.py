@@ -3,6 +3,7 @@ the backend what the socket heard; the backend's own calls record what they lear
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
 from typing import Any, cast
@@ -17,10 +18,12 @@ from comfy.messages import (
     ProgressMessage,
     StatusMessage,
 )
+from comfy.models import QueueSnapshot
 from tasks.background import BackgroundTasks
 from tasks.runtime.backends import Backend
 from tasks.runtime.outcomes import TaskOutcomes
 from tasks.runtime.progress import PromptRun
+from tasks.runtime.reconciler import Reconciler
 from tasks.runtime.run_times import RunTimes
 from tasks.runtime.tracker import BackendTracker
 from tasks.store.transitions import TaskChanges
@@ -160,3 +163,123 @@ async def test_freeing_memory_forgets_the_loaded_models() -> None:
     watched.mark_assigned(frozenset({"kontext.safetensors"}))
     await watched.free_memory()
     assert watched.loaded_models == frozenset()
+
+
+class QueueClient(UnreachableClient):
+    """A server whose /queue holds `running` and `pending`; counts the reads of /queue."""
+
+    def __init__(self, running: list[str], pending: list[str]) -> None:
+        self.snapshot = QueueSnapshot(running=running, pending=pending)
+        self.reads = 0
+
+    async def queue(self) -> QueueSnapshot:  # type: ignore[override]
+        self.reads += 1
+        return self.snapshot
+
+    async def queue_prompt(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class CheckedPrompts:
+    def __init__(self) -> None:
+        self.checked: list[set[str]] = []
+
+    async def check_prompts(self, watched: Backend, prompt_ids: set[str]) -> None:
+        self.checked.append(set(prompt_ids))
+
+
+def queue_tracker(client: QueueClient) -> tuple[Backend, BackendTracker, CheckedPrompts]:
+    watched = Backend(
+        url="http://comfy", client=cast(ComfyClient, client), connected=True, problem=None
+    )
+    reconciler = CheckedPrompts()
+    stub: Any = object()
+    tracker = BackendTracker(
+        backend=watched,
+        templates=stub,
+        changes=stub,
+        outcomes=stub,
+        finisher=stub,
+        previews=stub,
+        reconciler=cast(Reconciler, reconciler),
+        run_times=RunTimes(),
+        on_idle=lambda: None,
+        background=BackgroundTasks(),
+    )
+    return watched, tracker, reconciler
+
+
+def status_of(remaining: int) -> StatusMessage:
+    return {"type": "status", "data": {"status": {"exec_info": {"queue_remaining": remaining}}}}
+
+
+async def settled(tracker: BackendTracker) -> None:
+    """Until the tracker's jobs (reading the queue, checking prompts) have all ended."""
+    while pending := list(tracker._jobs._tasks):
+        await asyncio.gather(*pending)
+
+
+async def test_the_queue_is_followed_from_the_events_heard_without_reading_it() -> None:
+    client = QueueClient(running=[], pending=[])
+    watched, tracker, reconciler = queue_tracker(client)
+    await watched.queue_prompt({}, prompt_id="p1", extra_data={})
+    await watched.queue_prompt({}, prompt_id="p2", extra_data={})
+    assert list(watched.queued) == ["p1", "p2"]
+    await tracker.on_message(status_of(2))  # what we sent, as counted: no read of /queue
+    run = known_run(tracker, "p1")
+    watched.mark_started(run.prompt_id)
+    assert (list(watched.running), list(watched.queued)) == (["p1"], ["p2"])
+    watched.mark_left(run.prompt_id)
+    await tracker.on_message(status_of(1))
+    await settled(tracker)
+    assert client.reads == 0 and reconciler.checked == []
+
+
+async def test_a_count_that_disagrees_reads_the_queue_and_checks_what_left_unheard() -> None:
+    client = QueueClient(running=["p2"], pending=[])
+    watched, tracker, reconciler = queue_tracker(client)
+    await watched.queue_prompt({}, prompt_id="p1", extra_data={})
+    await watched.queue_prompt({}, prompt_id="p2", extra_data={})
+    await tracker.on_message(status_of(1))  # p1 left the queue and we heard nothing of it
+    await settled(tracker)
+    assert client.reads == 1
+    assert reconciler.checked == [{"p1"}]
+    assert (watched.running, watched.queued) == (("p2",), ())
+
+
+async def test_an_empty_queue_needs_no_read_to_find_what_left_unheard() -> None:
+    client = QueueClient(running=[], pending=[])
+    watched, tracker, reconciler = queue_tracker(client)
+    await watched.queue_prompt({}, prompt_id="p1", extra_data={})
+    await watched.queue_prompt({}, prompt_id="p2", extra_data={})
+    known_run(tracker, "p2")  # p2's events are heard: it is not unheard
+    await tracker.on_message(status_of(0))
+    await settled(tracker)
+    assert client.reads == 0
+    assert reconciler.checked == [{"p1"}]
+    assert watched.queue_size == 0
+
+
+async def test_a_refused_prompt_does_not_count_as_queued() -> None:
+    watched = backend()
+    with pytest.raises(ComfyUnavailable):
+        await watched.queue_prompt({}, prompt_id="p1", extra_data={})
+    assert watched.queued == ()
+
+
+class ReadsQueueWhileSending(QueueClient):
+    """A server whose /queue is read while the POST /prompt is on its way (it lacks the prompt)."""
+
+    watched: Backend
+
+    async def queue_prompt(self, *args: Any, **kwargs: Any) -> None:
+        await self.watched.refresh_queue()
+        self.watched.mark_queue_empty()
+
+
+async def test_a_prompt_on_its_way_stays_counted_when_the_queue_is_read_before_it_arrives() -> None:
+    client = ReadsQueueWhileSending(running=[], pending=[])
+    watched, _, _ = queue_tracker(client)
+    client.watched = watched
+    await watched.queue_prompt({}, prompt_id="p1", extra_data={})
+    assert list(watched.queued) == ["p1"] and client.reads == 1
