@@ -93,15 +93,12 @@ def choose_broker(
     return contextlib.nullcontext(InProcessBroker())
 
 
-def runtime_settings(
-    settings: Settings, urls: Sequence[str], database: Database
-) -> RuntimeSettings:
+def runtime_settings(settings: Settings, urls: Sequence[str]) -> RuntimeSettings:
     return RuntimeSettings(
         urls=urls,
         emulated=settings.uses_emulator,
         client_id_prefix=settings.comfyui_client_id,
         max_attempts=settings.max_attempts,
-        skip_locked=database.is_postgres,
         dispatch=DispatchSettings(
             models=settings.model_files, prefer_warm=settings.prefer_warm_backends
         ),
@@ -184,7 +181,7 @@ def make_lifespan(settings: Settings, *, announced: bool = False) -> Any:
             run_times = RunTimes()
             runtime = await stack.enter_async_context(
                 ComfyRuntime(
-                    runtime_settings(settings, urls, database),
+                    runtime_settings(settings, urls),
                     templates=templates,
                     blobs=blobs,
                     changes=changes,

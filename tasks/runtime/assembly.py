@@ -50,7 +50,6 @@ class RuntimeSettings:
     request_timeout: float = 30.0
     reconnect_base_delay: float = 0.5
     reconnect_max_delay: float = 10.0
-    skip_locked: bool = False
     dispatch: DispatchSettings = field(default_factory=DispatchSettings)
     watchdog: WatchdogSettings = field(default_factory=WatchdogSettings)
     stalls: StallSettings = field(default_factory=StallSettings)
@@ -99,7 +98,7 @@ class ComfyRuntime:
             pool=self.pool,
             templates=self._templates,
             blobs=self._blobs,
-            claimer=TaskClaimer(skip_locked=self.settings.skip_locked),
+            claimer=TaskClaimer(),
             outcomes=self.outcomes,
             settings=self.settings.dispatch,
             background=self._background,

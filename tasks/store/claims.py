@@ -32,10 +32,7 @@ class TaskClaimer:
     get it: the loser sees None and chooses again. `waiting` lists the candidates.
     """
 
-    def __init__(self, *, skip_locked: bool) -> None:
-        # The claim is a single conditional UPDATE, which needs no row lock to skip on either
-        # database; the setting is accepted for the callers that pass their database's choice.
-        del skip_locked
+    def __init__(self) -> None:
         self._lock = asyncio.Lock()
 
     async def waiting(self, limit: int) -> list[Waiting]:

@@ -68,7 +68,7 @@ async def test_one_round_claims_a_prompt_and_its_successor_for_every_backend(
         pool=pool,
         templates=templates,
         blobs=None,
-        claimer=TaskClaimer(skip_locked=False),
+        claimer=TaskClaimer(),
         outcomes=None,
         settings=DispatchSettings(),
         background=BackgroundTasks(),
