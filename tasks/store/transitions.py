@@ -55,6 +55,11 @@ async def note(task_id: UUID, *, where: Mapping[str, Any], **changes: Any) -> bo
     return bool(await Task.filter(id=task_id, **where).update(**changes))
 
 
+def in_states(expect: Iterable[TaskStatus] | None) -> dict[str, Any]:
+    """The condition of a change that applies only in the `expect` states (None: in any)."""
+    return {} if expect is None else {"status__in": list(expect)}
+
+
 class EventPublisher(Protocol):
     async def publish(self, event: TaskEvent) -> None: ...
 
@@ -139,7 +144,7 @@ class TaskChanges:
     ) -> Task | None:
         """Apply `changes` if the task is in one of the `expect` states, then publish it; the
         row as written, or None when the task was not in such a state."""
-        where = {} if expect is None else {"status__in": list(expect)}
+        where = in_states(expect)
         async with self._lock(task_id):
             changed = await self._change(task_id, kind, where, changes)
         return None if changed is None else changed[0]
@@ -159,7 +164,7 @@ class TaskChanges:
         """The conditional UPDATE of `apply` alone, for use inside a caller's transaction after
         `flush`; the caller announces the change once it is committed. False when the task was
         not in an `expect` state."""
-        where = {} if expect is None else {"status__in": list(expect)}
+        where = in_states(expect)
         changed = {"sequence": F("sequence") + 1, **changes}
         return await self._update(task_id, where, changed) is not None
 
