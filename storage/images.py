@@ -30,6 +30,7 @@ __all__ = [
     "ImageDescription",
     "ImageFormat",
     "ImageLimits",
+    "LivePreview",
     "NormalizedImage",
     "describe_image",
     "make_live_preview",
@@ -125,21 +126,45 @@ async def make_preview(
     return await asyncio.to_thread(scaled_webp, data, max_side, quality, limits or ImageLimits())
 
 
+@dataclass(frozen=True)
+class LivePreview:
+    """A running task's latest preview, ready to store."""
+
+    data: bytes
+    format: ImageFormat
+
+    @property
+    def content_type(self) -> str:
+        return CONTENT_TYPES[self.format]
+
+
 async def make_live_preview(
     data: bytes, max_side: int, *, limits: ImageLimits | None = None
-) -> bytes:
-    """A running task's latest preview as a WebP within `max_side`, made with the cheapest
-    settings (`LIVE_PREVIEW_EFFORT`): it lives only until the next one or the task's end."""
+) -> LivePreview:
+    """A running task's latest preview within `max_side`. A JPEG that already fits and is upright
+    (what ComfyUI sends: 512 px at most by default) is kept as it is, neither decoded nor encoded;
+    anything else becomes a WebP made with the cheapest settings (`LIVE_PREVIEW_EFFORT`). It lives
+    only until the next one or the task's end."""
     if not 1 <= max_side <= MAX_WEBP_SIDE:
         raise ValueError(f"max_side must be between 1 and {MAX_WEBP_SIDE}")
-    return await asyncio.to_thread(
-        scaled_webp,
-        data,
-        max_side,
-        LIVE_PREVIEW_QUALITY,
-        limits or ImageLimits(),
-        LIVE_PREVIEW_EFFORT,
-    )
+    limits = limits or ImageLimits()
+    check_byte_size(len(data), limits)
+    return await asyncio.to_thread(live_preview_now, data, max_side, limits)
+
+
+def live_preview_now(data: bytes, max_side: int, limits: ImageLimits) -> LivePreview:
+    fmt = require_format(data)
+    with open_checked(data, fmt, limits) as image:
+        if fmt == "JPEG" and max(image.size) <= max_side and not reoriented(image):
+            return LivePreview(data, "JPEG")
+        webp = decoded_webp(image, fmt, max_side, LIVE_PREVIEW_QUALITY, limits, LIVE_PREVIEW_EFFORT)
+        return LivePreview(webp, "WEBP")
+
+
+def reoriented(image: Image.Image) -> bool:
+    """Whether EXIF tells a viewer to turn or mirror the pixels."""
+    orientation: object = image.getexif().get(ExifTags.Base.Orientation, 1)
+    return orientation != 1
 
 
 def normalize_now(data: bytes, limits: ImageLimits) -> NormalizedImage:

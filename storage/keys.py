@@ -59,9 +59,9 @@ def output_thumbnail_key(key: str) -> str:
     return f"{folder}{slash}{stem}.thumb.webp"
 
 
-def preview_key(group: str) -> str:
+def preview_key(group: str, fmt: ImageFormat = "WEBP") -> str:
     """Unguessable key of a live preview: previews/<group>/<128-bit random token>.webp."""
-    return f"previews/{checked_segment(group)}/{secrets.token_hex(TOKEN_BYTES)}.webp"
+    return f"previews/{checked_segment(group)}/{secrets.token_hex(TOKEN_BYTES)}.{EXTENSIONS[fmt]}"
 
 
 def checked_digest(sha256: str) -> str:

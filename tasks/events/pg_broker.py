@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = "kontext_task_events"
 RECONNECT_DELAY = 1.0
+FROM_MEMORY = frozenset({EventKind.PROGRESS, EventKind.PREVIEW})
+"""Events published before their row is written: the payload carries what they changed."""
 WIRE_TIMES = frozenset({"estimated_finish_at", "updated_at"})
 """Progress fields that travel as ISO 8601 text."""
 
@@ -55,7 +57,7 @@ def encode(event: TaskEvent, sender: str) -> str:
         "st": event.status.value,
         "r": sender,
     }
-    if event.kind is EventKind.PROGRESS and event.task is not None:
+    if event.kind in FROM_MEMORY and event.task is not None:
         data["p"] = {name: to_wire(value) for name, value in progress_of(event.task).items()}
     return json.dumps(data, separators=(",", ":"))
 

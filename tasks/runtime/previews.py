@@ -10,14 +10,12 @@ from storage.blobs import BlobStore
 from storage.images import make_live_preview
 from storage.keys import preview_key
 from tasks.background import BackgroundTasks
-from tasks.status import TaskStatus
-from tasks.store.snapshots import EventKind
-from tasks.store.task_rows import task_by_id
 from tasks.store.transitions import TaskChanges
 
 logger = logging.getLogger(__name__)
 
-PREVIEW_SIDE = 384
+PREVIEW_SIDE = 512
+"""ComfyUI's own default preview size: its JPEG previews are stored as they come."""
 
 
 class PreviewKeeper:
@@ -26,19 +24,19 @@ class PreviewKeeper:
         self._changes = changes
 
     async def keep(self, task_id: UUID, prompt_id: str, image: bytes) -> None:
-        """Store a preview of the task's current attempt (one of an earlier attempt is dropped)."""
-        task = await task_by_id(task_id)
-        if task is None or task.status is not TaskStatus.PROCESSING or task.prompt_id != prompt_id:
-            return
-        key = preview_key(str(task_id))
-        await self._blobs.put(key, await make_live_preview(image, PREVIEW_SIDE), "image/webp")
-        updated = await self._changes.apply(
-            task_id, EventKind.PREVIEW, expect=[TaskStatus.PROCESSING], preview_key=key
-        )
-        if updated is None:  # ended or re-queued meanwhile: the attempt's preview is stale
+        """Store a preview of the task's current attempt and show it like progress, from memory
+        (one of an earlier attempt, or of a task no longer running, is dropped)."""
+        before = self._changes.shown(task_id)
+        preview = await make_live_preview(image, PREVIEW_SIDE)
+        key = preview_key(str(task_id), preview.format)
+        await self._blobs.put(key, preview.data, preview.content_type)
+        shown = await self._changes.preview(task_id, prompt_id, key)
+        if shown is None:  # ended or re-queued meanwhile: the attempt's preview is stale
             await self._blobs.delete(key)
-        elif task.preview_key:
-            await self._blobs.delete(task.preview_key)
+        elif before is not None and before.preview_key and before.preview_key != key:
+            await self._blobs.delete(before.preview_key)
+        # A task not running here had its row read and written: its older preview, if any,
+        # goes with the task's other leftovers once it ends.
 
 
 class LatestPreviews:

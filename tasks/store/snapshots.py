@@ -24,10 +24,12 @@ PROGRESS_FIELDS = (
     "progress",
     "current_node",
     "estimated_finish_at",
+    "preview_key",
     "updated_at",
 )
-"""What a progress frame changes: kept in memory while the task runs, written with the next
-transition or by the timer, and carried in the NOTIFY payload to the other replicas."""
+"""What a progress frame or a new preview changes: kept in memory while the task runs, written
+with the next transition or by the timer, and carried in the NOTIFY payload to the other
+replicas."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -113,16 +113,30 @@ class TaskChanges:
         self._locks: dict[UUID, asyncio.Lock] = {}
         self._timer: asyncio.Task[Any] | None = None
 
+    def shown(self, task_id: UUID) -> TaskSnapshot | None:
+        """What subscribers were last shown of a task running here (None: not running here)."""
+        running = self._running.get(task_id)
+        return None if running is None else running.shown
+
     async def progress(self, task_id: UUID, prompt_id: str, **progress: Any) -> TaskSnapshot | None:
         """Progress of the task's run of `prompt_id`, published at once from memory. A task not
         known here as running is read and written first (this replica started after the run
         did); progress of another prompt (an earlier attempt) or of a task no longer running
         (a node the backend reports after a cancellation, say) changes nothing."""
+        return await self._show(task_id, prompt_id, EventKind.PROGRESS, progress)
+
+    async def preview(self, task_id: UUID, prompt_id: str, key: str) -> TaskSnapshot | None:
+        """A new preview of the task's run of `prompt_id`, shown the way progress is."""
+        return await self._show(task_id, prompt_id, EventKind.PREVIEW, {"preview_key": key})
+
+    async def _show(
+        self, task_id: UUID, prompt_id: str, kind: EventKind, progress: Mapping[str, Any]
+    ) -> TaskSnapshot | None:
         async with self._lock(task_id):
             running = self._running.get(task_id)
             if running is None:
                 where = {"status": TaskStatus.PROCESSING, "prompt_id": prompt_id}
-                written = await self._change(task_id, EventKind.PROGRESS, where, progress)
+                written = await self._change(task_id, kind, where, progress)
                 return None if written is None else written[1]
             if running.shown.prompt_id != prompt_id:
                 return None
@@ -131,7 +145,7 @@ class TaskChanges:
             )
             running.shown = changed
             self._write_later()
-            await self._publish(changed, EventKind.PROGRESS)
+            await self._publish(changed, kind)
             return changed
 
     async def apply(

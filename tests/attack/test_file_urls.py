@@ -21,7 +21,7 @@ GROUP = r"[a-z0-9_-][a-z0-9_.-]*"
 SHAPES = {
     "result": rf"/files/outputs/{GROUP}/{TOKEN}\.png",
     "preview": rf"/files/outputs/{GROUP}/{TOKEN}\.thumb\.webp",
-    "live preview": rf"/files/previews/{GROUP}/{TOKEN}\.webp",
+    "live preview": rf"/files/previews/{GROUP}/{TOKEN}\.(webp|jpg)",
 }
 ESCAPES = (
     "/files/../README.md",
@@ -84,7 +84,7 @@ def test_files_are_served_as_inert_typed_content(secured: ServiceThread, world: 
     for name, url in world.urls.items():
         response = get(secured, path_of(url))
         assert response.status_code == 200, f"{name}: HTTP {response.status_code}"
-        assert response.headers["content-type"] in ("image/png", "image/webp"), name
+        assert response.headers["content-type"] in ("image/png", "image/webp", "image/jpeg"), name
         assert response.headers.get("x-content-type-options") == "nosniff", (
             f"{name} is served without X-Content-Type-Options: nosniff"
         )

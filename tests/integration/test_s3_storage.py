@@ -176,8 +176,10 @@ async def test_a_task_keeps_its_images_in_the_bucket_and_hands_out_presigned_url
         output = await fetched(links["output"])
         assert output.startswith(b"\x89PNG")
         assert hashlib.sha256(output).hexdigest() == result["image"]["sha256"]
-        for name in ("input thumbnail", "output thumbnail", "live preview"):
+        for name in ("input thumbnail", "output thumbnail"):
             assert is_webp(await fetched(links[name])), name
+        # ComfyUI's preview JPEG is stored as it was sent.
+        assert (await fetched(links["live preview"])).startswith(b"\xff\xd8\xff")
 
         # The objects are private: without the signature the server refuses them.
         async with httpx.AsyncClient(timeout=30) as http:

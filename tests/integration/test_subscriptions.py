@@ -44,7 +44,9 @@ async def test_subscriber_sees_every_step_and_ends_on_the_result(
     previews = [e["previewUrl"] for e in events if e["kind"] == "PREVIEW"]
     assert previews, "latent previews are relayed while sampling"
     preview = await live.http.get(previews[-1])
-    assert preview.headers["content-type"] == "image/webp"
+    # ComfyUI's preview JPEG (512 px by default) is served as it was sent, not re-encoded.
+    assert preview.headers["content-type"] == "image/jpeg"
+    assert preview.content.startswith(b"\xff\xd8\xff")
 
 
 async def test_late_subscriber_gets_the_snapshot_and_the_end(

@@ -242,15 +242,29 @@ async def test_preview_fits_its_side() -> None:
     assert (preview.format, preview.size) == ("WEBP", (256, 512))
 
 
-async def test_live_preview_is_an_upright_webp_within_its_side() -> None:
-    preview = opened(await make_live_preview(encoded(512, 512, "JPEG"), 384))
+async def test_live_preview_larger_or_turned_is_an_upright_webp_within_its_side() -> None:
+    larger = await make_live_preview(encoded(512, 512, "JPEG"), 384)
+    preview = opened(larger.data)
+    assert (larger.format, larger.content_type) == ("WEBP", "image/webp")
     assert (preview.format, preview.mode, preview.size) == ("WEBP", "RGB", (384, 384))
-    sideways = opened(await make_live_preview(jpeg_with_orientation(300, 200, 6), 100))
+    sideways = opened((await make_live_preview(jpeg_with_orientation(300, 200, 6), 100)).data)
     assert sideways.size == (67, 100)
+    turned_but_small = await make_live_preview(jpeg_with_orientation(60, 40, 6), 100)
+    assert opened(turned_but_small.data).size == (40, 60)
     with pytest.raises(ImageRejected):
         await make_live_preview(png_declaring(20_000, 10_000), 384)
     with pytest.raises(ValueError, match="max_side"):
         await make_live_preview(encoded(10, 10, "PNG"), 0)
+
+
+async def test_live_preview_keeps_a_fitting_upright_jpeg_as_sent() -> None:
+    sent = encoded(512, 384, "JPEG")
+    kept = await make_live_preview(sent, 512)
+    assert (kept.data, kept.format, kept.content_type) == (sent, "JPEG", "image/jpeg")
+    png = await make_live_preview(encoded(64, 64, "PNG"), 512)
+    assert (png.format, opened(png.data).size) == ("WEBP", (64, 64))
+    with pytest.raises(ImageRejected):
+        await make_live_preview(b"\xff\xd8\xff not really a JPEG", 512)
 
 
 async def test_thumbnail_refuses_bombs_and_non_images() -> None:

@@ -73,3 +73,19 @@ async def test_a_replica_holding_nothing_applies_the_payload_to_a_snapshot_of_th
     assert len(held) == 0
     await changes.close()
     await background.aclose()
+
+
+async def test_a_preview_shown_from_memory_travels_in_the_payload(database: Database) -> None:
+    background = BackgroundTasks()
+    recorder = Recorder()
+    changes = TaskChanges(recorder, background)
+    task = await started(changes)
+    await changes.progress(task.id, PROMPT, step=2, total_steps=5, progress=40.0)
+    await changes.preview(task.id, PROMPT, "previews/t/a.jpg")
+    event, _, payload = decode(encode(recorder.events[-1], "another replica"))
+    assert event.kind is EventKind.PREVIEW and payload is not None
+    relayed = await HeldSnapshots().relayed(event, payload)
+    assert relayed is not None and (relayed.preview_key, relayed.step) == ("previews/t/a.jpg", 2)
+    assert (await Task.get(id=task.id)).preview_key is None, "the row is written later"
+    await changes.close()
+    await background.aclose()

@@ -46,8 +46,12 @@ async def test_a_requeue_counts_the_next_attempt_says_why_and_starts_from_nothin
     await Task.filter(id=task.id).update(prompt_id="first", attempts=1, node_count=14)
     await changes.progress(task.id, "first", step=12, total_steps=20, progress=70.0)
     await keeper.keep(task.id, "first", encoded(32, 32))
+    in_memory = changes.shown(task.id)
+    assert (
+        in_memory is not None and in_memory.preview_key is not None
+    )  # written with the next change
     shown = await Task.get(id=task.id)
-    assert shown.preview_key is not None and shown.progress == 70.0
+    assert shown.progress == 70.0
 
     requeued = await outcomes.lost(shown, "ComfyUI at http://gpu no longer knows the prompt")
     assert requeued is not None

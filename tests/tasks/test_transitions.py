@@ -212,15 +212,13 @@ async def test_a_transition_after_a_change_made_elsewhere_follows_what_was_shown
 async def test_progress_during_a_preview_change_of_this_replica_never_repeats_a_sequence(
     database: Database, background: BackgroundTasks
 ) -> None:
-    """A preview stored in the background changes the row while progress keeps arriving: every
-    event gets its own sequence and no change has to be published again."""
+    """A preview stored in the background is shown while progress keeps arriving: every event
+    gets its own sequence and no change has to be published again."""
     recorder = Recorder()
     changes = TaskChanges(recorder, background)
     task = await started(changes)
     for step in range(1, 6):
-        preview = asyncio.create_task(
-            changes.apply(task.id, EventKind.PREVIEW, preview_key=f"p{step}")
-        )
+        preview = asyncio.create_task(changes.preview(task.id, PROMPT, f"p{step}"))
         await asyncio.sleep(0)  # the preview's change is under way
         await changes.progress(task.id, PROMPT, step=step, total_steps=5, progress=step * 20.0)
         await preview
@@ -232,6 +230,24 @@ async def test_progress_during_a_preview_change_of_this_replica_never_repeats_a_
     assert statuses == [TaskStatus.PROCESSING, TaskStatus.COMPLETED]
     row = await Task.get(id=task.id)
     assert row.sequence == max(sequences) and row.step == 5
+
+
+async def test_a_preview_is_shown_from_memory_and_written_with_the_next_transition(
+    database: Database, background: BackgroundTasks
+) -> None:
+    recorder = Recorder()
+    changes = TaskChanges(recorder, background)
+    task = await started(changes)
+    shown = await changes.preview(task.id, PROMPT, "previews/t/a.jpg")
+    assert shown is not None and (shown.preview_key, shown.sequence) == ("previews/t/a.jpg", 2)
+    assert recorder.events[-1].kind is EventKind.PREVIEW
+    assert changes.shown(task.id) == shown
+    assert (await Task.get(id=task.id)).preview_key is None, "no UPDATE for a preview"
+    assert await changes.preview(task.id, "an earlier attempt", "previews/t/b.jpg") is None
+    done = await changes.apply(task.id, EventKind.STATUS, status=TaskStatus.COMPLETED)
+    assert done is not None and (done.preview_key, done.sequence) == ("previews/t/a.jpg", 3)
+    assert changes.shown(task.id) is None
+    await changes.close()
 
 
 async def test_two_replicas_a_subscriber_hearing_both_ends_on_the_cancellation(
