@@ -57,6 +57,8 @@ def encode(event: TaskEvent, sender: str) -> str:
         "st": event.status.value,
         "r": sender,
     }
+    if event.webhook_due:
+        data["w"] = 1
     if event.kind in FROM_MEMORY and event.task is not None:
         data["p"] = {name: to_wire(value) for name, value in progress_of(event.task).items()}
     return json.dumps(data, separators=(",", ":"))
@@ -84,6 +86,7 @@ def decode(payload: str) -> tuple[TaskEvent, str, dict[str, Any] | None]:
         kind=EventKind(data["k"]),
         status=TaskStatus(data["st"]),
         local=False,
+        webhook_due=bool(data.get("w")),
     )
     progress = data.get("p")
     return event, data["r"], None if progress is None else from_wire(progress)

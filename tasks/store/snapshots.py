@@ -121,6 +121,8 @@ class TaskEvent:
     """The task right after the change (None only for a task deleted before it was read)."""
     local: bool = field(default=True, compare=False)
     """False for a change made by another replica (relayed through the database)."""
+    webhook_due: bool = field(default=False, compare=False)
+    """A webhook delivery of this change was committed with it (the sender has work)."""
 
     @property
     def is_transition(self) -> bool:

@@ -112,6 +112,8 @@ class TaskChanges:
         # in the background, say) and progress arriving meanwhile never take the same sequence.
         self._locks: dict[UUID, asyncio.Lock] = {}
         self._timer: asyncio.Task[Any] | None = None
+        # Tasks whose ending enqueued a webhook delivery, until that ending is announced.
+        self._webhook_due: set[UUID] = set()
 
     def shown(self, task_id: UUID) -> TaskSnapshot | None:
         """What subscribers were last shown of a task running here (None: not running here)."""
@@ -186,7 +188,9 @@ class TaskChanges:
         """Publish the row as one change of its task (it was written already)."""
         snapshot = snapshot_of(task)
         self._remember(snapshot)
-        await self._publish(snapshot, kind)
+        webhook_due = task.id in self._webhook_due
+        self._webhook_due.discard(task.id)
+        await self._publish(snapshot, kind, webhook_due=webhook_due)
         return snapshot
 
     async def write_progress(self) -> None:
@@ -236,8 +240,8 @@ class TaskChanges:
         if isinstance(status, TaskStatus) and status.is_terminal:
             async with in_transaction():
                 written = await update_returning(task_id, where, values)
-                if written is not None:
-                    await enqueue_delivery(task_id, status)
+                if written is not None and await enqueue_delivery(task_id, status) is not None:
+                    self._webhook_due.add(task_id)
                 return written
         return await update_returning(task_id, where, values)
 
@@ -293,7 +297,9 @@ class TaskChanges:
             await asyncio.sleep(self._write_every)
             await self.write_progress()
 
-    async def _publish(self, snapshot: TaskSnapshot, kind: EventKind) -> None:
+    async def _publish(
+        self, snapshot: TaskSnapshot, kind: EventKind, *, webhook_due: bool = False
+    ) -> None:
         if kind not in (EventKind.PROGRESS, EventKind.PREVIEW):
             log_state_change(snapshot, kind)
         await self._publisher.publish(
@@ -304,6 +310,7 @@ class TaskChanges:
                 kind=kind,
                 status=snapshot.status,
                 task=snapshot,
+                webhook_due=webhook_due,
             )
         )
         # Waiting subscribers take the event before the next one can be merged with it (a

@@ -22,7 +22,7 @@ from storage.resolver import Resolver
 from tasks.background import BackgroundTasks
 from tasks.events.broker import Broker, Subscription
 from tasks.store.clock import utc_now
-from tasks.store.snapshots import EventKind, TaskEvent
+from tasks.store.snapshots import TaskEvent
 from tasks.store.webhooks import Outbox, WebhookDelivery, owner_webhook
 from tasks.webhooks.retries import RetryPolicy
 from tasks.webhooks.signing import signed_headers
@@ -82,9 +82,9 @@ class WebhookSender:
         self._wake.set()
 
     async def run(self, broker: Broker, background: BackgroundTasks) -> None:
-        """Send until cancelled: at once when a task of this or another replica ends, and every
-        `poll_seconds` for retries that came due."""
-        async with broker.subscribe(ends_a_task) as events:
+        """Send until cancelled: at once when an ending of a task of this or another replica
+        enqueued a delivery, and every `poll_seconds` for retries that came due."""
+        async with broker.subscribe(enqueued_a_delivery) as events:
             await background.first_of(
                 {"webhook wake-ups": self._wake_on(events), "webhook sends": self._send_forever()}
             )
@@ -192,5 +192,5 @@ def now_seconds() -> int:
     return int(utc_now().timestamp())
 
 
-def ends_a_task(event: TaskEvent) -> bool:
-    return event.kind is EventKind.STATUS and event.status.is_terminal
+def enqueued_a_delivery(event: TaskEvent) -> bool:
+    return event.webhook_due

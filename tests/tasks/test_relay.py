@@ -1,4 +1,5 @@
-"""Another replica learns progress from the NOTIFY payload, applied to the snapshot it holds."""
+"""Another replica learns progress from the NOTIFY payload, applied to the snapshot it holds,
+and whether an ending enqueued a webhook delivery."""
 
 from __future__ import annotations
 
@@ -6,12 +7,15 @@ from datetime import timedelta
 
 from tasks.background import BackgroundTasks
 from tasks.events.pg_broker import HeldSnapshots, decode, encode
+from tasks.requests import WebhookEvent
 from tasks.status import TaskStatus
 from tasks.store.clock import utc_now
 from tasks.store.database import Database
 from tasks.store.models import Task
 from tasks.store.snapshots import EventKind
 from tasks.store.transitions import TaskChanges
+from tasks.store.webhook_models import TaskWebhook
+from tasks.webhooks.sender import enqueued_a_delivery
 from tests.tasks.test_transitions import PROMPT, Recorder, started
 
 
@@ -87,5 +91,30 @@ async def test_a_preview_shown_from_memory_travels_in_the_payload(database: Data
     relayed = await HeldSnapshots().relayed(event, payload)
     assert relayed is not None and (relayed.preview_key, relayed.step) == ("previews/t/a.jpg", 2)
     assert (await Task.get(id=task.id)).preview_key is None, "the row is written later"
+    await changes.close()
+    await background.aclose()
+
+
+async def test_an_ending_says_when_it_enqueued_a_webhook_delivery(database: Database) -> None:
+    """The webhook sender wakes for an ending that enqueued a delivery, here or elsewhere, not
+    for every ending."""
+    background = BackgroundTasks()
+    recorder = Recorder()
+    changes = TaskChanges(recorder, background)
+    quiet = await started(changes)
+    await Task.filter(id=quiet.id).update(prompt_id="another prompt")
+    announced = await started(changes)
+    await TaskWebhook.create(task_id=announced.id, owner="o", url="https://hooks.example/x",
+                             events=[WebhookEvent.COMPLETED.value])  # fmt: skip
+    for task in (quiet, announced):
+        await changes.apply(task.id, EventKind.STATUS, status=TaskStatus.COMPLETED)
+    endings = [event for event in recorder.events if event.status is TaskStatus.COMPLETED]
+    assert [(event.task_id, event.webhook_due) for event in endings] == [
+        (quiet.id, False),
+        (announced.id, True),
+    ]
+    relayed = [decode(encode(event, "another replica"))[0] for event in endings]
+    assert [event.webhook_due for event in relayed] == [False, True]
+    assert [enqueued_a_delivery(event) for event in relayed] == [False, True]
     await changes.close()
     await background.aclose()

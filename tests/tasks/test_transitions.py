@@ -43,7 +43,7 @@ async def background() -> AsyncIterator[BackgroundTasks]:
 
 async def running_task() -> Task:
     image = await StoredImage.create(
-        owner="o", kind=ImageKind.INPUT, sha256="0" * 64, blob_key="k", thumbnail_key="t",
+        owner="o", kind=ImageKind.INPUT, sha256=uuid.uuid4().hex * 2, blob_key="k", thumbnail_key="t",
         content_type="image/png", width=1, height=1, size=1, created_at=utc_now(),
     )  # fmt: skip
     return await Task.create(
