@@ -16,7 +16,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import io
+import os
 import statistics
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -28,10 +30,15 @@ import httpx
 from PIL import Image
 
 from bench import stats
-from bench.database import bench_database_url, fresh_database
+from bench.database import bench_database_url, database_name, fresh_database
 from bench.emulation import DirectPrompts
 from bench.pictures import photo_png
-from bench.processes import api_server, cpu_seconds
+from bench.processes import (
+    api_server,
+    cpu_seconds,
+    database_cpu_since,
+    database_sessions_cpu,
+)
 from bench.profiling import Profiler
 from bench.runner import run, save_report, workspace
 from bench.service import Service
@@ -117,7 +124,7 @@ def emulators_cpu(processes: Sequence[EmulatorProcess]) -> float:
 
 
 def with_emulator_cpu(timeline: Timeline, seconds: float) -> Timeline:
-    return Timeline(timeline.submitted_at, timeline.runs, timeline.service_cpu_seconds, seconds)
+    return dataclasses.replace(timeline, emulator_cpu_seconds=seconds)
 
 
 async def direct_run(
@@ -176,6 +183,8 @@ async def service_run(
         service = Service(http)
         image_id = await service.upload_image(png)
         cpu_before, emulator_cpu = cpu_seconds(api.pid), emulators_cpu(processes)
+        database = database_name(database_url)
+        database_before = database_sessions_cpu(database)
         profiling = config.profile and len(urls) == config.backends
         async with (
             Profiler().recording(api.pid, f"gpu-busy-{len(urls)}")
@@ -187,12 +196,17 @@ async def service_run(
             jobs = await wait_jobs(urls, config.prompts, submitted_at * 1000 - 1)
         cpu = cpu_seconds(api.pid) - cpu_before
         emulator_cpu = emulators_cpu(processes) - emulator_cpu
+        database_cpu = database_cpu_since(database_before, database)
         await service.wait_finished(config.prompts, within=RUN_TIMEOUT)
         failures = await service.failures()
         if failures:
             raise RuntimeError(f"{len(failures)} task(s) did not complete: {failures[:1]}")
-    timeline = timeline_of(urls, jobs, submitted_at)
-    return Timeline(timeline.submitted_at, timeline.runs, cpu, emulator_cpu)
+    return dataclasses.replace(
+        timeline_of(urls, jobs, submitted_at),
+        service_cpu_seconds=cpu,
+        emulator_cpu_seconds=emulator_cpu,
+        database_cpu_seconds=database_cpu,
+    )
 
 
 def show(name: str, timeline: Timeline) -> None:
@@ -204,13 +218,36 @@ def show(name: str, timeline: Timeline) -> None:
         f"  {report['throughput_per_s']:6.2f} prompts/s  busy {report['busy_fraction']:.3f}"
         f"  gaps p50 {stats.ms(gaps['p50'])} p99 {stats.ms(gaps['p99'])}"
         f" max {stats.ms(gaps['max'])}"
+        f"  execution mean {stats.ms(report['execution_mean_s'])}"
         f"  emulator CPU {report['emulator_cpu_ms_per_prompt']:.0f} ms/prompt"
         + (
             ""
             if cpu is None
             else f"  service CPU {cpu:.1f}s ({cpu / report['makespan_s']:.0%},"
             f" {per_task:.0f} ms/task)"
+            f"  its PostgreSQL sessions {report['database_cpu_ms_per_task']:.0f} ms/task"
         )
+    )
+
+
+def show_cpu_budget(runs: dict[str, Timeline], backends: int) -> None:
+    """What running at the direct pace of `backends` emulators would take of this machine's
+    cores: the emulators' own CPU per prompt, plus the service's and its database's per task."""
+    pace = runs[f"direct-{backends}"].throughput
+    service = runs[f"service-{backends}"].report()
+    per_task = {
+        "emulators": service["emulator_cpu_ms_per_prompt"],
+        "service": service["service_cpu_ms_per_task"],
+        "PostgreSQL": service["database_cpu_ms_per_task"],
+    }
+    if any(value is None for value in per_task.values()):
+        return
+    cores = {name: pace * ms / 1000 for name, ms in per_task.items()}
+    parts = ", ".join(f"{name} {used:.2f}" for name, used in cores.items())
+    print(
+        f"  CPU at the direct pace of {backends} backend(s) ({pace:.1f} prompts/s): {parts}"
+        f" = {sum(cores.values()):.2f} of this machine's {os.cpu_count()} cores"
+        f" (the service's event loop alone: {cores['service']:.2f} of one core)"
     )
 
 
@@ -278,6 +315,7 @@ async def gpu_busy(config: BusyConfig) -> dict[str, Any]:
                 rounds.append(await one_round(work, processes, png, config))
     found = median_ratios([ratios(runs, config.backends) for runs in rounds])
     show_ratios(found, config.backends)
+    show_cpu_budget(rounds[-1], config.backends)
     report: dict[str, Any] = {
         "rounds": [{name: t.report() for name, t in runs.items()} for runs in rounds],
         "ratios": found,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import socket
 import sys
@@ -183,6 +184,34 @@ def reset_peak_rss(pid: int) -> bool:
     except OSError:
         return False
     return True
+
+
+SESSION_TITLE = re.compile(r"postgres: (?:\S+: )?\S+ (\S+) ")
+
+
+def database_sessions_cpu(database: str) -> dict[int, float]:
+    """CPU used so far by each PostgreSQL session process on `database` (its process title is
+    `postgres: [<cluster>: ]<user> <database> <client> <state>`), by pid. Sessions of other
+    databases, and PostgreSQL's own background processes, are left out."""
+    found: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            session = SESSION_TITLE.match(title)
+            if session is not None and session[1] == database:
+                found[int(entry.name)] = cpu_seconds(int(entry.name))
+        except (FileNotFoundError, ProcessLookupError, PermissionError, IndexError):
+            continue  # gone meanwhile, or not ours to read
+    return found
+
+
+def database_cpu_since(before: Mapping[int, float], database: str) -> float:
+    """CPU the database's sessions used since `before` (sessions opened since count whole;
+    one closed meanwhile is missed, so a pool that keeps its connections is measured right)."""
+    now = database_sessions_cpu(database)
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in now.items())
 
 
 def cpu_seconds(pid: int) -> float:

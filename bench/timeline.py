@@ -19,6 +19,8 @@ class Timeline:
     service_cpu_seconds: float | None = None
     emulator_cpu_seconds: float | None = None
     """All the run's emulators together, from the first submission to the last prompt's end."""
+    database_cpu_seconds: float | None = None
+    """The service's PostgreSQL sessions over the same span."""
 
     @property
     def count(self) -> int:
@@ -41,7 +43,8 @@ class Timeline:
 
     def report(self) -> dict[str, Any]:
         gaps = self.gaps()
-        busy = sum(end - start for spans in self.runs.values() for start, end in spans)
+        executions = [end - start for spans in self.runs.values() for start, end in spans]
+        busy = sum(executions)
         return {
             "prompts": self.count,
             "makespan_s": self.makespan,
@@ -53,6 +56,9 @@ class Timeline:
             "service_cpu_ms_per_task": per_prompt_ms(self.service_cpu_seconds, self.count),
             "emulator_cpu_s": self.emulator_cpu_seconds,
             "emulator_cpu_ms_per_prompt": per_prompt_ms(self.emulator_cpu_seconds, self.count),
+            "database_cpu_s": self.database_cpu_seconds,
+            "database_cpu_ms_per_task": per_prompt_ms(self.database_cpu_seconds, self.count),
+            "execution_mean_s": busy / len(executions) if executions else None,
         }
 
 
