@@ -42,6 +42,9 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = "kontext_task_events"
 RECONNECT_DELAY = 1.0
+NOTIFY = "SELECT pg_notify($1, $2)"
+NOTIFY_DRAIN_SECONDS = 5.0
+"""How long closing waits for events published but not yet relayed."""
 FROM_MEMORY = frozenset({EventKind.PROGRESS, EventKind.PREVIEW})
 """Events published before their row is written: the payload carries what they changed."""
 WIRE_TIMES = frozenset({"estimated_finish_at", "updated_at"})
@@ -141,7 +144,10 @@ class PostgresBroker:
         self._local = InProcessBroker()
         self._sender = uuid.uuid4().hex
         self._publisher: asyncpg.Connection | None = None
-        self._publish_lock = asyncio.Lock()
+        # Payloads waiting for their NOTIFY, sent in order by one task, all waiting ones per
+        # round trip: the publisher never waits for the database.
+        self._outgoing: list[str] = []
+        self._notifying: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
         self._held = HeldSnapshots()
 
@@ -151,6 +157,11 @@ class PostgresBroker:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
+        if self._notifying is not None:  # what was published is still said to the others
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    asyncio.shield(self._notifying), timeout=NOTIFY_DRAIN_SECONDS
+                )
         await self._work.aclose()
         if self._publisher is not None:
             await self._publisher.close()
@@ -167,13 +178,25 @@ class PostgresBroker:
     async def publish(self, event: TaskEvent) -> None:
         self._held.hold(event.task)
         self._local.deliver(event)
-        payload = encode(event, self._sender)
-        async with self._publish_lock:
+        self._outgoing.append(encode(event, self._sender))
+        if self._notifying is None or self._notifying.done():
+            self._notifying = self._work.start(self._notify_outgoing(), "pg-broker-notify")
+
+    async def _notify_outgoing(self) -> None:
+        """NOTIFY every waiting payload, in publishing order: those that arrived during one
+        round trip go together in the next (one pipelined batch, one NOTIFY each)."""
+        while self._outgoing:
+            batch, self._outgoing = self._outgoing, []
             try:
                 connection = await self._publishing_connection()
-                await connection.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
+                if len(batch) == 1:
+                    await connection.execute(NOTIFY, CHANNEL, batch[0])
+                else:
+                    await connection.executemany(NOTIFY, [(CHANNEL, payload) for payload in batch])
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                logger.warning("could not relay task event to other replicas: %s", exc)
+                logger.warning(
+                    "could not relay %d task events to other replicas: %s", len(batch), exc
+                )
                 self._publisher = None
 
     async def _publishing_connection(self) -> asyncpg.Connection:

@@ -3,16 +3,20 @@ and whether an ending enqueued a webhook delivery."""
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from datetime import timedelta
 
+import pytest
+
 from tasks.background import BackgroundTasks
-from tasks.events.pg_broker import HeldSnapshots, decode, encode
+from tasks.events.pg_broker import HeldSnapshots, PostgresBroker, decode, encode
 from tasks.requests import WebhookEvent
 from tasks.status import TaskStatus
 from tasks.store.clock import utc_now
 from tasks.store.database import Database
 from tasks.store.models import Task
-from tasks.store.snapshots import EventKind
+from tasks.store.snapshots import EventKind, TaskEvent
 from tasks.store.transitions import TaskChanges
 from tasks.store.webhook_models import TaskWebhook
 from tasks.webhooks.sender import enqueued_a_delivery
@@ -117,4 +121,35 @@ async def test_an_ending_says_when_it_enqueued_a_webhook_delivery(database: Data
     assert [event.webhook_due for event in relayed] == [False, True]
     assert [enqueued_a_delivery(event) for event in relayed] == [False, True]
     await changes.close()
+    await background.aclose()
+
+
+@pytest.mark.postgres_only
+async def test_events_published_in_a_burst_reach_another_replica_all_and_in_order(
+    database: Database, database_url: str
+) -> None:
+    """Payloads waiting while a NOTIFY is under way go together in the next round trip; the
+    other replica still hears every one, in publishing order."""
+    background = BackgroundTasks()
+    published = [
+        TaskEvent(
+            task_id=uuid.uuid4(),
+            owner="o",
+            sequence=1,
+            kind=EventKind.STATUS,
+            status=TaskStatus.PROCESSING,
+        )
+        for _ in range(40)
+    ]
+    async with (
+        PostgresBroker(database_url, background) as here,
+        PostgresBroker(database_url, background) as there,
+        there.subscribe(lambda event: True) as heard,
+    ):
+        for event in published:
+            await here.publish(event)  # returns before its NOTIFY is sent
+        async with asyncio.timeout(10):
+            received = [await heard.next() for _ in published]
+    assert [event.task_id for event in received] == [event.task_id for event in published]
+    assert not any(event.local for event in received)
     await background.aclose()
