@@ -42,6 +42,7 @@ from tasks.requests import HistoryQuery
 from tasks.service import Services
 from tasks.status import TaskStatus
 from tasks.store.models import StoredImage
+from tasks.store.reading import ImageRecord
 
 PUBLIC_URL = "http://127.0.0.1:8000"
 SHARE_WITH_RESULT = 0.94  # as bench/history_data.py writes it
@@ -49,7 +50,7 @@ SHARE_WITH_RESULT = 0.94  # as bench/history_data.py writes it
 
 @dataclass(frozen=True)
 class MemoryImage:
-    """What `Image.from_row` reads of a stored image row."""
+    """What `Image.from_row` reads of a stored image (`ImageRecord`)."""
 
     id: uuid.UUID
     blob_key: str
@@ -126,7 +127,7 @@ def memory_page(size: int) -> MemoryPage:
     reference = memory_image(uuid.uuid4())
     images = {reference.id: reference}
     links: dict[str, str] = {}
-    read_with = ReadTogether(cast(dict[uuid.UUID, StoredImage], images), links)
+    read_with = ReadTogether(cast(dict[uuid.UUID, ImageRecord], images), links)
     edges = []
     for index in range(size):
         result = memory_image(uuid.uuid4()) if index % 50 < 50 * SHARE_WITH_RESULT else None

@@ -35,8 +35,8 @@ from tasks import (
     BackendKind,
     Cursor,
     HistoryQuery,
+    ImageRecord,
     ImageRelation,
-    StoredImage,
     TaskNotFound,
     TaskStatus,
     history_page,
@@ -77,7 +77,7 @@ def to_read(info: Ctx) -> tuple[list[ImageRelation], bool]:
 
 
 async def read_with(
-    info: Ctx, images: dict[UUID, StoredImage], preview_keys: Iterable[str | None], links: bool
+    info: Ctx, images: dict[UUID, ImageRecord], preview_keys: Iterable[str | None], links: bool
 ) -> ReadTogether:
     """The images read with a page, and (when the selection shows links) their links and the
     tasks' previews signed for this read in one pass."""

@@ -19,6 +19,7 @@ from graphql_api.webhooks import WebhookDelivery, deliveries
 from tasks import (
     BackendKind,
     HistoryQuery,
+    ImageRecord,
     PresetEntry,
     StoredImage,
     TaskSnapshot,
@@ -61,7 +62,7 @@ class ReadTogether:
     """What was read with a page of tasks (or one task): the images its fields show, by id, and
     their links, signed for this read (a presigned link is signed anew on every read)."""
 
-    images: Mapping[UUID, StoredImage]
+    images: Mapping[UUID, ImageRecord]
     links: Mapping[str, str]
 
 
@@ -100,7 +101,9 @@ class Image(Node):
     """Links signed for this read (blob key → URL), when it was read with its page."""
 
     @classmethod
-    def from_row(cls, row: StoredImage, links: Mapping[str, str] | None = None) -> Image:
+    def from_row(
+        cls, row: StoredImage | ImageRecord, links: Mapping[str, str] | None = None
+    ) -> Image:
         return cls(
             id=strawberry.ID(str(row.id)),
             blob_key=row.blob_key,
