@@ -35,7 +35,6 @@ from graphql_api.types import (
     TaskConnection,
     TaskEdge,
     TaskError,
-    WorkflowOption,
 )
 from storage.links import ServedLinks
 from tasks.requests import HistoryQuery
@@ -95,14 +94,14 @@ def memory_task(
         description=DESCRIPTIONS[index % len(DESCRIPTIONS)],
         workflow="flux_kontext_dev_basic",
         parameters=GenerationParameters(seed=index * 7919, **PARAMETERS),  # type: ignore[arg-type]
-        options=[WorkflowOption(name=name, value=value) for name, value in options],
+        parameter_values=dict(options),
         progress=100.0 if result else 40.0,
         step=20,
         total_steps=20,
         current_node=None,
         attempts=1,
         requeue_reason=None,
-        backend="http://gpu-1:8188" if result else None,
+        backend_url="http://gpu-1:8188" if result else None,
         batch_id=None,
         batch_index=0,
         error=error,
