@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, TypeVar
@@ -197,17 +197,21 @@ def task_select(joined: Collection[ImageRelation]) -> str:
 
 
 def tasks_read(
-    rows: Sequence[Mapping[str, Any]], dialect: Dialect, joined: Collection[ImageRelation]
+    rows: Iterable[Iterable[Any]], dialect: Dialect, joined: Collection[ImageRelation]
 ) -> tuple[list[TaskSnapshot], dict[UUID, ImageRecord]]:
-    """The tasks of rows read by `task_select(joined)`, and their joined images by id."""
-    tasks = [task_of(row, dialect) for row in rows]
+    """The tasks of rows read by `task_select(joined)` (values in its column order), and their
+    joined images by id."""
+    shown = [relation for relation in RELATIONS if relation in joined]
+    tasks: list[TaskSnapshot] = []
     images: dict[UUID, ImageRecord] = {}
-    for relation in RELATIONS:
-        if relation in joined:
-            for row in rows:
-                image = image_of(row, dialect, prefix=f"{relation}.")
-                if image is not None:
-                    images[image.id] = image
+    width, image_width = len(TASK_COLUMNS), len(IMAGE_COLUMNS)
+    for row in rows:
+        values = list(row)
+        tasks.append(task_of(values[:width], dialect))
+        for start in range(width, width + image_width * len(shown), image_width):
+            image = image_of(values[start : start + image_width], dialect)
+            if image is not None:
+                images[image.id] = image
     return tasks, images
 
 
@@ -216,9 +220,9 @@ async def history_count(query: HistoryQuery) -> int:
     check_history_query(query)
     client, dialect = connection()
     where, values = history_filter(query, dialect)
-    statement = Statement.of(f'SELECT COUNT(*) AS "count" FROM "task" WHERE {where}')
-    rows = await client.execute_query_dict(statement.for_dialect(dialect), values)
-    return int(rows[0]["count"])
+    statement = Statement.of(f'SELECT COUNT(*) FROM "task" WHERE {where}')
+    _, rows = await client.execute_query(statement.for_dialect(dialect), values)
+    return int(next(iter(rows[0])))
 
 
 async def history_page(query: HistoryQuery, joined: Collection[ImageRelation] = ()) -> HistoryPage:
@@ -239,9 +243,7 @@ async def history_page(query: HistoryQuery, joined: Collection[ImageRelation] = 
         f"{task_select(joined)} WHERE {where}"
         ' ORDER BY "task"."created_at" DESC, "task"."id" DESC LIMIT ?'
     )
-    rows = await client.execute_query_dict(
-        statement.for_dialect(dialect), [*values, query.first + 1]
-    )
+    _, rows = await client.execute_query(statement.for_dialect(dialect), [*values, query.first + 1])
     tasks, images = tasks_read(rows[: query.first], dialect, joined)
     return HistoryPage(tasks, len(rows) > query.first, images)
 
@@ -259,7 +261,7 @@ async def owned_task_with_images(
     has no such task."""
     client, dialect = connection()
     statement = Statement.of(f'{task_select(joined)} WHERE "task"."id" = ? AND "task"."owner" = ?')
-    rows = await client.execute_query_dict(statement.for_dialect(dialect), [str(task_id), owner])
+    _, rows = await client.execute_query(statement.for_dialect(dialect), [str(task_id), owner])
     if not rows:
         return None
     tasks, images = tasks_read(rows, dialect, joined)

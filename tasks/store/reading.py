@@ -10,7 +10,7 @@ UUIDs and aware datetimes, every driver's numbers and text), the field converts 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 from uuid import UUID
@@ -106,16 +106,16 @@ UUID_KEY = fields.UUIDField()
 
 def converters(
     model: type[Task] | type[StoredImage], columns: Sequence[str], dialect: Dialect
-) -> tuple[tuple[str, Convert | None], ...]:
-    """Each column with the conversion its value needs (None: used as read)."""
+) -> tuple[tuple[int, Convert], ...]:
+    """The position of each column whose value needs converting, with its conversion."""
     fields_map = model._meta.fields_map
-    found: list[tuple[str, Convert | None]] = []
-    for column in columns:
+    found: list[tuple[int, Convert]] = []
+    for position, column in enumerate(columns):
         field = fields_map.get(column) or fields_map[column.removesuffix("_id")]
         if isinstance(field, fields.relational.ForeignKeyFieldInstance):
             field = UUID_KEY  # every relation of these models points at a UUID key
-        exact = type(field) in AS_READ[dialect]
-        found.append((column, None if exact else field.to_python_value))
+        if type(field) not in AS_READ[dialect]:
+            found.append((position, field.to_python_value))
     return tuple(found)
 
 
@@ -127,25 +127,22 @@ IMAGE_CONVERTERS = {
 }
 
 
-def task_of(row: Mapping[str, Any], dialect: Dialect) -> TaskSnapshot:
-    """The task of a row that holds `TASK_COLUMNS` under their names."""
-    return TaskSnapshot(
-        **{
-            column: row[column] if convert is None or row[column] is None else convert(row[column])
-            for column, convert in TASK_CONVERTERS[dialect]
-        }
-    )
+def converted(values: list[Any], conversions: tuple[tuple[int, Convert], ...]) -> list[Any]:
+    for position, convert in conversions:
+        value = values[position]
+        if value is not None:
+            values[position] = convert(value)
+    return values
 
 
-def image_of(row: Mapping[str, Any], dialect: Dialect, prefix: str = "") -> ImageRecord | None:
-    """The image of a row that holds `IMAGE_COLUMNS` under `prefix` + their names; None when
-    its id is null (a relation left out by an outer join)."""
-    if row[prefix + "id"] is None:
+def task_of(values: list[Any], dialect: Dialect) -> TaskSnapshot:
+    """The task of the values of `TASK_COLUMNS`, in their order, as read."""
+    return TaskSnapshot(*converted(values, TASK_CONVERTERS[dialect]))
+
+
+def image_of(values: list[Any], dialect: Dialect) -> ImageRecord | None:
+    """The image of the values of `IMAGE_COLUMNS`, in their order, as read; None when its id
+    is null (a relation left out by an outer join)."""
+    if values[0] is None:
         return None
-    return ImageRecord(
-        **{
-            column: value if convert is None or value is None else convert(value)
-            for column, convert in IMAGE_CONVERTERS[dialect]
-            for value in (row[prefix + column],)
-        }
-    )
+    return ImageRecord(*converted(values, IMAGE_CONVERTERS[dialect]))
