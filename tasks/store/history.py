@@ -152,19 +152,10 @@ def check_history_query(query: HistoryQuery) -> None:
         )
 
 
-def matching(query: HistoryQuery) -> QuerySet[Task]:
-    base = Task.filter(owner=query.owner)
-    if query.statuses:
-        base = base.filter(status__in=list(query.statuses))
-    if query.search:
-        base = base.filter(description__icontains=query.search.strip())
-    return base
-
-
 def history_filter(query: HistoryQuery, dialect: Dialect) -> tuple[str, list[Any]]:
-    """The WHERE clause of the owner's tasks that `query`'s filters keep, and its values (as
-    the ORM writes `matching`: a status among those asked for, the search text anywhere in
-    the description, case-insensitive, `%` and `_` taken literally)."""
+    """The WHERE clause of the owner's tasks that `query`'s filters keep, and its values: a
+    status among those asked for, the search text anywhere in the description,
+    case-insensitive, `%` and `_` taken literally (as the ORM's `icontains` writes it)."""
     clauses = ['"task"."owner" = ?']
     values: list[Any] = [query.owner]
     if query.statuses:
@@ -182,13 +173,13 @@ def history_filter(query: HistoryQuery, dialect: Dialect) -> tuple[str, list[Any
 
 
 def task_select(joined: Collection[ImageRelation]) -> str:
-    """The columns of a task and of the images of its `joined` relations (each image's under
-    `<relation>.`), from the task table with those images joined."""
+    """The columns of a task, then those of the image of each of its `joined` relations (in
+    the order of `RELATIONS`), from the task table with those images joined."""
     columns = [f'"task"."{column}"' for column in TASK_COLUMNS]
     tables = ['"task"']
     for relation in RELATIONS:
         if relation in joined:
-            columns += [f'"{relation}"."{c}" AS "{relation}.{c}"' for c in IMAGE_COLUMNS]
+            columns += [f'"{relation}"."{column}"' for column in IMAGE_COLUMNS]
             tables.append(
                 f'LEFT OUTER JOIN "stored_image" "{relation}"'
                 f' ON "{relation}"."id" = "task"."{relation}_id"'
@@ -234,11 +225,7 @@ async def history_page(query: HistoryQuery, joined: Collection[ImageRelation] = 
     if query.after is not None:
         cursor = Cursor.decode(query.after)
         where += ' AND ("task"."created_at" < ? OR ("task"."created_at" = ? AND "task"."id" < ?))'
-        values += [
-            cursor.created_at,
-            cursor.created_at,
-            str(cursor.task_id),
-        ]  # as the ORM sends ids
+        values += [cursor.created_at, cursor.created_at, str(cursor.task_id)]
     statement = Statement.of(
         f"{task_select(joined)} WHERE {where}"
         ' ORDER BY "task"."created_at" DESC, "task"."id" DESC LIMIT ?'
@@ -261,7 +248,8 @@ async def owned_task_with_images(
     has no such task."""
     client, dialect = connection()
     statement = Statement.of(f'{task_select(joined)} WHERE "task"."id" = ? AND "task"."owner" = ?')
-    _, rows = await client.execute_query(statement.for_dialect(dialect), [str(task_id), owner])
+    values = [str(task_id), owner]  # ids as the ORM sends them (SQLite binds no UUID)
+    _, rows = await client.execute_query(statement.for_dialect(dialect), values)
     if not rows:
         return None
     tasks, images = tasks_read(rows, dialect, joined)

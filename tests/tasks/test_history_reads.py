@@ -10,13 +10,7 @@ from tasks.requests import HistoryQuery
 from tasks.status import TaskStatus
 from tasks.store.clock import utc_now
 from tasks.store.database import Database
-from tasks.store.history import (
-    Cursor,
-    history_count,
-    history_page,
-    matching,
-    owned_task_with_images,
-)
+from tasks.store.history import Cursor, history_count, history_page, owned_task_with_images
 from tasks.store.models import ImageKind, StoredImage, Task
 from tasks.store.reading import IMAGE_COLUMNS
 from tasks.store.snapshots import snapshot_of
@@ -61,7 +55,12 @@ async def history(owner: str, count: int) -> list[Task]:
 
 async def orm_pages(query: HistoryQuery) -> list[list[Task]]:
     """Every page of `query` as the ORM reads it."""
-    rows = await matching(query).order_by("-created_at", "-id")
+    kept = Task.filter(owner=query.owner)
+    if query.statuses:
+        kept = kept.filter(status__in=list(query.statuses))
+    if query.search:
+        kept = kept.filter(description__icontains=query.search.strip())
+    rows = await kept.order_by("-created_at", "-id")
     return [rows[i : i + query.first] for i in range(0, len(rows), query.first)]
 
 
