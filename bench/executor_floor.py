@@ -35,13 +35,13 @@ from graphql_api.types import (
     TaskConnection,
     TaskEdge,
     TaskError,
-    WorkflowOption,
 )
 from storage.links import ServedLinks
 from tasks.requests import HistoryQuery
 from tasks.service import Services
 from tasks.status import TaskStatus
 from tasks.store.models import StoredImage
+from tasks.store.reading import ImageRecord
 
 PUBLIC_URL = "http://127.0.0.1:8000"
 SHARE_WITH_RESULT = 0.94  # as bench/history_data.py writes it
@@ -49,7 +49,7 @@ SHARE_WITH_RESULT = 0.94  # as bench/history_data.py writes it
 
 @dataclass(frozen=True)
 class MemoryImage:
-    """What `Image.from_row` reads of a stored image row."""
+    """What `Image.from_row` reads of a stored image (`ImageRecord`)."""
 
     id: uuid.UUID
     blob_key: str
@@ -94,14 +94,14 @@ def memory_task(
         description=DESCRIPTIONS[index % len(DESCRIPTIONS)],
         workflow="flux_kontext_dev_basic",
         parameters=GenerationParameters(seed=index * 7919, **PARAMETERS),  # type: ignore[arg-type]
-        options=[WorkflowOption(name=name, value=value) for name, value in options],
+        parameter_values=dict(options),
         progress=100.0 if result else 40.0,
         step=20,
         total_steps=20,
         current_node=None,
         attempts=1,
         requeue_reason=None,
-        backend="http://gpu-1:8188" if result else None,
+        backend_url="http://gpu-1:8188" if result else None,
         batch_id=None,
         batch_index=0,
         error=error,
@@ -126,7 +126,7 @@ def memory_page(size: int) -> MemoryPage:
     reference = memory_image(uuid.uuid4())
     images = {reference.id: reference}
     links: dict[str, str] = {}
-    read_with = ReadTogether(cast(dict[uuid.UUID, StoredImage], images), links)
+    read_with = ReadTogether(cast(dict[uuid.UUID, ImageRecord], images), links)
     edges = []
     for index in range(size):
         result = memory_image(uuid.uuid4()) if index % 50 < 50 * SHARE_WITH_RESULT else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import sys
 from collections.abc import AsyncIterator, Sequence
@@ -154,6 +155,25 @@ def public_base_url(settings: Settings) -> str:
     return settings.public_url or f"http://{settings.host}:{settings.port}"
 
 
+YOUNG_COLLECTION_THRESHOLD = 10_000
+"""Allocations between two collections of the youngest generation (Python's default is 700):
+a request makes thousands of short-lived objects, most gone before a collection that waits
+this long."""
+
+
+def settle_heap() -> None:
+    """What start-up built (modules, the schemas, the ORM, the services) lives as long as the
+    process: move it out of the garbage collector's reach, so a full collection walks only
+    what was made since (it walked every start-up object: ~70 ms a pass); and collect the
+    youngest objects less often. In one `bench.api_overhead` run the service spent 1.6 s in
+    the collector before, 0.76 s with the freeze, 0.33 s with both. Only for a process that
+    serves this one app (`kontext serve`, which announces it): frozen objects are never freed."""
+    gc.collect()
+    gc.freeze()
+    _, middle, oldest = gc.get_threshold()
+    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, middle, oldest)
+
+
 def make_lifespan(settings: Settings, *, announced: bool = False) -> Any:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -227,6 +247,7 @@ def make_lifespan(settings: Settings, *, announced: bool = False) -> Any:
             sender = webhook_sender(settings, database, presenter, metrics)
             services_work.start(sender.run(broker, services_work), "webhook-sender")
             if announced:
+                settle_heap()
                 announce(settings, urls)
             yield {
                 "services": services,

@@ -4,12 +4,18 @@ selection shows once (the images, their links) and hand it to the fields."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from uuid import UUID
 
 import strawberry
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    SelectionNode,
+)
 from strawberry.types import Info
-from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from comfy.urls import shown_url
 from graphql_api.context import RequestContext
@@ -35,8 +41,8 @@ from tasks import (
     BackendKind,
     Cursor,
     HistoryQuery,
+    ImageRecord,
     ImageRelation,
-    StoredImage,
     TaskNotFound,
     TaskStatus,
     history_page,
@@ -57,27 +63,38 @@ IMAGE_FIELDS: dict[str, ImageRelation] = {
 LINK_FIELDS = frozenset({"url", "thumbnailUrl", "imageUrl", "previewUrl"})
 
 
-def field_names(selections: Iterable[Selection]) -> Iterator[str]:
-    """Every field name selected below, through fragments (aliases do not matter)."""
+def field_names(
+    selections: Iterable[SelectionNode], fragments: Mapping[str, FragmentDefinitionNode]
+) -> Iterator[str]:
+    """Every field name selected below, through fragments (aliases do not matter), read from
+    the parsed document itself: Strawberry's `selected_fields` would first copy the whole
+    selection with its arguments and directives, on every request."""
     for selection in selections:
-        if isinstance(selection, SelectedField):
-            yield selection.name
-        if isinstance(selection, SelectedField | FragmentSpread | InlineFragment):
-            yield from field_names(selection.selections)
+        if isinstance(selection, FieldNode):
+            yield selection.name.value
+            below = selection.selection_set
+        elif isinstance(selection, FragmentSpreadNode):
+            fragment = fragments.get(selection.name.value)
+            below = fragment.selection_set if fragment is not None else None
+        else:
+            below = selection.selection_set if isinstance(selection, InlineFragmentNode) else None
+        if below is not None:
+            yield from field_names(below.selections, fragments)
 
 
 def to_read(info: Ctx) -> tuple[list[ImageRelation], bool]:
     """The image relations the selection shows (to read with the tasks), and whether it asks
     for any link (to sign them in one pass). Reading more than shown costs time, never
     correctness: a field whose data was not read reads it itself."""
-    names = set(field_names(info.selected_fields))
+    raw = info._raw_info
+    names = set(field_names(raw.field_nodes, raw.fragments))
     return [relation for name, relation in IMAGE_FIELDS.items() if name in names], bool(
         names & LINK_FIELDS
     )
 
 
 async def read_with(
-    info: Ctx, images: dict[UUID, StoredImage], preview_keys: Iterable[str | None], links: bool
+    info: Ctx, images: dict[UUID, ImageRecord], preview_keys: Iterable[str | None], links: bool
 ) -> ReadTogether:
     """The images read with a page, and (when the selection shows links) their links and the
     tasks' previews signed for this read in one pass."""

@@ -19,6 +19,7 @@ from graphql_api.webhooks import WebhookDelivery, deliveries
 from tasks import (
     BackendKind,
     HistoryQuery,
+    ImageRecord,
     PresetEntry,
     StoredImage,
     TaskSnapshot,
@@ -61,7 +62,7 @@ class ReadTogether:
     """What was read with a page of tasks (or one task): the images its fields show, by id, and
     their links, signed for this read (a presigned link is signed anew on every read)."""
 
-    images: Mapping[UUID, StoredImage]
+    images: Mapping[UUID, ImageRecord]
     links: Mapping[str, str]
 
 
@@ -100,7 +101,9 @@ class Image(Node):
     """Links signed for this read (blob key → URL), when it was read with its page."""
 
     @classmethod
-    def from_row(cls, row: StoredImage, links: Mapping[str, str] | None = None) -> Image:
+    def from_row(
+        cls, row: StoredImage | ImageRecord, links: Mapping[str, str] | None = None
+    ) -> Image:
         return cls(
             id=strawberry.ID(str(row.id)),
             blob_key=row.blob_key,
@@ -175,6 +178,15 @@ async def _image(context: RequestContext, image_id: UUID | None) -> Image | None
     return Image.from_row(row) if row is not None else None
 
 
+# Fields made only when selected (a page reads many tasks, and shows few of their fields).
+def task_options(root: Task) -> list[WorkflowOption]:
+    return [WorkflowOption(name=k, value=v) for k, v in sorted(root.parameter_values.items())]
+
+
+def task_backend(root: Task) -> str | None:
+    return shown_url(root.backend_url) if root.backend_url else None
+
+
 @strawberry.type(description="One Kontext edit of a reference image.")
 class Task(Node):
     status: TaskStatus
@@ -182,11 +194,12 @@ class Task(Node):
     workflow: str
     parameters: GenerationParameters
     options: list[WorkflowOption] = strawberry.field(
+        resolver=task_options,
         description=(
             "Every value of the workflow's parameters the task runs with (defaults applied), "
             "by name, besides its description, images and seed: the common ones and the "
             "workflow's own."
-        )
+        ),
     )
     progress: float = strawberry.field(description="0 to 100.")
     step: int = strawberry.field(description="Sampling steps done so far.")
@@ -204,8 +217,9 @@ class Task(Node):
     batch_id: strawberry.ID | None
     batch_index: int
     backend: str | None = strawberry.field(
+        resolver=task_backend,
         description="The ComfyUI server the task was sent to, as the `backends` query names it "
-        "(its address without credentials); null before it is sent."
+        "(its address without credentials); null before it is sent.",
     )
     error: TaskError | None
     created_at: datetime
@@ -216,6 +230,8 @@ class Task(Node):
     started_at: datetime | None
     finished_at: datetime | None
     sent: strawberry.Private[bool]
+    parameter_values: strawberry.Private[dict[str, Any]]
+    backend_url: strawberry.Private[str | None]
     running_estimate: strawberry.Private[datetime | None]
     preview_path: strawberry.Private[str | None]
     reference_image_id: strawberry.Private[UUID]
@@ -317,7 +333,7 @@ class Task(Node):
             description=row.description,
             workflow=row.workflow,
             parameters=parameters_of(row),
-            options=[WorkflowOption(name=k, value=v) for k, v in sorted(row.parameters.items())],
+            parameter_values=row.parameters,
             progress=round(row.progress, 2),
             step=row.step,
             total_steps=row.total_steps,
@@ -328,7 +344,7 @@ class Task(Node):
             requeue_reason=row.requeue_reason,
             batch_id=strawberry.ID(str(row.batch_id)) if row.batch_id else None,
             batch_index=row.batch_index,
-            backend=shown_url(row.backend) if row.backend else None,
+            backend_url=row.backend,
             error=error_of(row),
             created_at=row.created_at,
             updated_at=row.updated_at,

@@ -32,6 +32,7 @@ from tasks.store.database import Database
 from tasks.store.history import (
     Cursor,
     HistoryPage,
+    ImageRecord,
     ImageRelation,
     Task,
     history_count,
@@ -70,6 +71,7 @@ __all__ = [
     "GenerationRequest",
     "HistoryPage",
     "HistoryQuery",
+    "ImageRecord",
     "ImageRelation",
     "ImageSource",
     "InvalidRequest",

@@ -9,7 +9,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, cast
 
+from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
+
 from graphql_api.context import RequestContext
+from graphql_api.queries import field_names
 from graphql_api.schema import build_schema
 from tasks import Services
 from tasks.status import TaskStatus
@@ -133,3 +136,17 @@ async def test_links_are_signed_anew_on_every_read_and_owners_see_only_their_own
     assert first != second
     assert first.startswith(f"https://bucket.example/outputs/{done}.png?signature=")
     assert (await read(query, owner="someone-else"))["history"]["edges"] == []
+
+
+def test_the_fields_a_selection_shows_are_found_through_fragments_and_behind_aliases() -> None:
+    document = parse(
+        "query { history { edges { node { ... on Task { shot: result { imageUrl } } ...Refs } } } }"
+        " fragment Refs on Task { secondImage { id } ...Deeper } fragment Deeper on Task { step }"
+    )
+    operation, *definitions = document.definitions
+    assert isinstance(operation, OperationDefinitionNode)
+    fragments = {
+        node.name.value: node for node in definitions if isinstance(node, FragmentDefinitionNode)
+    }
+    names = list(field_names(operation.selection_set.selections, fragments))
+    assert names == ["history", "edges", "node", "result", "imageUrl", "secondImage", "id", "step"]
