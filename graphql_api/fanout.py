@@ -59,11 +59,14 @@ from graphql.pyutils import AwaitableOrValue, is_awaitable
 from graphql_api.context import RequestContext
 from graphql_api.errors import coded
 
-# (id of the source event, id of the document, variables, owner, public URL)
-ResultKey = tuple[int, int, str, str, str]
+# (id of the document, variables, owner, public URL): who may share an event's payload
+Tail = tuple[int, str, str, str]
+# (id of the source event, id of the one Tail object for those values)
+ResultKey = tuple[int, int]
 
 DEFAULT_SIZE = 1024
 DOCUMENTS = 256
+TAILS = 1024
 
 T = TypeVar("T")
 
@@ -131,21 +134,21 @@ class Plan:
 
 class SharedResults:
     """The latest per-event payloads (None: its execution was abandoned), least recently used
-    dropped first. An entry pins its event and document, so the ids in its key cannot be reused
-    while it lives."""
+    dropped first. An entry pins its event, document and tail, so the ids in its key cannot be
+    reused while it lives."""
 
     def __init__(self, size: int = DEFAULT_SIZE) -> None:
         self._size = size
-        self._entries: OrderedDict[ResultKey, tuple[object, object, Shared]] = OrderedDict()
+        self._entries: OrderedDict[ResultKey, tuple[object, object, object, Shared]] = OrderedDict()
 
     def get(self, key: ResultKey) -> Shared | None:
         entry = self._entries.get(key)
         if entry is None:
             return None
         self._entries.move_to_end(key)
-        return entry[2]
+        return entry[3]
 
-    def put(self, key: ResultKey, pins: tuple[object, object], payload: Shared) -> None:
+    def put(self, key: ResultKey, pins: tuple[object, object, object], payload: Shared) -> None:
         self._entries[key] = (*pins, payload)
         self._entries.move_to_end(key)
         while len(self._entries) > self._size:
@@ -245,7 +248,7 @@ class Feed:
         self.relay = relay
         self.plan = plan
         self.sink = sink
-        self.tail = (id(plan.document), plan.variables_key, context.owner, context.public_url)
+        self.tail = relay.tail_of(plan, context)
         self.direct: Direct | None = None
         self.owed: Shared | None = None
         self.closed = False
@@ -259,12 +262,12 @@ class Feed:
         write (or already written), False to let the subscriber's own task handle it."""
         if self.closed:
             return False
-        key: ResultKey = (id(source), *self.tail)
+        key: ResultKey = (id(source), id(self.tail))
         shared = self.relay.shared(key)
         if shared is None:
             # This subscriber's task executes it (woken as before); the others wait held.
             shared = Shared(asyncio.get_running_loop().create_future(), claimed=False)
-            self.relay.keep(key, (source, self.plan.document), shared)
+            self.relay.keep(key, (source, self.plan.document, self.tail), shared)
             self.owed = shared
             return False
         if not shared.future.done():
@@ -318,11 +321,25 @@ class SubscriptionRelay:
         self._documents = documents
         self._report = report
         self._results = SharedResults()
+        self._tails: OrderedDict[Tail, Tail] = OrderedDict()
+
+    def tail_of(self, plan: Plan, context: RequestContext) -> Tail:
+        """One object for every subscriber with these values (its id keys shared payloads);
+        the least recently used forgotten first (a subscriber then keeps its own)."""
+        tail = (id(plan.document), plan.variables_key, context.owner, context.public_url)
+        known = self._tails.get(tail)
+        if known is not None:
+            self._tails.move_to_end(tail)
+            return known
+        self._tails[tail] = tail
+        while len(self._tails) > TAILS:
+            self._tails.popitem(last=False)
+        return tail
 
     def shared(self, key: ResultKey) -> Shared | None:
         return self._results.get(key)
 
-    def keep(self, key: ResultKey, pins: tuple[object, object], shared: Shared) -> None:
+    def keep(self, key: ResultKey, pins: tuple[object, object, object], shared: Shared) -> None:
         self._results.put(key, pins, shared)
 
     def fan_out(self, shared: Shared, text: str | None) -> None:
@@ -398,11 +415,12 @@ class SubscriptionRelay:
         source = getattr(event, "shared_source", None)
         if source is None:
             return await self._execute(plan, context, event)
-        key = (id(source), id(plan.document), plan.variables_key, context.owner, context.public_url)
+        tail = self.tail_of(plan, context)
+        key = (id(source), id(tail))
         shared = self._results.get(key)
         if shared is None:
             shared = Shared(asyncio.get_running_loop().create_future(), claimed=True)
-            self._results.put(key, (source, plan.document), shared)
+            self._results.put(key, (source, plan.document, tail), shared)
             return await self._execute_for_all(plan, context, event, shared)
         if not shared.claimed:  # held subscribers wait for it: this task executes it
             shared.claimed = True

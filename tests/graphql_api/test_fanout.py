@@ -232,10 +232,8 @@ def test_the_oldest_results_are_dropped_beyond_the_size() -> None:
     loop = asyncio.new_event_loop()
     try:
         for n in range(3):
-            results.put(
-                (n, 0, "", "", ""), (None, None), Shared(loop.create_future(), claimed=True)
-            )
+            results.put((n, 0), (None, None, None), Shared(loop.create_future(), claimed=True))
         assert len(results) == 2
-        assert results.get((0, 0, "", "", "")) is None
+        assert results.get((0, 0)) is None
     finally:
         loop.close()
