@@ -15,9 +15,9 @@ documents that do not parse or validate) is left to Strawberry, which reports it
 Direct writes: when a stream's update carries a `direct` handle (`tasks.DirectDelivery`), the
 relay takes the stream's later events itself, in the publisher's loop, instead of waking each
 subscriber's task for each one. The first subscriber offered an event whose payload is not
-known yet is woken as before and executes it; every other one is held (its event stays first in
-its queue, its task asleep) and, once the payload is ready, the executing task writes it to each
-held socket in one loop. A write that cannot complete at once (the socket's buffer is full) is
+known yet is woken as before and executes it; every other one is held (its event kept in one slot
+beside its queue, its task asleep) and, once the payload is ready, the executing task writes it
+to each held socket in one loop. A write that cannot complete at once (the socket's buffer is full) is
 abandoned before anything is written and its event released to the subscriber's own task,
 which writes it with backpressure; so is any event while something of that subscriber is still
 pending. Per-operation order, conflation (the broker's queue) and every message stay as before.
@@ -94,10 +94,10 @@ class Direct(Protocol):
     take: Callable[[Any], bool] | None
 
     def holds(self, event: Any) -> bool:
-        """`event` is still held, first of the subscriber's queue."""
+        """`event` is still held (no newer event has put it in the subscriber's queue)."""
 
     def delivered(self, event: Any) -> bool:
-        """`event` was written: the subscriber's queue lets it go."""
+        """`event` was written: the subscriber is done with it."""
 
     def release(self) -> None:
         """What is held goes the stream's own way."""
@@ -279,8 +279,8 @@ class Feed:
         return text is not None and self.write_held(source, text)
 
     def write_held(self, source: object, text: str) -> bool:
-        """Writes the held event's payload if the socket takes it at once (then the event leaves
-        the queue); else leaves it to the subscriber's task."""
+        """Writes the held event's payload if the socket takes it at once (then the subscriber is
+        done with the event); else leaves it to the subscriber's task."""
         direct = self.direct
         if self.closed or direct is None or not direct.holds(source):
             return False
