@@ -6,13 +6,20 @@ in a child process (`kontext serve`) on PostgreSQL; subscribers (one websocket e
 tabs) and the raw client live here. ComfyUI sends a prompt's events only to the socket of the
 client id that queued it, so the baseline queues an identical prompt with the raw client's id.
 
+At each level the **floor** runs as a phase alternating with the service (`bench/relay_floor.py`,
+unless `--no-floor`): a minimal relay on the same server stack, no GraphQL, no database, its
+own ComfyUI client id, writing one relay-sized frame to each of as many subscribers (connected
+and stamped as the service's) for every progress frame. Its added latency over the same
+baseline is the least any relaying service on this stack adds; the service's is printed beside
+it with their ratio.
+
 `--replicas 2` starts a second `kontext serve` on the same database with dispatch off (no
 backend: it only relays what the first publishes through PostgreSQL NOTIFY) and connects the
 subscribers to it. `--client-processes N` spreads the subscriber sockets over N worker
 processes (`bench/subscriber_pool.py`) when one process cannot receive every frame in time.
 
     python -m bench.relay_latency [--subscribers 1 100 1000] [--steps 20] [--step-seconds 0.25]
-        [--replicas 1|2] [--client-processes 0]
+        [--replicas 1|2] [--client-processes 0] [--no-floor]
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ from bench.pictures import photo_png
 from bench.processes import ChildServer, api_server, cpu_seconds, peak_rss_bytes
 from bench.profiling import Profiler
 from bench.relay_analysis import StepArrival, step_arrivals, subscriber_delays
+from bench.relay_floor import FLOOR_CLIENT_ID, floor_server
 from bench.runner import run, save_report, workspace
 from bench.service import PROGRESS, Service
 from bench.stamped_ws import StampedConnection, open_comfyui, open_graphql, subscribe
@@ -65,6 +73,7 @@ class RelayConfig:
     profile: bool = False
     replicas: int = 1
     client_processes: int = 0
+    floor: bool = True
 
 
 @dataclass
@@ -79,6 +88,8 @@ class Rig:
     service: Service
     direct: DirectPrompts
     blocker: DirectPrompts
+    floor: ChildServer | None = None
+    floor_prompts: DirectPrompts | None = None
     image_id: str = ""
     profiler: Profiler = field(default_factory=Profiler)
 
@@ -178,10 +189,11 @@ async def in_process_subscribers(
 
 @contextlib.asynccontextmanager
 async def subscribers(
-    rig: Rig, task_id: str, count: int, within: float
+    rig: Rig, task_id: str, count: int, within: float, server: ChildServer | None = None
 ) -> AsyncIterator[SubscriberGroup]:
-    """`count` subscribers of `task_id`, each past its SNAPSHOT, here or in worker processes."""
-    url = rig.subscriber_server.url
+    """`count` subscribers of `task_id`, each past its SNAPSHOT, here or in worker processes,
+    on `server` (by default where the service's subscribers connect)."""
+    url = (server or rig.subscriber_server).url
     if rig.config.client_processes:
         processes = rig.config.client_processes
         async with subscriber_pool(url, task_id, count, processes, within) as pool:
@@ -230,6 +242,34 @@ async def measure_task(rig: Rig, count: int, result: LevelResult) -> None:
         add_subscriber(result, arrivals, by_step)
 
 
+async def measure_floor_task(rig: Rig, count: int, result: LevelResult) -> None:
+    """As `measure_task`, with the minimal relay in place of the service: its prompt (queued
+    with the relay's client id) held behind the blocker until every subscriber is in."""
+    assert rig.floor is not None
+    assert rig.floor_prompts is not None
+    blocker = await rig.blocker.queue(steps=BLOCKER_STEPS)
+    await poll_until(lambda: rig.queue.is_running(blocker), within=30)
+    prompt_id = await rig.floor_prompts.queue(steps=rig.config.steps)
+    await poll_until(lambda: len(rig.queue.pending()) >= 1, within=30)
+    timeout = 120 + rig.config.steps * rig.config.step_seconds * 4
+    async with subscribers(rig, prompt_id, count, timeout, server=rig.floor) as group:
+        rig.recorder.take()
+        floor_before = cpu_seconds(rig.floor.pid)
+        started = time.monotonic()
+        await rig.blocker.client.interrupt(blocker)
+        received: PoolResult = await group.results(timeout + 60)
+        result.wall_seconds += time.monotonic() - started
+        result.api_cpu_seconds += cpu_seconds(rig.floor.pid) - floor_before
+        result.client_cpu_seconds += received.worker_cpu_seconds
+        peak = peak_rss_bytes(rig.floor.pid)
+        result.subscriber_server_peak_rss = max(result.subscriber_server_peak_rss, peak)
+    sent = sent_steps(rig.recorder.take(), FLOOR_CLIENT_ID)
+    by_step = {step: stamp for (prompt, step), stamp in sent.items() if prompt == prompt_id}
+    result.stuck_subscribers += count - received.complete
+    for arrivals in received.arrivals:
+        add_subscriber(result, arrivals, by_step)
+
+
 def add_subscriber(
     result: LevelResult, arrivals: list[StepArrival], by_step: dict[int, float]
 ) -> None:
@@ -246,16 +286,20 @@ def add_subscriber(
     result.missing_by_step.update(missing)
 
 
-async def measure_level(rig: Rig, count: int) -> LevelResult:
+async def measure_level(rig: Rig, count: int) -> tuple[LevelResult, LevelResult | None]:
+    """The service's figures at `count` subscribers, and the floor's, task by task in turn."""
     result = LevelResult()
+    floor = LevelResult() if rig.floor is not None else None
     tasks = rig.config.tasks if count < 1000 else max(1, rig.config.tasks // 2)
     for _ in range(tasks):
+        if floor is not None:
+            await measure_floor_task(rig, count, floor)
         if rig.config.profile and count == max(rig.config.subscribers):
             async with rig.profiler.recording(rig.api.pid, f"relay-{count}"):
                 await measure_task(rig, count, result)
         else:
             await measure_task(rig, count, result)
-    return result
+    return result, floor
 
 
 def level_report(
@@ -312,6 +356,30 @@ def cpu_line(level: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def print_floor(level: dict[str, Any], floor: dict[str, Any]) -> None:
+    """The floor's line under the service's level: its added latency and the service's ratio."""
+    delay = floor["delay"]
+    print(
+        f"        floor (minimal relay, same stack): delay p50 {stats.ms(delay['p50'])}"
+        f" p99 {stats.ms(delay['p99'])} -> added p50 {stats.ms(floor['added_p50_s'])}"
+        f" p99 {stats.ms(floor['added_p99_s'])}  (samples {delay['count']},"
+        f" merged steps {floor['missing_steps']}, stuck {floor['stuck_subscribers']},"
+        f" CPU {floor['api_cpu_seconds']:.2f}s)"
+    )
+    print(
+        f"        service added / floor added: p50 x{level['added_over_floor_p50']:.1f},"
+        f" p99 x{level['added_over_floor_p99']:.1f}"
+    )
+
+
+def with_floor(level: dict[str, Any], floor: dict[str, Any]) -> dict[str, Any]:
+    """The service's level report with the floor's beside it and the ratios of added latency."""
+    level["floor"] = floor
+    level["added_over_floor_p50"] = stats.ratio(level["added_p50_s"], floor["added_p50_s"])
+    level["added_over_floor_p99"] = stats.ratio(level["added_p99_s"], floor["added_p99_s"])
+    return level
+
+
 def print_level(level: dict[str, Any]) -> None:
     delay, met = level["delay"], targets_met(level)
     print(
@@ -353,9 +421,16 @@ async def measure(rig: Rig) -> dict[str, Any]:
         f" p99 {stats.ms(base_summary.p99)} (samples {base_summary.count})"
     )
     replicas = rig.config.replicas
-    reports = [level_report(count, level, base_summary, replicas) for count, level in levels]
+    reports = []
+    for count, (level, floor) in levels:
+        report = level_report(count, level, base_summary, replicas)
+        if floor is not None:
+            report = with_floor(report, level_report(count, floor, base_summary, 1))
+        reports.append(report)
     for report in reports:
         print_level(report)
+        if "floor" in report:
+            print_floor(report, report["floor"])
     return {"baseline": base_summary.as_dict(), "levels": reports}
 
 
@@ -365,6 +440,8 @@ async def warm_up(rig: Rig) -> None:
     rig.image_id = await rig.service.upload_image(png)
     await rig.direct.upload(png)
     await rig.blocker.upload(png)
+    if rig.floor_prompts is not None:
+        await rig.floor_prompts.upload(png)
     await rig.service.generate(rig.image_id, steps=2)
     await rig.service.wait_finished(1, within=60)
 
@@ -389,6 +466,21 @@ async def relaying_replica(
         yield relay
 
 
+@contextlib.asynccontextmanager
+async def floor_relay(
+    work: Path, config: RelayConfig, emulator: RunningEmulator
+) -> AsyncIterator[tuple[ChildServer, DirectPrompts] | None]:
+    """The minimal relay and a client queueing prompts under its client id (None: no floor)."""
+    if not config.floor:
+        yield None
+        return
+    async with (
+        floor_server(work, emulator.ws_url) as server,
+        ComfyClient(emulator.url, client_id=FLOOR_CLIENT_ID) as client,
+    ):
+        yield server, DirectPrompts(client)
+
+
 async def relay_latency(config: RelayConfig) -> dict[str, Any]:
     print(
         f"relay latency: {config.steps} steps x {config.step_seconds}s, {config.tasks} task(s)"
@@ -411,6 +503,7 @@ async def relay_latency(config: RelayConfig) -> dict[str, Any]:
             httpx.AsyncClient(base_url=api.url, timeout=60) as http,
             ComfyClient(emulator.url, client_id="bench-raw") as raw_client,
             ComfyClient(emulator.url, client_id="bench-blocker") as blocker_client,
+            floor_relay(work, config, emulator) as floor,
         ):
             rig = Rig(
                 config=config,
@@ -421,6 +514,8 @@ async def relay_latency(config: RelayConfig) -> dict[str, Any]:
                 service=Service(http),
                 direct=DirectPrompts(raw_client),
                 blocker=DirectPrompts(blocker_client),
+                floor=floor[0] if floor else None,
+                floor_prompts=floor[1] if floor else None,
             )
             await warm_up(rig)
             report = await measure(rig)
@@ -450,6 +545,11 @@ def parse_args(argv: list[str] | None = None) -> RelayConfig:
         default=0,
         help="spread subscriber sockets over this many worker processes (0: this process)",
     )
+    parser.add_argument(
+        "--no-floor",
+        action="store_true",
+        help="skip the minimal relay's phase (bench/relay_floor.py) at each level",
+    )
     args = parser.parse_args(argv)
     return RelayConfig(
         subscribers=tuple(args.subscribers),
@@ -460,6 +560,7 @@ def parse_args(argv: list[str] | None = None) -> RelayConfig:
         profile=args.profile,
         replicas=args.replicas,
         client_processes=args.client_processes,
+        floor=not args.no_floor,
     )
 
 

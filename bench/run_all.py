@@ -28,6 +28,11 @@ def relay_rows(report: dict[str, Any]) -> list[Row]:
     for level in report["levels"]:
         p50, p99 = level["added_p50_s"], level["added_p99_s"]
         figure = f"+{stats.ms(p50)} p50, +{stats.ms(p99)} p99"
+        if "floor" in level:  # the minimal relay on the same stack, same run (relay_floor.py)
+            floor = level["floor"]
+            figure += (
+                f" (floor +{stats.ms(floor['added_p50_s'])}, +{stats.ms(floor['added_p99_s'])})"
+            )
         if level["subscribers"] == 100:
             rows.append(("relay, 100 subscribers", figure, "<= 1 ms p50, <= 5 ms p99",
                          p50 <= 0.001 and p99 <= 0.005))  # fmt: skip

@@ -25,7 +25,12 @@ from graphql_api.cors import PreflightRefusal
 from graphql_api.files import serve_file
 from graphql_api.health import healthz, readyz
 from graphql_api.metrics import TaskMetrics, serve_metrics
-from graphql_api.middleware import BodySizeLimit, DatabaseBinding, MultipartPreflightGuard
+from graphql_api.middleware import (
+    BodySizeLimit,
+    DatabaseBinding,
+    MultipartPreflightGuard,
+    ServerSend,
+)
 from graphql_api.schema import build_schema
 from graphql_api.settings import Settings
 from graphql_api.transport_errors import http_exception_as_json
@@ -294,6 +299,7 @@ def create_app(settings: Settings, *, announced: bool = False) -> Starlette:
     middleware.insert(0, Middleware(PreflightRefusal, allowed=settings.cors_origins))
     if settings.access_log:
         middleware.insert(0, Middleware(AccessLog))
+    middleware.insert(0, Middleware(ServerSend))
     routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),

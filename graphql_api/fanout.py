@@ -11,6 +11,16 @@ Payloads that name their source event (`shared_source`, the very object the brok
 to every subscriber) are shared; any other payload (a snapshot, say) is executed for its
 subscriber alone. Anything the relay does not run (queries and mutations over the socket,
 documents that do not parse or validate) is left to Strawberry, which reports it as before.
+
+Direct writes: when a stream's update carries a `direct` handle (`tasks.DirectDelivery`), the
+relay takes the stream's later events itself, in the publisher's loop, instead of waking each
+subscriber's task for each one. The first subscriber offered an event whose payload is not
+known yet is woken as before and executes it; every other one is held (its event kept in one slot
+beside its queue, its task asleep) and, once the payload is ready, the executing task writes it
+to each held socket in one loop. A write that cannot complete at once (the socket's buffer is full) is
+abandoned before anything is written and its event released to the subscriber's own task,
+which writes it with backpressure; so is any event while something of that subscriber is still
+pending. Per-operation order, conflation (the broker's queue) and every message stay as before.
 """
 
 from __future__ import annotations
@@ -18,7 +28,15 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import OrderedDict
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Collection, Mapping
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Coroutine,
+    Mapping,
+)
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, cast
 
@@ -41,11 +59,14 @@ from graphql.pyutils import AwaitableOrValue, is_awaitable
 from graphql_api.context import RequestContext
 from graphql_api.errors import coded
 
-# (id of the source event, id of the document, variables, owner, public URL)
-ResultKey = tuple[int, int, str, str, str]
+# (id of the document, variables, owner, public URL): who may share an event's payload
+Tail = tuple[int, str, str, str]
+# (id of the source event, id of the one Tail object for those values)
+ResultKey = tuple[int, int]
 
 DEFAULT_SIZE = 1024
 DOCUMENTS = 256
+TAILS = 1024
 
 T = TypeVar("T")
 
@@ -60,6 +81,43 @@ class Sink(Protocol):
 
     async def send(self, payload: str) -> None:
         """One `next` (or legacy `data`) payload, already serialized."""
+
+    def send_at_once(self, payload: str) -> bool:
+        """The same, only if the socket takes it without waiting: False when nothing was
+        written (its buffer is full); a closed socket raises."""
+
+
+class Direct(Protocol):
+    """What a stream's update may carry to have its later events delivered by the relay
+    (`tasks.DirectDelivery`): `take` is offered each event it may hold."""
+
+    take: Callable[[Any], bool] | None
+
+    def holds(self, event: Any) -> bool:
+        """`event` is still held (no newer event has put it in the subscriber's queue)."""
+
+    def delivered(self, event: Any) -> bool:
+        """`event` was written: the subscriber is done with it."""
+
+    def release(self) -> None:
+        """What is held goes the stream's own way."""
+
+    def unbind(self) -> None:
+        """No more events are offered; anything held is released."""
+
+
+class Shared:
+    """One event's payload for one (document, variables, owner, public URL), shared by every
+    subscriber: computed by the first subscriber task that reaches it (`claimed`), written by
+    it to the subscribers held for it (`waiters`). A None result: its execution was abandoned,
+    each subscriber executes it for itself."""
+
+    __slots__ = ("claimed", "future", "waiters")
+
+    def __init__(self, future: asyncio.Future[str | None], *, claimed: bool) -> None:
+        self.future = future
+        self.claimed = claimed
+        self.waiters: list[tuple[Feed, object]] = []
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,25 +134,21 @@ class Plan:
 
 class SharedResults:
     """The latest per-event payloads (None: its execution was abandoned), least recently used
-    dropped first. An entry pins its event and document, so the ids in its key cannot be reused
-    while it lives."""
+    dropped first. An entry pins its event, document and tail, so the ids in its key cannot be
+    reused while it lives."""
 
     def __init__(self, size: int = DEFAULT_SIZE) -> None:
         self._size = size
-        self._entries: OrderedDict[ResultKey, tuple[object, object, asyncio.Future[str | None]]] = (
-            OrderedDict()
-        )
+        self._entries: OrderedDict[ResultKey, tuple[object, object, object, Shared]] = OrderedDict()
 
-    def get(self, key: ResultKey) -> asyncio.Future[str | None] | None:
+    def get(self, key: ResultKey) -> Shared | None:
         entry = self._entries.get(key)
         if entry is None:
             return None
         self._entries.move_to_end(key)
-        return entry[2]
+        return entry[3]
 
-    def put(
-        self, key: ResultKey, pins: tuple[object, object], payload: asyncio.Future[str | None]
-    ) -> None:
+    def put(self, key: ResultKey, pins: tuple[object, object, object], payload: Shared) -> None:
         self._entries[key] = (*pins, payload)
         self._entries.move_to_end(key)
         while len(self._entries) > self._size:
@@ -173,6 +227,86 @@ async def closed(events: AsyncIterator[Any]) -> None:
         await close()
 
 
+def sent_at_once(send: Coroutine[Any, Any, None]) -> bool:
+    """Runs a socket write up to its first wait: True when it completed without one; else it is
+    abandoned there, before the frame was written (a full buffer is waited for first), and
+    the caller writes the frame another way. A write that fails raises as it would."""
+    try:
+        send.send(None)
+    except StopIteration:
+        return True
+    send.close()
+    return False
+
+
+class Feed:
+    """One running operation whose stream lets the relay deliver its events directly."""
+
+    __slots__ = ("closed", "direct", "owed", "plan", "relay", "sink", "tail")
+
+    def __init__(self, relay: SubscriptionRelay, plan: Plan, context: RequestContext, sink: Sink):
+        self.relay = relay
+        self.plan = plan
+        self.sink = sink
+        self.tail = relay.tail_of(plan, context)
+        self.direct: Direct | None = None
+        self.owed: Shared | None = None
+        self.closed = False
+
+    def attach(self, direct: Direct) -> None:
+        self.direct = direct
+        direct.take = self.take
+
+    def take(self, source: object) -> bool:
+        """Offered an event from the publisher's loop: True when it is held for the relay to
+        write (or already written), False to let the subscriber's own task handle it."""
+        if self.closed:
+            return False
+        key: ResultKey = (id(source), id(self.tail))
+        shared = self.relay.shared(key)
+        if shared is None:
+            # This subscriber's task executes it (woken as before); the others wait held.
+            shared = Shared(asyncio.get_running_loop().create_future(), claimed=False)
+            self.relay.keep(key, (source, self.plan.document, self.tail), shared)
+            self.owed = shared
+            return False
+        if not shared.future.done():
+            shared.waiters.append((self, source))
+            return True
+        if shared.future.cancelled() or shared.future.exception() is not None:
+            return False
+        text = shared.future.result()
+        return text is not None and self.write_held(source, text)
+
+    def write_held(self, source: object, text: str) -> bool:
+        """Writes the held event's payload if the socket takes it at once (then the subscriber is
+        done with the event); else leaves it to the subscriber's task."""
+        direct = self.direct
+        if self.closed or direct is None or not direct.holds(source):
+            return False
+        try:
+            written = self.sink.send_at_once(text)
+        except Exception:  # noqa: BLE001 - the socket is gone: the subscriber's task ends it
+            written = False
+        if written:
+            direct.delivered(source)
+        return written
+
+    def release(self) -> None:
+        if self.direct is not None:
+            self.direct.release()
+
+    def close(self) -> None:
+        self.closed = True
+        if self.direct is not None:
+            self.direct.unbind()
+        owed, self.owed = self.owed, None
+        if owed is not None and not owed.claimed:
+            owed.claimed = True
+            owed.future.set_result(None)
+            self.relay.fan_out(owed, None)
+
+
 def failure(error: Exception) -> GraphQLError:
     return (
         error if isinstance(error, GraphQLError) else GraphQLError(str(error), original_error=error)
@@ -187,6 +321,35 @@ class SubscriptionRelay:
         self._documents = documents
         self._report = report
         self._results = SharedResults()
+        self._tails: OrderedDict[Tail, Tail] = OrderedDict()
+
+    def tail_of(self, plan: Plan, context: RequestContext) -> Tail:
+        """One object for every subscriber with these values (its id keys shared payloads);
+        the least recently used forgotten first (a subscriber then keeps its own)."""
+        tail = (id(plan.document), plan.variables_key, context.owner, context.public_url)
+        known = self._tails.get(tail)
+        if known is not None:
+            self._tails.move_to_end(tail)
+            return known
+        self._tails[tail] = tail
+        while len(self._tails) > TAILS:
+            self._tails.popitem(last=False)
+        return tail
+
+    def shared(self, key: ResultKey) -> Shared | None:
+        return self._results.get(key)
+
+    def keep(self, key: ResultKey, pins: tuple[object, object, object], shared: Shared) -> None:
+        self._results.put(key, pins, shared)
+
+    def fan_out(self, shared: Shared, text: str | None) -> None:
+        """The payload to every subscriber held for it, from this one loop; those whose socket
+        does not take it at once (and all of them when there is no payload) get their event
+        back, to handle it in their own task."""
+        waiters, shared.waiters = shared.waiters, []
+        for feed, source in waiters:
+            if text is None or not feed.write_held(source, text):
+                feed.release()
 
     def plan(
         self, query: str, variables: Mapping[str, Any] | None, operation_name: str | None
@@ -226,13 +389,20 @@ class SubscriptionRelay:
         # Relayed in this frame: one frame fewer for every idle subscription.
         events = aiter(source)
         del source
+        feed: Feed | None = None
         try:
             async for event in events:
+                direct = getattr(event, "direct", None) if feed is None else None
+                if direct is not None:
+                    feed = Feed(self, plan, context, sink)
+                    feed.attach(direct)
                 await sink.send(await self._payload(plan, context, event))
-                del event  # nothing of the last event is kept while waiting for the next
+                del event, direct  # nothing of the last event is kept while waiting for the next
         except Exception as exc:  # noqa: BLE001 - the source failed: its error is the last message
             await sink.send(payload_of(ExecutionResult(None, [failure(exc)]), self._report))
         finally:
+            if feed is not None:
+                feed.close()
             await closed(events)
         return True
 
@@ -245,36 +415,44 @@ class SubscriptionRelay:
         source = getattr(event, "shared_source", None)
         if source is None:
             return await self._execute(plan, context, event)
-        key = (id(source), id(plan.document), plan.variables_key, context.owner, context.public_url)
+        tail = self.tail_of(plan, context)
+        key = (id(source), id(tail))
         shared = self._results.get(key)
         if shared is None:
-            shared = asyncio.get_running_loop().create_future()
-            self._results.put(key, (source, plan.document), shared)
+            shared = Shared(asyncio.get_running_loop().create_future(), claimed=True)
+            self._results.put(key, (source, plan.document, tail), shared)
             return await self._execute_for_all(plan, context, event, shared)
-        if not shared.done():
+        if not shared.claimed:  # held subscribers wait for it: this task executes it
+            shared.claimed = True
+            return await self._execute_for_all(plan, context, event, shared)
+        if not shared.future.done():
             # Shielded: one subscriber leaving must not cancel what the others wait for.
-            await asyncio.shield(shared)
-        text = shared.result()
+            await asyncio.shield(shared.future)
+        text = shared.future.result()
         if text is None:  # the subscriber that executed it left before it was done
             return await self._execute(plan, context, event)
         return text
 
     async def _execute_for_all(
-        self, plan: Plan, context: RequestContext, event: Any, shared: asyncio.Future[str | None]
+        self, plan: Plan, context: RequestContext, event: Any, shared: Shared
     ) -> str:
         """Executed in the first receiver's own task, not a task of its own: when nothing in it
         waits (a progress event), the payload is ready before the next subscriber runs, so every
-        other subscriber takes it at once, woken once instead of twice."""
+        other subscriber takes it at once, woken once instead of twice; the subscribers held
+        for it are written to from here."""
         try:
             text = await self._execute(plan, context, event)
         except asyncio.CancelledError:
-            shared.set_result(None)
+            shared.future.set_result(None)
+            self.fan_out(shared, None)
             raise
         except Exception as exc:
-            shared.set_exception(exc)
-            shared.exception()  # retrieved: each waiting subscriber raises it for itself
+            shared.future.set_exception(exc)
+            shared.future.exception()  # retrieved: each waiting subscriber raises it for itself
+            self.fan_out(shared, None)
             raise
-        shared.set_result(text)
+        shared.future.set_result(text)
+        self.fan_out(shared, text)
         return text
 
     async def _execute(self, plan: Plan, context: RequestContext, event: Any) -> str:

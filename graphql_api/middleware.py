@@ -1,4 +1,5 @@
-"""Small ASGI middlewares: bind the database per request, and refuse multipart requests without a preflight."""
+"""Small ASGI middlewares: bind the database per request, refuse multipart requests without a
+preflight, and keep a websocket's server `send` for the relay."""
 
 from __future__ import annotations
 
@@ -8,6 +9,22 @@ from graphql_api.transport_errors import error_body
 from tasks import Database
 
 PREFLIGHT_HEADERS = (b"apollo-require-preflight", b"x-apollo-operation-name")
+SERVER_SEND = "kontext.server_send"
+
+
+class ServerSend:
+    """Outermost: keeps the server's own `send` of each websocket in its scope (`SERVER_SEND`).
+    The layers between it and the handlers only watch accept, close and HTTP messages, so the
+    relay writes each `next` frame with it (graphql_api/ws_handlers.py): one call instead of
+    one per layer, for every subscriber of every event."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            scope[SERVER_SEND] = send
+        await self.app(scope, receive, send)
 
 
 class DatabaseBinding:

@@ -20,7 +20,7 @@ from graphql_api.types import (
     result_of,
     waiting_position,
 )
-from tasks import EventKind, TaskEvent, TaskStatus, watch_owner, watch_task
+from tasks import DirectDelivery, EventKind, TaskEvent, TaskStatus, watch_owner, watch_task
 
 Ctx = Info[RequestContext, None]
 
@@ -35,6 +35,8 @@ class TaskUpdate:
     shared_source: strawberry.Private[TaskEvent | None] = None
     """The broker's event, the same object for every subscriber: results are shared on it."""
     view: strawberry.Private[Task | None] = None
+    direct: strawberry.Private[DirectDelivery | None] = None
+    """On a stream's first update: lets the relay write the stream's later events itself."""
 
     @strawberry.field(name="task")
     def task_field(self) -> Task:
@@ -112,13 +114,15 @@ class counted:
             self.gauge.dec()
 
 
-def update_of(event: TaskEvent) -> TaskUpdate:
+def update_of(event: TaskEvent, direct: DirectDelivery | None = None) -> TaskUpdate:
     return TaskUpdate(
         sequence=event.sequence,
         kind=event.kind,
         event=event,
-        # A snapshot is read for its one subscriber; every other event is the broker's own.
+        # A snapshot is read for its one subscriber; every other event is the broker's own
+        # (the relay writes those it holds with the payload shared on this very object).
         shared_source=None if event.kind is EventKind.SNAPSHOT else event,
+        direct=direct,
     )
 
 
@@ -134,10 +138,13 @@ class Subscription:
         context = info.context
         del info  # an idle subscription keeps its context and its queue, not the resolve info
         task_id = parse_uuid(id, "id")
+        direct: DirectDelivery | None = DirectDelivery()
         with counted(context):
-            async for event in watch_task(context.services.broker, task_id, context.owner):
+            broker = context.services.broker
+            async for event in watch_task(broker, task_id, context.owner, direct):
                 if event.task is not None:
-                    yield update_of(event)
+                    yield update_of(event, direct)
+                    direct = None  # offered once, with the snapshot
                 del event  # nothing of the last event is kept while waiting for the next
 
     @strawberry.subscription(description="Every change of the caller's tasks (for live lists).")

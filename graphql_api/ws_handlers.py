@@ -24,7 +24,8 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from strawberry.subscriptions.protocols.graphql_ws.types import OperationMessage
 
 from graphql_api.context import RequestContext
-from graphql_api.fanout import Plan, SubscriptionRelay
+from graphql_api.fanout import Plan, SubscriptionRelay, sent_at_once
+from graphql_api.middleware import SERVER_SEND
 from graphql_api.protocol_guards import close_reason, legacy_ws_problem, transport_ws_problem
 
 # The legacy protocol names no code for a bad message; 1002 is the websocket "protocol error".
@@ -44,6 +45,14 @@ class FittingCloseAdapter(ASGIWebSocketAdapter):
             await self.ws.send_text(text)
         except WebSocketDisconnect as exc:
             raise WebSocketDisconnected from exc
+
+    def send_text_at_once(self, text: str) -> bool:
+        """Writes a message already serialized if the socket takes it without waiting (False:
+        nothing was written), with the server's own send when the app kept it (ServerSend)."""
+        send = self.ws.scope.get(SERVER_SEND)
+        if send is None:
+            return sent_at_once(self.ws.send_text(text))
+        return sent_at_once(send({"type": "websocket.send", "text": text}))
 
 
 def relay_of(schema: BaseSchema) -> SubscriptionRelay | None:
@@ -74,6 +83,11 @@ class TransportSink:
         if not self.operation.completed:
             await self.socket.send_text(f"{self.prefix}{payload}}}")
 
+    def send_at_once(self, payload: str) -> bool:
+        if self.operation.completed:
+            return True
+        return self.socket.send_text_at_once(f"{self.prefix}{payload}}}")
+
 
 class LegacySink:
     """One graphql-ws (legacy) operation's messages from the relay."""
@@ -92,6 +106,9 @@ class LegacySink:
 
     async def send(self, payload: str) -> None:
         await self.socket.send_text(f"{self.prefix}{payload}}}")
+
+    def send_at_once(self, payload: str) -> bool:
+        return self.socket.send_text_at_once(f"{self.prefix}{payload}}}")
 
 
 def relayed(

@@ -8,7 +8,7 @@ the history and upload pages; watching through `watch_task` / `watch_owner`; the
 from tasks.api_keys import owner_of
 from tasks.errors import DomainError, InvalidRequest, Problem, TaskNotFound
 from tasks.events.broker import Broker
-from tasks.events.watch import watch_owner, watch_task
+from tasks.events.watch import DirectDelivery, watch_owner, watch_task
 from tasks.presets import PresetEntry
 from tasks.requests import (
     DEFAULT_WORKFLOW,
@@ -66,6 +66,7 @@ __all__ = [
     "Cursor",
     "Database",
     "DeliveryStatus",
+    "DirectDelivery",
     "DomainError",
     "EventKind",
     "GenerationRequest",

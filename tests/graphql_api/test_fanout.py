@@ -15,7 +15,7 @@ from graphql import GraphQLError
 
 from graphql_api.context import RequestContext
 from graphql_api.errors import ErrorCodes
-from graphql_api.fanout import SharedResults
+from graphql_api.fanout import Shared, SharedResults
 from graphql_api.schema import KontextSchema
 
 
@@ -110,6 +110,10 @@ class Collected:
 
     async def send(self, payload: str) -> None:
         self.payloads.append(payload)
+
+    def send_at_once(self, payload: str) -> bool:
+        self.payloads.append(payload)
+        return True
 
 
 async def run(
@@ -228,8 +232,8 @@ def test_the_oldest_results_are_dropped_beyond_the_size() -> None:
     loop = asyncio.new_event_loop()
     try:
         for n in range(3):
-            results.put((n, 0, "", "", ""), (None, None), loop.create_future())
+            results.put((n, 0), (None, None, None), Shared(loop.create_future(), claimed=True))
         assert len(results) == 2
-        assert results.get((0, 0, "", "", "")) is None
+        assert results.get((0, 0)) is None
     finally:
         loop.close()

@@ -75,3 +75,54 @@ async def test_a_consumer_that_stopped_waiting_leaves_the_queue_usable() -> None
         assert subscription.pending == 1
         assert await drain(subscription, 1) == [2]
         assert subscription.pending == 0
+
+
+async def test_a_held_event_waits_for_its_holder_without_waking_the_consumer() -> None:
+    broker = InProcessBroker()
+    async with broker.subscribe(lambda e: True) as subscription:
+        held: list[TaskEvent] = []
+
+        def hold(offered: TaskEvent) -> bool:
+            held.append(offered)
+            return offered.kind is EventKind.PROGRESS
+
+        subscription.holder = hold
+        reading = asyncio.create_task(subscription.next())
+        await asyncio.sleep(0)
+        await broker.publish(event(1, EventKind.PROGRESS))
+        await asyncio.sleep(0)
+        assert not reading.done()
+        assert [e.sequence for e in held] == [1]
+        assert subscription.take_held(held[0])
+        assert not subscription.take_held(held[0])
+        assert subscription.pending == 0
+        await broker.publish(event(2, EventKind.STATUS))
+        assert (await reading).sequence == 2
+
+
+async def test_a_newer_progress_goes_behind_a_held_one_and_wakes_the_consumer() -> None:
+    broker = InProcessBroker()
+    async with broker.subscribe(lambda e: True) as subscription:
+        subscription.holder = lambda e: True
+        reading = asyncio.create_task(subscription.next())
+        await asyncio.sleep(0)
+        await broker.publish(event(1, EventKind.PROGRESS))
+        await broker.publish(event(2, EventKind.PROGRESS))
+        await broker.publish(event(3, EventKind.PROGRESS))
+        # The held step is not merged away; the ones behind it merge as always.
+        assert (await reading).sequence == 1
+        assert await drain(subscription, 1) == [3]
+        assert not subscription.take_held(event(1, EventKind.PROGRESS))
+
+
+async def test_a_released_event_goes_to_the_consumer() -> None:
+    broker = InProcessBroker()
+    async with broker.subscribe(lambda e: True) as subscription:
+        subscription.holder = lambda e: True
+        reading = asyncio.create_task(subscription.next())
+        await asyncio.sleep(0)
+        await broker.publish(event(1, EventKind.STATUS))
+        await asyncio.sleep(0)
+        assert not reading.done()
+        subscription.release()
+        assert (await reading).sequence == 1

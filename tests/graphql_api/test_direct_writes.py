@@ -1,0 +1,288 @@
+"""Direct writes: a watched task's events written to every held subscriber from one loop,
+without waking each subscriber's task, and a subscriber whose socket does not take a frame at
+once handled by its own task (backpressure) without delaying the others."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import pytest
+import strawberry
+from graphql import GraphQLError
+
+from graphql_api.context import RequestContext
+from graphql_api.errors import ErrorCodes
+from graphql_api.schema import KontextSchema
+from tasks import DirectDelivery, watch_task
+from tasks.events import watch
+from tasks.events.broker import InProcessBroker
+from tasks.status import TaskStatus
+from tasks.store.snapshots import EventKind, TaskEvent, TaskSnapshot
+
+TASK = uuid.uuid4()
+QUERY = "subscription { progress { sequence kind } }"
+
+
+def snapshot(sequence: int, status: TaskStatus = TaskStatus.PROCESSING) -> TaskSnapshot:
+    now = datetime.now(UTC)
+    return TaskSnapshot(
+        id=TASK,
+        owner="o",
+        sequence=sequence,
+        status=status,
+        workflow="w",
+        description="d",
+        parameters={},
+        seed="1",
+        reference_image_id=uuid.uuid4(),
+        second_image_id=None,
+        result_image_id=None,
+        rerun_of_id=None,
+        batch_id=None,
+        batch_index=0,
+        step=sequence,
+        total_steps=100,
+        progress=0.0,
+        current_node=None,
+        preview_key=None,
+        estimated_finish_at=None,
+        backend=None,
+        prompt_id=None,
+        attempts=1,
+        requeue_reason=None,
+        error_code=None,
+        error_message=None,
+        error_details=None,
+        created_at=now,
+        updated_at=now,
+        deadline_at=None,
+        started_at=now,
+        finished_at=None,
+    )
+
+
+def event(sequence: int, kind: EventKind, status: TaskStatus = TaskStatus.PROCESSING) -> TaskEvent:
+    return TaskEvent(TASK, "o", sequence, kind, status, task=snapshot(sequence, status))
+
+
+@dataclass
+class Executions:
+    count: int = 0
+    tasks: list[asyncio.Task[Any] | None] = field(default_factory=list)
+    gate: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.gate.set()
+
+
+@strawberry.type
+class Update:
+    sequence_: strawberry.Private[int]
+    kind_: strawberry.Private[str]
+    executions: strawberry.Private[Executions]
+    shared_source: strawberry.Private[TaskEvent | None] = None
+    direct: strawberry.Private[DirectDelivery | None] = None
+
+    @strawberry.field
+    def sequence(self) -> int:
+        self.executions.count += 1
+        self.executions.tasks.append(asyncio.current_task())
+        return self.sequence_
+
+    @strawberry.field
+    async def kind(self) -> str:  # awaited, as the service's own fields are
+        await self.executions.gate.wait()
+        return self.kind_
+
+
+@strawberry.type
+class Query:
+    ok: bool = True
+
+
+class WatchContext(RequestContext):
+    broker: InProcessBroker
+    executions: Executions
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription
+    async def progress(self, info: strawberry.Info) -> AsyncGenerator[Update, None]:
+        context: WatchContext = info.context
+        direct: DirectDelivery | None = DirectDelivery()
+        async for change in watch_task(context.broker, TASK, "o", direct):
+            yield Update(
+                sequence_=change.sequence,
+                kind_=change.kind.value,
+                executions=context.executions,
+                shared_source=None if change.kind is EventKind.SNAPSHOT else change,
+                direct=direct,
+            )
+            direct = None
+
+
+@dataclass
+class Socket:
+    """A subscriber's socket: a `full` one takes nothing at once; `send` waits for `drained`."""
+
+    full: bool = False
+    drained: asyncio.Event = field(default_factory=asyncio.Event)
+    received: list[dict[str, Any]] = field(default_factory=list)
+    awaited: int = 0
+
+    def __post_init__(self) -> None:
+        self.drained.set()
+
+    async def refuse(self, errors: list[GraphQLError]) -> None:
+        raise AssertionError(errors)
+
+    async def send(self, payload: str) -> None:
+        await self.drained.wait()
+        self.awaited += 1
+        self.received.append(json.loads(payload)["data"]["progress"])
+
+    def send_at_once(self, payload: str) -> bool:
+        if self.full:
+            return False
+        self.received.append(json.loads(payload)["data"]["progress"])
+        return True
+
+    @property
+    def sequences(self) -> list[int]:
+        return [update["sequence"] for update in self.received]
+
+
+@pytest.fixture
+def held_snapshot(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def read(task_id: uuid.UUID, owner: str | None = None) -> TaskSnapshot:
+        return snapshot(0)
+
+    monkeypatch.setattr(watch, "read_snapshot", read)
+
+
+@dataclass
+class Rig:
+    api: KontextSchema
+    context: WatchContext
+    broker: InProcessBroker
+    runs: list[asyncio.Task[bool]] = field(default_factory=list)
+
+    async def subscribe(self, sockets: list[Socket]) -> None:
+        plan = self.api.relay.plan(QUERY, None, None)
+        assert plan is not None
+        self.runs = [
+            asyncio.create_task(self.api.relay.run(plan, self.context, socket))
+            for socket in sockets
+        ]
+        await settle(lambda: all(s.received for s in sockets))
+
+    async def publish(self, change: TaskEvent) -> None:
+        await self.broker.publish(change)
+
+
+async def settle(done: Callable[[], bool]) -> None:
+    """Let the loop run until `done()` (every step here completes without real I/O)."""
+    for _ in range(10_000):
+        if done():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("never settled")
+
+
+def all_at(sockets: list[Socket], sequence: int) -> Callable[[], bool]:
+    return lambda: all(s.sequences[-1] == sequence for s in sockets)
+
+
+def rig() -> Rig:
+    api = KontextSchema(
+        query=Query,
+        subscription=Subscription,
+        extensions=[ErrorCodes],
+        validation_rules=(),
+        max_tokens=1000,
+    )
+    broker = InProcessBroker()
+    context = WatchContext(
+        services=cast(Any, None), owner="o", public_url="http://x", links=cast(Any, None)
+    )
+    context.broker = broker
+    context.executions = Executions()
+    return Rig(api, context, broker)
+
+
+@pytest.mark.usefixtures("held_snapshot")
+async def test_each_event_is_executed_once_and_written_to_every_held_subscriber_from_one_task() -> (
+    None
+):
+    here = rig()
+    sockets = [Socket() for _ in range(20)]
+    await here.subscribe(sockets)
+    for n in range(1, 6):
+        await here.publish(event(n, EventKind.PROGRESS))
+        await settle(all_at(sockets, n))
+    await here.publish(event(6, EventKind.STATUS, TaskStatus.COMPLETED))
+    assert all(await asyncio.gather(*here.runs))
+    assert all(s.sequences == [0, 1, 2, 3, 4, 5, 6] for s in sockets)
+    # Snapshots are each subscriber's own; every later event is executed once.
+    assert here.context.executions.count == 20 + 6
+    # One subscriber's task per progress event wrote it itself (it executed it); the others
+    # were written to from that task, their own not woken. The last event ends each stream.
+    assert sum(s.awaited for s in sockets) == 20 + 5 + 20
+
+
+@pytest.mark.usefixtures("held_snapshot")
+async def test_a_full_socket_delays_no_other_and_still_gets_every_transition_in_order() -> None:
+    here = rig()
+    slow = Socket(full=True)
+    fast = [Socket() for _ in range(5)]
+    await here.subscribe([fast[0], fast[1], slow, *fast[2:]])
+    slow.drained.clear()  # its snapshot is through; from now on its buffer stays full
+    sent = [
+        event(1, EventKind.PROGRESS),
+        event(2, EventKind.STATUS),
+        event(3, EventKind.PROGRESS),
+        event(4, EventKind.PROGRESS),
+        event(5, EventKind.PREVIEW),
+        event(6, EventKind.STATUS),
+        event(7, EventKind.PROGRESS),
+    ]
+    for each in sent:
+        await here.publish(each)
+        await settle(all_at(fast, each.sequence))
+    assert slow.sequences == [0]
+    slow.drained.set()
+    await here.publish(event(8, EventKind.STATUS, TaskStatus.COMPLETED))
+    assert all(await asyncio.gather(*here.runs))
+    assert all(s.sequences == list(range(9)) for s in fast)
+    # Only intermediate progress may be merged for it; every transition arrives, in order.
+    assert slow.sequences == sorted(set(slow.sequences))
+    assert {2, 6, 8} <= set(slow.sequences)
+    assert slow.sequences[-1] == 8
+
+
+@pytest.mark.usefixtures("held_snapshot")
+async def test_a_subscriber_leaving_while_others_wait_on_its_execution_leaves_them_served() -> None:
+    here = rig()
+    sockets = [Socket() for _ in range(4)]
+    await here.subscribe(sockets)
+    executions = here.context.executions
+    executions.gate.clear()
+    await here.publish(event(1, EventKind.PROGRESS))
+    # One subscriber's task was woken to execute the event, the others are held for it.
+    await settle(lambda: executions.count == 5)
+    leaving = here.runs.index(cast("asyncio.Task[bool]", executions.tasks[-1]))
+    here.runs[leaving].cancel()
+    executions.gate.set()
+    staying = [s for n, s in enumerate(sockets) if n != leaving]
+    await settle(lambda: all(s.sequences == [0, 1] for s in staying))
+    await here.publish(event(2, EventKind.STATUS, TaskStatus.COMPLETED))
+    assert all(await asyncio.gather(*(r for n, r in enumerate(here.runs) if n != leaving)))
+    assert all(s.sequences == [0, 1, 2] for s in staying)
+    assert here.runs[leaving].cancelled()
