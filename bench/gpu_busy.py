@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import dataclasses
 import io
+import json
 import os
 import statistics
 import time
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import websockets
 from PIL import Image
 
 from bench import stats
@@ -42,7 +44,6 @@ from bench.processes import (
 from bench.profiling import Profiler
 from bench.runner import run, save_report, workspace
 from bench.service import Service
-from bench.stamped_ws import StampedConnection, open_comfyui
 from bench.timeline import Timeline
 from comfy.client import ComfyClient
 from comfy.emulator.process import EmulatorProcess
@@ -131,17 +132,19 @@ async def direct_run(
     processes: Sequence[EmulatorProcess], png: bytes, config: BusyConfig
 ) -> Timeline:
     """The baseline: prompts queued straight in, round robin, each backend watched by a raw
-    client (so the emulator renders previews exactly as it does for the service)."""
+    client that, like any client that wants its images, fetches each prompt's outputs once it
+    hears `execution_success` (GET /history/{id}, GET /view), as the service does. Its socket
+    announces preview metadata as the service's does, so the emulator renders the same
+    previews."""
     urls = [process.url for process in processes]
     async with contextlib.AsyncExitStack() as stack:
         clients = [
             await stack.enter_async_context(ComfyClient(url, client_id="bench-direct"))
             for url in urls
         ]
-        sockets: list[StampedConnection] = []
-        for url in urls:
-            sockets.append(await open_comfyui(url.replace("http", "ws", 1) + "/ws", "bench-direct"))
-            stack.push_async_callback(sockets[-1].close)
+        collectors = [
+            await stack.enter_async_context(OutputCollector.connected(client)) for client in clients
+        ]
         senders = [DirectPrompts(client) for client in clients]
         for sender in senders:
             await sender.upload(png)
@@ -151,7 +154,61 @@ async def direct_run(
             await senders[index % len(senders)].queue(steps=config.steps)
         jobs = await wait_jobs(urls, config.prompts, submitted_at * 1000 - 1)
         emulator_cpu = emulators_cpu(processes) - emulator_cpu
+        await asyncio.wait_for(
+            asyncio.gather(
+                *(c.collected(len(c_jobs)) for c, c_jobs in zip(collectors, jobs, strict=True))
+            ),
+            timeout=RUN_TIMEOUT,
+        )
     return with_emulator_cpu(timeline_of(urls, jobs, submitted_at), emulator_cpu)
+
+
+class OutputCollector:
+    """A raw ComfyUI client socket that downloads every output of the prompts it hears end."""
+
+    def __init__(self, client: ComfyClient, socket: websockets.ClientConnection) -> None:
+        self._client = client
+        self._socket = socket
+        self._done = 0
+        self._changed = asyncio.Event()
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def connected(cls, client: ComfyClient) -> AsyncIterator[OutputCollector]:
+        url = client.base_url.replace("http", "ws", 1) + f"/ws?clientId={client.client_id}"
+        async with websockets.connect(url, max_size=None) as socket:
+            hello = {"type": "feature_flags", "data": {"supports_preview_metadata": True}}
+            await socket.send(json.dumps(hello))
+            collector = cls(client, socket)
+            reading = asyncio.create_task(collector._read())
+            try:
+                yield collector
+            finally:
+                reading.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reading
+
+    async def collected(self, count: int) -> None:
+        while self._done < count:
+            self._changed.clear()
+            await self._changed.wait()
+
+    async def _read(self) -> None:
+        async for message in self._socket:
+            if isinstance(message, bytes):
+                continue
+            frame = json.loads(message)
+            if frame.get("type") == "execution_success":
+                await self._fetch(str(frame["data"]["prompt_id"]))
+
+    async def _fetch(self, prompt_id: str) -> None:
+        entry = await self._client.history(prompt_id)
+        for image in entry.outputs if entry is not None else []:
+            async with self._client.download(image) as chunks:
+                async for _ in chunks:
+                    pass
+        self._done += 1
+        self._changed.set()
 
 
 async def submit_all(service: Service, image_id: str, config: BusyConfig) -> None:
@@ -218,6 +275,7 @@ def show(name: str, timeline: Timeline) -> None:
         f"  {report['throughput_per_s']:6.2f} prompts/s  busy {report['busy_fraction']:.3f}"
         f"  gaps p50 {stats.ms(gaps['p50'])} p99 {stats.ms(gaps['p99'])}"
         f" max {stats.ms(gaps['max'])}"
+        f"  first start {stats.ms(report['first_start_s'])}"
         f"  execution mean {stats.ms(report['execution_mean_s'])}"
         f"  emulator CPU {report['emulator_cpu_ms_per_prompt']:.0f} ms/prompt"
         + (

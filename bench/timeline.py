@@ -34,6 +34,11 @@ class Timeline:
     def throughput(self) -> float:
         return self.count / self.makespan
 
+    @property
+    def first_start(self) -> float:
+        """From the first submission to the first prompt's execution start."""
+        return min(start for spans in self.runs.values() for start, _ in spans) - self.submitted_at
+
     def gaps(self) -> list[float]:
         found = []
         for spans in self.runs.values():
@@ -59,6 +64,7 @@ class Timeline:
             "database_cpu_s": self.database_cpu_seconds,
             "database_cpu_ms_per_task": per_prompt_ms(self.database_cpu_seconds, self.count),
             "execution_mean_s": busy / len(executions) if executions else None,
+            "first_start_s": self.first_start,
         }
 
 
