@@ -48,41 +48,27 @@ SHARE_WITH_RESULT = 0.94  # as bench/history_data.py writes it
 
 
 @dataclass(frozen=True)
-class MemoryImage:
-    """What `Image.from_row` reads of a stored image (`ImageRecord`)."""
-
-    id: uuid.UUID
-    blob_key: str
-    thumbnail_key: str | None
-    width: int
-    height: int
-    content_type: str
-    size: int
-    sha256: str
-
-    @property
-    def keys(self) -> tuple[str, ...]:
-        return (
-            (self.blob_key,) if self.thumbnail_key is None else (self.blob_key, self.thumbnail_key)
-        )
-
-
-@dataclass(frozen=True)
 class MemoryPage:
     connection: TaskConnection
-    images: dict[uuid.UUID, MemoryImage]
+    images: dict[uuid.UUID, ImageRecord]
     links: dict[str, str]
     """The page's links, signed anew for every execution (they belong to one read)."""
 
 
-def memory_image(image_id: uuid.UUID) -> MemoryImage:
+def keys_of(image: ImageRecord) -> tuple[str, ...]:
+    return (
+        (image.blob_key,) if image.thumbnail_key is None else (image.blob_key, image.thumbnail_key)
+    )
+
+
+def memory_image(image_id: uuid.UUID) -> ImageRecord:
     key = f"outputs/{image_id}.png"
-    return MemoryImage(image_id, key, key + ".thumb.webp", 1024, 1024, "image/png", 1_500_000,
+    return ImageRecord(image_id, key, key + ".thumb.webp", 1024, 1024, "image/png", 1_500_000,
                        uuid.uuid4().hex * 2)  # fmt: skip
 
 
 def memory_task(
-    index: int, reference: uuid.UUID, result: MemoryImage | None, read_with: ReadTogether
+    index: int, reference: uuid.UUID, result: ImageRecord | None, read_with: ReadTogether
 ) -> Task:
     options: list[tuple[str, Any]] = sorted({**PARAMETERS, "seed": index * 7919}.items())
     created = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=index)
@@ -126,7 +112,7 @@ def memory_page(size: int) -> MemoryPage:
     reference = memory_image(uuid.uuid4())
     images = {reference.id: reference}
     links: dict[str, str] = {}
-    read_with = ReadTogether(cast(dict[uuid.UUID, ImageRecord], images), links)
+    read_with = ReadTogether(images, links)
     edges = []
     for index in range(size):
         result = memory_image(uuid.uuid4()) if index % 50 < 50 * SHARE_WITH_RESULT else None
@@ -160,7 +146,7 @@ def floor_schema(page: MemoryPage) -> strawberry.Schema:
         ) -> TaskConnection:
             page.links.clear()
             results = (edge.node.result_image_id for edge in page.connection.edges)
-            keys = [key for found in results if found for key in page.images[found].keys]
+            keys = [key for found in results if found for key in keys_of(page.images[found])]
             await info.context.sign(keys, into=page.links)
             return page.connection
 
