@@ -235,11 +235,20 @@ class PostgresBroker:
 
     async def _relay(self, queue: asyncio.Queue[str]) -> None:
         while True:
-            event, sender, progress = decode(await queue.get())
-            if sender == self._sender:
-                continue
-            if not self._local.subscriber_count:
-                self._held.clear()  # unheard changes would make what is held stale
-                continue
-            snapshot = await self._held.relayed(event, progress)
-            self._local.deliver(dataclasses.replace(event, task=snapshot))
+            payload = await queue.get()
+            try:
+                await self._relay_one(payload)
+            except Exception:  # one payload (a replica of another version, a failed read) must
+                # not end the relaying of every later one
+                logger.exception("could not relay a task event from another replica")
+                self._held.clear()  # what is held may have missed that change
+
+    async def _relay_one(self, payload: str) -> None:
+        event, sender, progress = decode(payload)
+        if sender == self._sender:
+            return
+        if not self._local.subscriber_count:
+            self._held.clear()  # unheard changes would make what is held stale
+            return
+        snapshot = await self._held.relayed(event, progress)
+        self._local.deliver(dataclasses.replace(event, task=snapshot))

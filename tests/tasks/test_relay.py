@@ -7,14 +7,15 @@ import asyncio
 import uuid
 from datetime import timedelta
 
+import asyncpg
 import pytest
 
 from tasks.background import BackgroundTasks
-from tasks.events.pg_broker import HeldSnapshots, PostgresBroker, decode, encode
+from tasks.events.pg_broker import CHANNEL, HeldSnapshots, PostgresBroker, decode, encode
 from tasks.requests import WebhookEvent
 from tasks.status import TaskStatus
 from tasks.store.clock import utc_now
-from tasks.store.database import Database
+from tasks.store.database import Database, postgres_dsn
 from tasks.store.models import Task
 from tasks.store.snapshots import EventKind, TaskEvent
 from tasks.store.transitions import TaskChanges
@@ -152,4 +153,36 @@ async def test_events_published_in_a_burst_reach_another_replica_all_and_in_orde
             received = [await heard.next() for _ in published]
     assert [event.task_id for event in received] == [event.task_id for event in published]
     assert not any(event.local for event in received)
+    await background.aclose()
+
+
+@pytest.mark.postgres_only
+async def test_a_payload_that_cannot_be_relayed_does_not_stop_the_ones_after_it(
+    database: Database, database_url: str
+) -> None:
+    """A payload another replica cannot read (a replica of another version, say) is logged and
+    skipped; relaying goes on with the next one."""
+    background = BackgroundTasks()
+    later = TaskEvent(
+        task_id=uuid.uuid4(),
+        owner="o",
+        sequence=1,
+        kind=EventKind.STATUS,
+        status=TaskStatus.PROCESSING,
+    )
+    async with (
+        PostgresBroker(database_url, background) as here,
+        PostgresBroker(database_url, background) as there,
+        there.subscribe(lambda event: True) as heard,
+    ):
+        sender = await asyncpg.connect(postgres_dsn(database_url))
+        try:
+            for unreadable in ("not JSON", '{"t": "not a uuid"}', '{"k": "NO SUCH KIND"}'):
+                await sender.execute("SELECT pg_notify($1, $2)", CHANNEL, unreadable)
+        finally:
+            await sender.close()
+        await here.publish(later)
+        async with asyncio.timeout(10):
+            received = await heard.next()
+    assert received.task_id == later.task_id and not received.local
     await background.aclose()
