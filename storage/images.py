@@ -17,6 +17,7 @@ from storage.decoding import (
     is_animated,
     keeps_color_profile,
     load_pixels,
+    needs_rotation,
     open_checked,
     standard_mode,
     upright,
@@ -155,16 +156,10 @@ async def make_live_preview(
 def live_preview_now(data: bytes, max_side: int, limits: ImageLimits) -> LivePreview:
     fmt = require_format(data)
     with open_checked(data, fmt, limits) as image:
-        if fmt == "JPEG" and max(image.size) <= max_side and not reoriented(image):
+        if fmt == "JPEG" and max(image.size) <= max_side and not needs_rotation(image):
             return LivePreview(data, "JPEG")
         webp = decoded_webp(image, fmt, max_side, LIVE_PREVIEW_QUALITY, limits, LIVE_PREVIEW_EFFORT)
         return LivePreview(webp, "WEBP")
-
-
-def reoriented(image: Image.Image) -> bool:
-    """Whether EXIF tells a viewer to turn or mirror the pixels."""
-    orientation: object = image.getexif().get(ExifTags.Base.Orientation, 1)
-    return orientation != 1
 
 
 def normalize_now(data: bytes, limits: ImageLimits) -> NormalizedImage:
