@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import timedelta
 
 import asyncpg
@@ -24,12 +26,26 @@ from tasks.webhooks.sender import enqueued_a_delivery
 from tests.tasks.test_transitions import PROMPT, Recorder, started
 
 
-async def test_progress_travels_in_the_payload_and_moves_the_held_snapshot_on(
-    database: Database,
-) -> None:
-    background = BackgroundTasks()
+@dataclass
+class Published:
+    """A replica's changes and what it published."""
+
+    recorder: Recorder
+    changes: TaskChanges
+
+
+@pytest.fixture
+async def here(database: Database, background: BackgroundTasks) -> AsyncIterator[Published]:
     recorder = Recorder()
     changes = TaskChanges(recorder, background)
+    yield Published(recorder, changes)
+    await changes.close()
+
+
+async def test_progress_travels_in_the_payload_and_moves_the_held_snapshot_on(
+    here: Published,
+) -> None:
+    recorder, changes = here.recorder, here.changes
     task = await started(changes)
     finish = utc_now() + timedelta(seconds=42)
     await changes.progress(task.id, PROMPT, step=3, total_steps=20, progress=15.0,
@@ -53,16 +69,12 @@ async def test_progress_travels_in_the_payload_and_moves_the_held_snapshot_on(
         assert relayed is not None and (relayed.step, relayed.sequence) == (step, event.sequence)
         assert relayed.estimated_finish_at == finish
     assert (await Task.get(id=task.id)).step == 0
-    await changes.close()
-    await background.aclose()
 
 
 async def test_a_replica_holding_nothing_applies_the_payload_to_a_snapshot_of_the_row(
-    database: Database,
+    here: Published,
 ) -> None:
-    background = BackgroundTasks()
-    recorder = Recorder()
-    changes = TaskChanges(recorder, background)
+    recorder, changes = here.recorder, here.changes
     task = await started(changes)
     await changes.progress(task.id, PROMPT, step=2, total_steps=5, progress=40.0)
     event, _, progress = decode(encode(recorder.events[-1], "another replica"))
@@ -80,14 +92,10 @@ async def test_a_replica_holding_nothing_applies_the_payload_to_a_snapshot_of_th
     relayed = await held.relayed(ended, nothing)
     assert relayed is not None and relayed.status is TaskStatus.COMPLETED and relayed.step == 2
     assert len(held) == 0
-    await changes.close()
-    await background.aclose()
 
 
-async def test_a_preview_shown_from_memory_travels_in_the_payload(database: Database) -> None:
-    background = BackgroundTasks()
-    recorder = Recorder()
-    changes = TaskChanges(recorder, background)
+async def test_a_preview_shown_from_memory_travels_in_the_payload(here: Published) -> None:
+    recorder, changes = here.recorder, here.changes
     task = await started(changes)
     await changes.progress(task.id, PROMPT, step=2, total_steps=5, progress=40.0)
     await changes.preview(task.id, PROMPT, "previews/t/a.jpg")
@@ -96,16 +104,12 @@ async def test_a_preview_shown_from_memory_travels_in_the_payload(database: Data
     relayed = await HeldSnapshots().relayed(event, payload)
     assert relayed is not None and (relayed.preview_key, relayed.step) == ("previews/t/a.jpg", 2)
     assert (await Task.get(id=task.id)).preview_key is None, "the row is written later"
-    await changes.close()
-    await background.aclose()
 
 
-async def test_an_ending_says_when_it_enqueued_a_webhook_delivery(database: Database) -> None:
+async def test_an_ending_says_when_it_enqueued_a_webhook_delivery(here: Published) -> None:
     """The webhook sender wakes for an ending that enqueued a delivery, here or elsewhere, not
     for every ending."""
-    background = BackgroundTasks()
-    recorder = Recorder()
-    changes = TaskChanges(recorder, background)
+    recorder, changes = here.recorder, here.changes
     quiet = await started(changes)
     await Task.filter(id=quiet.id).update(prompt_id="another prompt")
     announced = await started(changes)
@@ -121,17 +125,14 @@ async def test_an_ending_says_when_it_enqueued_a_webhook_delivery(database: Data
     relayed = [decode(encode(event, "another replica"))[0] for event in endings]
     assert [event.webhook_due for event in relayed] == [False, True]
     assert [enqueued_a_delivery(event) for event in relayed] == [False, True]
-    await changes.close()
-    await background.aclose()
 
 
 @pytest.mark.postgres_only
 async def test_events_published_in_a_burst_reach_another_replica_all_and_in_order(
-    database: Database, database_url: str
+    database: Database, database_url: str, background: BackgroundTasks
 ) -> None:
     """Payloads waiting while a NOTIFY is under way go together in the next round trip; the
     other replica still hears every one, in publishing order."""
-    background = BackgroundTasks()
     published = [
         TaskEvent(
             task_id=uuid.uuid4(),
@@ -153,16 +154,14 @@ async def test_events_published_in_a_burst_reach_another_replica_all_and_in_orde
             received = [await heard.next() for _ in published]
     assert [event.task_id for event in received] == [event.task_id for event in published]
     assert not any(event.local for event in received)
-    await background.aclose()
 
 
 @pytest.mark.postgres_only
 async def test_a_payload_that_cannot_be_relayed_does_not_stop_the_ones_after_it(
-    database: Database, database_url: str
+    database: Database, database_url: str, background: BackgroundTasks
 ) -> None:
     """A payload another replica cannot read (a replica of another version, say) is logged and
     skipped; relaying goes on with the next one."""
-    background = BackgroundTasks()
     later = TaskEvent(
         task_id=uuid.uuid4(),
         owner="o",
@@ -185,4 +184,3 @@ async def test_a_payload_that_cannot_be_relayed_does_not_stop_the_ones_after_it(
         async with asyncio.timeout(10):
             received = await heard.next()
     assert received.task_id == later.task_id and not received.local
-    await background.aclose()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -32,13 +31,6 @@ class Recorder:
     @property
     def sequences(self) -> list[int]:
         return [event.sequence for event in self.events]
-
-
-@pytest.fixture
-async def background() -> AsyncIterator[BackgroundTasks]:
-    owner = BackgroundTasks()
-    yield owner
-    await owner.aclose()
 
 
 async def running_task() -> Task:
