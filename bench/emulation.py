@@ -87,19 +87,13 @@ class DirectPrompts:
 
     async def upload(self, png: bytes) -> None:
         """Upload under the name the service uses (its sha256), so the prompts are identical."""
-        digest = hashlib.sha256(png).hexdigest()
-        uploaded = await self.client.upload_image(png, filename=f"{digest}.png")
+        uploaded = await self.client.upload_image(png, filename=upload_name(png))
         self.image_name = uploaded.name
 
     def prompt(self, *, steps: int, seed: int) -> dict[str, Any]:
-        """The bound graph; `steps` may exceed the template's range (ComfyUI takes up to 10000)."""
-        raw = {"description": self.description, "steps": 1, "seed": seed}
-        params = resolve_parameters(self.template, raw)
-        graph = bind(
-            self.template, params, images={"image": self.image_name}, filename_prefix=OUTPUT_PREFIX
+        return bound_prompt(
+            self.template, self.image_name, steps=steps, seed=seed, description=self.description
         )
-        graph[self.template.sampler_node]["inputs"]["steps"] = steps
-        return graph
 
     async def queue(self, *, steps: int, seed: int | None = None) -> str:
         prompt_id = str(uuid.uuid4())
@@ -108,3 +102,20 @@ class DirectPrompts:
             self.prompt(steps=steps, seed=chosen), prompt_id=prompt_id, extra_data=dict(PREVIEWS)
         )
         return prompt_id
+
+
+def bound_prompt(
+    template: WorkflowTemplate, image_name: str, *, steps: int, seed: int, description: str
+) -> dict[str, Any]:
+    """The service's template bound as its dispatcher binds it; `steps` may exceed the
+    template's range (ComfyUI takes up to 10000)."""
+    raw = {"description": description, "steps": 1, "seed": seed}
+    params = resolve_parameters(template, raw)
+    graph = bind(template, params, images={"image": image_name}, filename_prefix=OUTPUT_PREFIX)
+    graph[template.sampler_node]["inputs"]["steps"] = steps
+    return graph
+
+
+def upload_name(png: bytes) -> str:
+    """The name the service uploads a PNG reference image under: its sha256."""
+    return f"{hashlib.sha256(png).hexdigest()}.png"
