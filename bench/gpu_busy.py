@@ -8,7 +8,13 @@ it from images shrunk once), so their stand-in pixel work does not take the CPU 
 needs, as a GPU would not; `--burn-steps` runs them the old way (previews blended at full size
 after each step's sleep). The CPU each side used is reported per prompt.
 
+Right after the service's run on 1 backend, the same prompts go through the task floor
+(bench/task_floor.py: a minimal service doing only what any service doing this job must do, on
+the same server stack and libraries), submitted the same way, on the same emulator: the service's
+CPU per task is shown beside the floor's (`--no-floor` skips it).
+
     python -m bench.gpu_busy [--prompts 100] [--steps 5] [--step-seconds 0.02] [--burn-steps]
+                             [--no-floor] [--profile]
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import json
 import os
 import statistics
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +39,7 @@ from PIL import Image
 
 from bench import stats
 from bench.database import bench_database_url, database_name, fresh_database
-from bench.emulation import DirectPrompts
+from bench.emulation import DirectPrompts, upload_name
 from bench.pictures import photo_png
 from bench.processes import (
     api_server,
@@ -44,11 +50,14 @@ from bench.processes import (
 from bench.profiling import Profiler
 from bench.runner import run, save_report, workspace
 from bench.service import Service
+from bench.task_floor import task_floor_server
 from bench.timeline import Timeline
+from bench.waiting import poll_until_async
 from comfy.client import ComfyClient
 from comfy.emulator.process import EmulatorProcess
 
 SUBMIT_CONCURRENCY = 8
+SERVICE_CPU_TARGET_MS = 15.0
 RUN_TIMEOUT = 600.0
 JOBS_POLL_SECONDS = 0.2
 
@@ -63,6 +72,7 @@ class BusyConfig:
     image: str = "flat"
     profile: bool = False
     sleep_steps: bool = True
+    floor: bool = True
 
 
 def reference_png(kind: str) -> bytes:
@@ -211,12 +221,13 @@ class OutputCollector:
         self._changed.set()
 
 
-async def submit_all(service: Service, image_id: str, config: BusyConfig) -> None:
+async def submit_all(generate: Callable[[], Awaitable[object]], config: BusyConfig) -> None:
+    """`config.prompts` submissions, SUBMIT_CONCURRENCY at a time."""
     gate = asyncio.Semaphore(SUBMIT_CONCURRENCY)
 
     async def one() -> None:
         async with gate:
-            await service.generate(image_id, steps=config.steps)
+            await generate()
 
     await asyncio.gather(*(one() for _ in range(config.prompts)))
 
@@ -255,7 +266,7 @@ async def service_run(
             else (contextlib.nullcontext())
         ):
             submitted_at = time.time()
-            await submit_all(service, image_id, config)
+            await submit_all(lambda: service.generate(image_id, steps=config.steps), config)
             jobs = await wait_jobs(urls, config.prompts, submitted_at * 1000 - 1)
         cpu = cpu_seconds(api.pid) - cpu_before
         emulator_cpu = emulators_cpu(processes) - emulator_cpu
@@ -264,6 +275,67 @@ async def service_run(
         failures = await service.failures()
         if failures:
             raise RuntimeError(f"{len(failures)} task(s) did not complete: {failures[:1]}")
+    return dataclasses.replace(
+        timeline_of(urls, jobs, submitted_at),
+        service_cpu_seconds=cpu,
+        emulator_cpu_seconds=emulator_cpu,
+        database_cpu_seconds=database_cpu,
+    )
+
+
+async def floor_finished(http: httpx.AsyncClient, expected: int) -> None:
+    """Until the task floor has ended `expected` tasks (none of them failed)."""
+
+    async def enough() -> bool:
+        counts = (await http.get("/finished")).json()
+        if counts["failed"]:
+            raise RuntimeError(f"{counts['failed']} task(s) failed in the task floor")
+        return int(counts["completed"]) >= expected
+
+    await poll_until_async(enough, within=RUN_TIMEOUT)
+
+
+async def floor_run(
+    work: Path, processes: Sequence[EmulatorProcess], png: bytes, config: BusyConfig
+) -> Timeline:
+    """The same prompts through the task floor (bench/task_floor.py), measured as service_run
+    measures the service: warmed up alike, the same submissions, its CPU and its PostgreSQL
+    sessions' from /proc over the same span."""
+    urls = [process.url for process in processes]
+    database_url = bench_database_url()
+    await fresh_database(database_url)
+    name = upload_name(png)
+    async with (
+        task_floor_server(
+            work, urls, database_url=database_url, name=f"task-floor-{len(urls)}"
+        ) as (floor, storage),
+        httpx.AsyncClient(base_url=floor.url, timeout=60) as http,
+    ):
+        (storage / "inputs" / name).write_bytes(png)
+
+        async def generate() -> None:
+            (
+                await http.post("/tasks", json={"image": name, "steps": config.steps})
+            ).raise_for_status()
+
+        warm_up = len(urls)
+        await asyncio.gather(*(generate() for _ in urls))
+        await floor_finished(http, warm_up)
+        cpu_before, emulator_cpu = cpu_seconds(floor.pid), emulators_cpu(processes)
+        database = database_name(database_url)
+        database_before = database_sessions_cpu(database)
+        async with (
+            Profiler().recording(floor.pid, f"task-floor-{len(urls)}")
+            if config.profile
+            else contextlib.nullcontext()
+        ):
+            submitted_at = time.time()
+            await submit_all(generate, config)
+            jobs = await wait_jobs(urls, config.prompts, submitted_at * 1000 - 1)
+        cpu = cpu_seconds(floor.pid) - cpu_before
+        emulator_cpu = emulators_cpu(processes) - emulator_cpu
+        database_cpu = database_cpu_since(database_before, database)
+        await floor_finished(http, warm_up + config.prompts)
     return dataclasses.replace(
         timeline_of(urls, jobs, submitted_at),
         service_cpu_seconds=cpu,
@@ -360,7 +432,36 @@ async def one_round(
         show(f"direct, {count} backend(s)", runs[f"direct-{count}"])
         runs[f"service-{count}"] = await service_run(work, chosen, png, config)
         show(f"through the service, {count}", runs[f"service-{count}"])
+        if count == 1 and config.floor:
+            runs["floor-1"] = await floor_run(work, chosen, png, config)
+            show("task floor (minimal service, same stack), 1", runs["floor-1"])
+            show_floor(floor_figures(runs))
     return runs
+
+
+def floor_figures(runs: dict[str, Timeline]) -> dict[str, float]:
+    """The service's CPU per task on 1 backend beside the task floor's, from one round."""
+    service = runs["service-1"].report()
+    floor = runs["floor-1"].report()
+    service_ms, floor_ms = service["service_cpu_ms_per_task"], floor["service_cpu_ms_per_task"]
+    return {
+        "service_ms_per_task": service_ms,
+        "floor_ms_per_task": floor_ms,
+        "ratio": stats.ratio(service_ms, floor_ms),
+        "service_database_ms_per_task": service["database_cpu_ms_per_task"],
+        "floor_database_ms_per_task": floor["database_cpu_ms_per_task"],
+    }
+
+
+def show_floor(found: dict[str, float], label: str = "service CPU per task") -> None:
+    print(
+        f"  {label}: {found['service_ms_per_task']:.1f} ms"
+        f" vs floor {found['floor_ms_per_task']:.1f} ms (S/F = {found['ratio']:.2f});"
+        f" PostgreSQL sessions {found['service_database_ms_per_task']:.1f}"
+        f" vs {found['floor_database_ms_per_task']:.1f} ms"
+        f" (target <= {SERVICE_CPU_TARGET_MS:.0f} ms:"
+        f" {stats.verdict(found['service_ms_per_task'] <= SERVICE_CPU_TARGET_MS)})"
+    )
 
 
 async def gpu_busy(config: BusyConfig) -> dict[str, Any]:
@@ -385,6 +486,11 @@ async def gpu_busy(config: BusyConfig) -> dict[str, Any]:
         "ratios": found,
         "config": config.__dict__,
     }
+    if config.floor:
+        per_round = [floor_figures(runs) for runs in rounds]
+        report["floor"] = {"rounds": per_round, "median": median_ratios(per_round)}
+        if len(rounds) > 1:
+            show_floor(report["floor"]["median"], "median of the rounds, service CPU per task")
     save_report("gpu_busy", report)
     return report
 
@@ -398,7 +504,12 @@ def parse_args(argv: list[str] | None = None) -> BusyConfig:
     parser.add_argument("--rounds", type=int, default=2, help="alternating direct/service runs")
     parser.add_argument("--image", choices=["flat", "photo"], default="flat")
     parser.add_argument(
-        "--profile", action="store_true", help="py-spy the service runs on --backends backends"
+        "--profile",
+        action="store_true",
+        help="py-spy the service runs on --backends backends, and the task floor's",
+    )
+    parser.add_argument(
+        "--no-floor", action="store_true", help="skip the task floor (bench/task_floor.py)"
     )
     parser.add_argument(
         "--burn-steps",
@@ -415,6 +526,7 @@ def parse_args(argv: list[str] | None = None) -> BusyConfig:
         image=args.image,
         profile=args.profile,
         sleep_steps=not args.burn_steps,
+        floor=not args.no_floor,
     )
 
 
