@@ -426,7 +426,7 @@ async def one_round(
     work: Path, processes: Sequence[EmulatorProcess], png: bytes, config: BusyConfig
 ) -> dict[str, Timeline]:
     runs: dict[str, Timeline] = {}
-    for count in (1, config.backends):
+    for count in sorted({1, config.backends}):  # once when --backends is 1
         chosen = processes[:count]
         runs[f"direct-{count}"] = await direct_run(chosen, png, config)
         show(f"direct, {count} backend(s)", runs[f"direct-{count}"])
