@@ -14,7 +14,7 @@ from typing import Any
 
 from bench import stats
 from bench.api_overhead import OverheadConfig, api_overhead, target_of
-from bench.gpu_busy import BusyConfig, gpu_busy
+from bench.gpu_busy import SERVICE_CPU_TARGET_MS, BusyConfig, gpu_busy
 from bench.intake import INTAKE_TARGET, IntakeConfig, intake
 from bench.memory import MemoryConfig, memory
 from bench.relay_latency import RelayConfig, relay_latency
@@ -45,10 +45,17 @@ def busy_rows(report: dict[str, Any]) -> list[Row]:
     found = report["ratios"]
     n = report["config"]["backends"]
     one, many = found["throughput_1"], found["throughput_n_vs_n_x_direct_1"]
-    return [
+    rows: list[Row] = [
         ("GPU busy, 1 backend", f"{one:.3f} of direct", ">= 0.98", one >= 0.98),
         (f"GPU busy, {n} backends", f"{many:.3f} of {n} x direct", ">= 0.95", many >= 0.95),
     ]
+    if "floor" in report:  # the minimal service on the same stack, same run (task_floor.py)
+        cpu = report["floor"]["median"]
+        service, floor = cpu["service_ms_per_task"], cpu["floor_ms_per_task"]
+        rows.append(("service CPU per task, 1 backend",
+                     f"{service:.1f} ms (floor {floor:.1f} ms, x{cpu['ratio']:.2f})",
+                     f"<= {SERVICE_CPU_TARGET_MS:.0f} ms", service <= SERVICE_CPU_TARGET_MS))  # fmt: skip
+    return rows
 
 
 def overhead_rows(report: dict[str, Any]) -> list[Row]:
