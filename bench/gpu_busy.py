@@ -46,6 +46,7 @@ from bench.processes import (
     cpu_seconds,
     database_cpu_since,
     database_sessions_cpu,
+    log_tail,
 )
 from bench.profiling import Profiler
 from bench.runner import run, save_report, workspace
@@ -283,13 +284,13 @@ async def service_run(
     )
 
 
-async def floor_finished(http: httpx.AsyncClient, expected: int) -> None:
+async def floor_finished(http: httpx.AsyncClient, expected: int, log: Path) -> None:
     """Until the task floor has ended `expected` tasks (none of them failed)."""
 
     async def enough() -> bool:
         counts = (await http.get("/finished")).json()
-        if counts["failed"]:
-            raise RuntimeError(f"{counts['failed']} task(s) failed in the task floor")
+        if counts["failed"] or counts["errors"]:
+            raise RuntimeError(f"the task floor went wrong ({counts}):\n{log_tail(log)}")
         return int(counts["completed"]) >= expected
 
     await poll_until_async(enough, within=RUN_TIMEOUT)
@@ -320,7 +321,7 @@ async def floor_run(
 
         warm_up = len(urls)
         await asyncio.gather(*(generate() for _ in urls))
-        await floor_finished(http, warm_up)
+        await floor_finished(http, warm_up, floor.log_path)
         cpu_before, emulator_cpu = cpu_seconds(floor.pid), emulators_cpu(processes)
         database = database_name(database_url)
         database_before = database_sessions_cpu(database)
@@ -335,7 +336,7 @@ async def floor_run(
         cpu = cpu_seconds(floor.pid) - cpu_before
         emulator_cpu = emulators_cpu(processes) - emulator_cpu
         database_cpu = database_cpu_since(database_before, database)
-        await floor_finished(http, warm_up + config.prompts)
+        await floor_finished(http, warm_up + config.prompts, floor.log_path)
     return dataclasses.replace(
         timeline_of(urls, jobs, submitted_at),
         service_cpu_seconds=cpu,

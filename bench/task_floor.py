@@ -167,6 +167,8 @@ class TaskFloor:
         self.listening = 0
         self.completed = 0
         self.failed = 0
+        self.errors = 0
+        """Work that raised (a request refused, a file not written): the run is not valid."""
         self._pool: asyncpg.Pool | None = None
         self._running: set[asyncio.Task[None]] = set()
         self._next_backend = 0
@@ -184,6 +186,7 @@ class TaskFloor:
     def _ended(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
         if not task.cancelled() and task.exception() is not None:
+            self.errors += 1
             print(f"task floor: {task.exception()!r}", file=sys.stderr)
 
     # --- the work, in the order a task meets it ---
@@ -298,7 +301,7 @@ class TaskFloor:
             ready = self._pool is not None and self.listening == len(self.comfyui)
             await answer(send, 200 if ready else 503, b"ok" if ready else b"")
         elif path == "/finished":
-            counts = {"completed": self.completed, "failed": self.failed}
+            counts = {"completed": self.completed, "failed": self.failed, "errors": self.errors}
             await answer(send, 200, json.dumps(counts).encode())
         else:
             await answer(send, 404, b"")
