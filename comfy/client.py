@@ -106,12 +106,22 @@ class ComfyClient:
         self.forget_uploads()
         self._jobs_api = None
 
-    async def upload_image(self, data: bytes, *, filename: str) -> UploadedImage:
-        """Upload to the input folder, named by content hash; the same bytes are sent once."""
-        digest = await _sha256(data)
+    def uploaded(self, digest: str) -> UploadedImage | None:
+        """Where the bytes with this sha256 were uploaded, if this client sent them (and has not
+        forgotten since): the caller that knows its bytes' hash need not read them again."""
         known = self._uploads.get(digest)
         if known is not None:
             self._uploads.move_to_end(digest)
+        return known
+
+    async def upload_image(
+        self, data: bytes, *, filename: str, digest: str | None = None
+    ) -> UploadedImage:
+        """Upload to the input folder, named by content hash; the same bytes are sent once.
+        `digest`: the bytes' sha256 where the caller knows it (then it is not computed)."""
+        digest = digest or await _sha256(data)
+        known = self.uploaded(digest)
+        if known is not None:
             return known
         name = digest + _suffix(filename)
         content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"

@@ -12,7 +12,6 @@ from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
     QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
@@ -27,6 +26,7 @@ from graphql_api.queries import Query
 from graphql_api.scalars import SCALAR_MAP
 from graphql_api.subscriptions import Subscription
 from graphql_api.types import Image, Task
+from graphql_api.validating import DocumentValidationCache, ValidatedDocuments
 
 # Distinct operation texts kept parsed and validated (clients send a handful, always the same).
 PARSED_DOCUMENTS = 256
@@ -74,6 +74,7 @@ def build_schema(
         *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
     ]
     hidden = [] if introspection else list(DisableIntrospection().validation_rules)
+    validated = ValidatedDocuments(PARSED_DOCUMENTS)
     return KontextSchema(
         validation_rules=(*limits, *hidden),
         max_tokens=max_tokens,
@@ -88,7 +89,7 @@ def build_schema(
             *([] if introspection else [DisableIntrospection]),
             # Same text, same document object; same document and rules, the same verdict.
             lambda: ReportingParserCache(maxsize=PARSED_DOCUMENTS),
-            lambda: ValidationCache(maxsize=PARSED_DOCUMENTS),
+            lambda: DocumentValidationCache(validated),
         ],
         config=StrawberryConfig(scalar_map=dict(SCALAR_MAP)),
     )

@@ -290,9 +290,16 @@ class Backend:
         self._socket.prompt_sent(heard, time.monotonic())
         return queued
 
-    async def upload_image(self, data: bytes, *, filename: str) -> str:
-        """Upload an input image; the name ComfyUI stored it under."""
-        uploaded = await self._unless_unavailable(self.client.upload_image(data, filename=filename))
+    def uploaded_name(self, digest: str) -> str | None:
+        """The name of an input image (by its bytes' sha256) already uploaded to this server."""
+        uploaded = self.client.uploaded(digest)
+        return None if uploaded is None else uploaded.name
+
+    async def upload_image(self, data: bytes, *, filename: str, digest: str) -> str:
+        """Upload an input image (its bytes' sha256 `digest`); the name ComfyUI stored it under."""
+        uploaded = await self._unless_unavailable(
+            self.client.upload_image(data, filename=filename, digest=digest)
+        )
         return uploaded.name
 
     async def _unless_unavailable(self, call: Awaitable[Result]) -> Result:

@@ -240,10 +240,17 @@ class Dispatcher:
         )
 
     async def _upload(self, image_id: UUID, backend: Backend) -> str:
+        """The image's name on the backend: uploaded once, found by the sha256 stored with it
+        (its blob is neither read nor hashed again for every task that uses it)."""
         image = await image_file(image_id)
+        known = backend.uploaded_name(image.sha256)
+        if known is not None:
+            return known
         data = await read_blob(self._blobs, image.blob_key)
         extension = image.content_type.removeprefix("image/").replace("jpeg", "jpg")
-        return await backend.upload_image(data, filename=f"{image.sha256}.{extension}")
+        return await backend.upload_image(
+            data, filename=f"{image.sha256}.{extension}", digest=image.sha256
+        )
 
 
 async def read_blob(blobs: BlobStore, key: str) -> bytes:

@@ -230,6 +230,18 @@ async def test_the_same_bytes_are_uploaded_once_under_their_hash(replay) -> None
     assert server.requests.count(("POST", "/upload/image")) == 3
 
 
+async def test_an_upload_named_by_the_callers_digest_is_found_by_it(replay) -> None:
+    server, client = replay
+    server.play(exchange("a_success", "POST", "/upload/image"))
+    digest = "c" * 64  # the caller's: the bytes are not hashed again
+    assert client.uploaded(digest) is None
+    sent = await client.upload_image(b"png bytes", filename="a.png", digest=digest)
+    assert client.uploaded(digest) == sent
+    assert f'filename="{digest}.png"'.encode() in server.received[0].body
+    client.forget_uploads()
+    assert client.uploaded(digest) is None
+
+
 async def test_an_upload_answered_400_with_an_empty_body_is_a_protocol_error(replay) -> None:
     server, client = replay
     server.play(exchange("c_validation_errors", "POST", "/upload/image", 400))

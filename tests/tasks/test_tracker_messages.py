@@ -152,7 +152,7 @@ async def test_an_unreachable_server_is_the_backends_problem_until_checked_again
     with pytest.raises(ComfyUnavailable):
         await sending.queue_prompt({}, prompt_id="p1", extra_data={})
     with pytest.raises(ComfyUnavailable):
-        await uploading.upload_image(b"png", filename="a.png")
+        await uploading.upload_image(b"png", filename="a.png", digest="a" * 64)
     for watched in (sending, uploading):
         assert watched.problem == "unavailable: connection refused"
         assert not watched.ready
