@@ -424,20 +424,40 @@ def show_ratios(found: dict[str, float], backends: int) -> None:
 
 
 async def one_round(
-    work: Path, processes: Sequence[EmulatorProcess], png: bytes, config: BusyConfig
+    work: Path,
+    processes: Sequence[EmulatorProcess],
+    png: bytes,
+    config: BusyConfig,
+    floor_first: bool = False,
 ) -> dict[str, Timeline]:
+    """Direct, then the service and (on 1 backend) the task floor, the floor first when
+    `floor_first` (rounds alternate, so a drift of the machine's load favours neither)."""
     runs: dict[str, Timeline] = {}
     for count in sorted({1, config.backends}):  # once when --backends is 1
         chosen = processes[:count]
         runs[f"direct-{count}"] = await direct_run(chosen, png, config)
         show(f"direct, {count} backend(s)", runs[f"direct-{count}"])
+        with_floor = count == 1 and config.floor
+        if with_floor and floor_first:
+            await run_floor(work, chosen, png, config, runs)
         runs[f"service-{count}"] = await service_run(work, chosen, png, config)
         show(f"through the service, {count}", runs[f"service-{count}"])
-        if count == 1 and config.floor:
-            runs["floor-1"] = await floor_run(work, chosen, png, config)
-            show("task floor (minimal service, same stack), 1", runs["floor-1"])
+        if with_floor and not floor_first:
+            await run_floor(work, chosen, png, config, runs)
+        if with_floor:
             show_floor(floor_figures(runs))
     return runs
+
+
+async def run_floor(
+    work: Path,
+    processes: Sequence[EmulatorProcess],
+    png: bytes,
+    config: BusyConfig,
+    runs: dict[str, Timeline],
+) -> None:
+    runs["floor-1"] = await floor_run(work, processes, png, config)
+    show("task floor (minimal service, same stack), 1", runs["floor-1"])
 
 
 def floor_figures(runs: dict[str, Timeline]) -> dict[str, float]:
@@ -445,10 +465,14 @@ def floor_figures(runs: dict[str, Timeline]) -> dict[str, float]:
     service = runs["service-1"].report()
     floor = runs["floor-1"].report()
     service_ms, floor_ms = service["service_cpu_ms_per_task"], floor["service_cpu_ms_per_task"]
+    direct = runs["direct-1"].throughput
     return {
         "service_ms_per_task": service_ms,
         "floor_ms_per_task": floor_ms,
         "ratio": stats.ratio(service_ms, floor_ms),
+        # GPU busy on 1 backend of the minimal service: the same figure's floor on this machine.
+        "service_throughput_1": stats.ratio(runs["service-1"].throughput, direct),
+        "floor_throughput_1": stats.ratio(runs["floor-1"].throughput, direct),
         "service_database_ms_per_task": service["database_cpu_ms_per_task"],
         "floor_database_ms_per_task": floor["database_cpu_ms_per_task"],
     }
@@ -461,7 +485,9 @@ def show_floor(found: dict[str, float], label: str = "service CPU per task") -> 
         f" PostgreSQL sessions {found['service_database_ms_per_task']:.1f}"
         f" vs {found['floor_database_ms_per_task']:.1f} ms"
         f" (target <= {SERVICE_CPU_TARGET_MS:.0f} ms:"
-        f" {stats.verdict(found['service_ms_per_task'] <= SERVICE_CPU_TARGET_MS)})"
+        f" {stats.verdict(found['service_ms_per_task'] <= SERVICE_CPU_TARGET_MS)});"
+        f" throughput of direct on 1: service {found['service_throughput_1']:.3f},"
+        f" floor {found['floor_throughput_1']:.3f}"
     )
 
 
@@ -477,8 +503,8 @@ async def gpu_busy(config: BusyConfig) -> dict[str, Any]:
         async with emulators(work, config.backends, config) as processes:
             warm_up = BusyConfig(prompts=len(processes), steps=config.steps)
             await direct_run(processes, png, warm_up)  # first-prompt costs out of the way
-            for _ in range(config.rounds):
-                rounds.append(await one_round(work, processes, png, config))
+            for number in range(config.rounds):
+                rounds.append(await one_round(work, processes, png, config, number % 2 == 1))
     found = median_ratios([ratios(runs, config.backends) for runs in rounds])
     show_ratios(found, config.backends)
     show_cpu_budget(rounds[-1], config.backends)

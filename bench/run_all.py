@@ -45,8 +45,13 @@ def busy_rows(report: dict[str, Any]) -> list[Row]:
     found = report["ratios"]
     n = report["config"]["backends"]
     one, many = found["throughput_1"], found["throughput_n_vs_n_x_direct_1"]
+    floor_one = (  # the minimal service on the same stack, same runs (task_floor.py)
+        f" (floor {report['floor']['median']['floor_throughput_1']:.3f})"
+        if "floor" in report
+        else ""
+    )
     rows: list[Row] = [
-        ("GPU busy, 1 backend", f"{one:.3f} of direct", ">= 0.98", one >= 0.98),
+        ("GPU busy, 1 backend", f"{one:.3f} of direct{floor_one}", ">= 0.98", one >= 0.98),
         (f"GPU busy, {n} backends", f"{many:.3f} of {n} x direct", ">= 0.95", many >= 0.95),
     ]
     if "floor" in report:  # the minimal service on the same stack, same run (task_floor.py)
