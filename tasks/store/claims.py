@@ -14,7 +14,7 @@ from tortoise.functions import Count
 from tasks.status import ACTIVE_STATUSES, TaskStatus
 from tasks.store.clock import utc_now
 from tasks.store.models import Task
-from tasks.store.transitions import note
+from tasks.store.returning import update_returning
 
 
 @dataclass(frozen=True)
@@ -48,20 +48,21 @@ class TaskClaimer:
     async def claim(self, backend: str, task_id: uuid.UUID) -> Task | None:
         """The task's first claim starts attempt 1; a re-queue already counted its attempt.
 
-        One conditional UPDATE takes the task (two replicas updating the same row are
-        serialized by the database, and the second no longer matches), then the row is read."""
+        One conditional UPDATE takes the task and hands back its row (two replicas updating
+        the same row are serialized by the database, and the second no longer matches)."""
         async with self._lock:
-            claimed = await note(
+            return await update_returning(
                 task_id,
                 where={"status": TaskStatus.PENDING, "prompt_id": None},
-                prompt_id=str(uuid.uuid4()),
-                backend=backend,
-                # max(attempts, 1); When accepts a Value, though its annotation lists fewer types.
-                attempts=Case(When(attempts__lt=1, then=Value(1)), default=F("attempts")),  # type: ignore[arg-type]
-                dispatched_at=utc_now(),
-                queued_at=None,
+                values={
+                    "prompt_id": str(uuid.uuid4()),
+                    "backend": backend,
+                    # max(attempts, 1); When accepts a Value, though its annotation lists fewer.
+                    "attempts": Case(When(attempts__lt=1, then=Value(1)), default=F("attempts")),  # type: ignore[arg-type]
+                    "dispatched_at": utc_now(),
+                    "queued_at": None,
+                },
             )
-            return await Task.get_or_none(id=task_id) if claimed else None
 
 
 async def backend_loads(finishing: Collection[str] = ()) -> Counter[str]:

@@ -49,7 +49,7 @@ PROGRESS_WRITE_SECONDS = 2.0
 
 
 async def note(task_id: UUID, *, where: Mapping[str, Any], **changes: Any) -> bool:
-    """Bookkeeping of the dispatch that callers are not told about (a claim, its undoing, what
+    """Bookkeeping of the dispatch that callers are not told about (a claim's undoing, what
     the progress bar will count, the backend's confirmation): written only if the task still
     matches `where`, with no sequence bump and no event. False when it did not match."""
     return bool(await Task.filter(id=task_id, **where).update(**changes))
