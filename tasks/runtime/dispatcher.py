@@ -100,15 +100,18 @@ class Dispatcher:
         """Fill every ready backend's free slots from the oldest waiting tasks: one query for
         the loads and one for the candidates, then a claim per task, so each backend has its
         next prompt queued in ComfyUI while it runs one. True when another round should look
-        again (a claim was lost to another replica, or slots are left after claiming); False
-        when nothing was claimed (nothing to send, or nowhere to send it) or every slot was
-        filled (a slot freed later wakes the dispatcher)."""
+        again (a claim was lost to another replica, or slots are left after claiming from a
+        list of candidates cut at its limit); False when nothing was claimed (nothing to send,
+        or nowhere to send it), every slot was filled or every waiting task was seen (a slot
+        freed or a task created later wakes the dispatcher)."""
         loads = await backend_loads(self._pool.finishing_prompts())
         free = self._pool.free_slots(loads)
         if not free:
             return False
         # Enough candidates that the window `choose` looks at stays full as tasks are claimed.
-        waiting = await self._claimer.waiting(WINDOW + free)
+        limit = WINDOW + free
+        waiting = await self._claimer.waiting(limit)
+        more_may_wait = len(waiting) == limit
         self._passes = Counter({w.id: self._passes[w.id] for w in waiting if w.id in self._passes})
         ready = [b for b in self._pool.all if b.ready]
         look_again = False
@@ -126,9 +129,10 @@ class Dispatcher:
                 break
             waiting.remove(route.task)
             task = await self._claimer.claim(route.backend.name, route.task.id)
-            look_again = True  # or another replica took it: either way, look again
-            if task is None:
+            if task is None:  # another replica took it: the candidates may be stale
+                look_again = True
                 continue
+            look_again = look_again or more_may_wait
             if route.passed_over is not None:
                 self._passes[route.passed_over.id] += 1
             self._passes.pop(route.task.id, None)

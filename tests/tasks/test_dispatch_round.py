@@ -85,3 +85,39 @@ async def test_one_round_claims_a_prompt_and_its_successor_for_every_backend(
 
     assert not await dispatcher.dispatch_round()  # every slot is taken: nothing more to claim
     assert len(load_queries) == 2
+
+
+async def test_a_round_that_claimed_every_waiting_task_does_not_look_again() -> None:
+    templates = load_templates()
+    task = await a_task(TaskStatus.PENDING)
+    await Task.filter(id=task.id).update(workflow=templates.get_default().name)
+    pool = BackendPool([Backend(url="http://gpu-0", client=None, connected=True, problem=None)])  # type: ignore[arg-type]
+    dispatcher = SendsRecorded(
+        pool=pool,
+        templates=templates,
+        blobs=None,
+        claimer=TaskClaimer(),
+        outcomes=None,
+        settings=DispatchSettings(),
+        background=BackgroundTasks(),
+    )
+    # A slot is left, but the candidates were every waiting task: a task created later wakes
+    # the dispatcher, so a second look now would only repeat both queries.
+    assert not await dispatcher.dispatch_round()
+    assert dispatcher.sent == [(task.id, "http://gpu-0")]
+
+
+async def test_a_claim_hands_back_the_row_it_wrote_and_a_second_claim_gets_nothing() -> None:
+    task = await a_task(TaskStatus.PENDING)
+    requeued = await younger(task, 1, task.workflow)
+    await Task.filter(id=requeued.id).update(attempts=2)
+    claimer = TaskClaimer()
+    claimed = await claimer.claim("http://gpu-0", task.id)
+    assert claimed is not None and claimed.id == task.id
+    assert (claimed.backend, claimed.attempts) == ("http://gpu-0", 1)
+    assert claimed.prompt_id is not None and claimed.dispatched_at is not None
+    stored = await Task.get(id=task.id)
+    assert (stored.prompt_id, stored.backend) == (claimed.prompt_id, claimed.backend)
+    assert await claimer.claim("http://gpu-1", task.id) is None
+    again = await claimer.claim("http://gpu-1", requeued.id)
+    assert again is not None and again.attempts == 2  # a re-queue already counted its attempt
