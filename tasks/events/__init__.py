@@ -18,6 +18,7 @@ frame ─▶ tracker ─▶ TaskChanges ─▶ broker ─▶ watch ─▶ subscr
   without the database).
 - `tasks.events.broker` fans events out to this process's subscribers with bounded queues
   (progress and previews conflated, transitions always kept); `tasks.events.pg_broker` also
-  relays them to the other replicas with NOTIFY, progress in the payload.
+  relays them to the other replicas with NOTIFY, progress in the payload, while another
+  replica listens (replicas count each other's listening sessions and greet on the channel).
 - `tasks.events.watch` gives a subscriber the current snapshot, then every newer change once.
 """

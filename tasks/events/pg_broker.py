@@ -8,6 +8,15 @@ replica learns it from the payload instead: applied to the snapshot it already h
 running task (the newest it published or relayed), or to a snapshot of the row read when it
 holds none. The snapshots it holds are dropped when the task stops running, when it has no
 subscribers, and when its listening connection is renewed (it may have missed changes).
+
+A replica NOTIFYs only while another one listens: each listening session names itself
+(`LISTENER_NAME`) and counts the others' sessions in `pg_stat_activity` (and those of replicas
+of earlier versions, by their last statement) when it connects and every
+`presence_check_seconds` after. A replica that finds others greets them on the channel
+and waits (at most `GREETING_SECONDS`) until each has answered: an answer is sent after its
+sender began to NOTIFY, so every event it publishes after it reaches the newcomer, which has
+no subscribers before it is ready. A lone replica (the usual single-process deployment) spends
+no NOTIFY on progress nobody else will read.
 """
 
 from __future__ import annotations
@@ -43,6 +52,18 @@ logger = logging.getLogger(__name__)
 CHANNEL = "kontext_task_events"
 RECONNECT_DELAY = 1.0
 NOTIFY = "SELECT pg_notify($1, $2)"
+LISTENER_NAME = "kontext-task-events"
+"""The application_name of every replica's listening session: how replicas count each other."""
+OTHER_LISTENERS = (
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> $2"
+    " AND (application_name = $1 OR query = $3)"
+)
+OLDER_LISTENER_QUERY = f'LISTEN "{CHANNEL}"'
+"""The last statement of a replica of an earlier version's listening session (it names none and
+runs nothing after LISTEN): such a replica is counted, and NOTIFYed, too."""
+PRESENCE_CHECK_SECONDS = 5.0
+GREETING_SECONDS = 2.0
+"""How long a replica that found others waits for their answers before it goes on anyway."""
 NOTIFY_DRAIN_SECONDS = 5.0
 """How long closing waits for events published but not yet relayed."""
 FROM_MEMORY = frozenset({EventKind.PROGRESS, EventKind.PREVIEW})
@@ -78,6 +99,16 @@ def from_wire(progress: Mapping[str, Any]) -> dict[str, Any]:
         else value
         for name, value in progress.items()
     }
+
+
+def greeting(sender: str) -> str:
+    """Said by a replica that found others listening: answer me once you NOTIFY."""
+    return json.dumps({"hello": sender}, separators=(",", ":"))
+
+
+def answer(sender: str, to: str) -> str:
+    """Said to a replica that greeted: from now on this one NOTIFYs what it publishes."""
+    return json.dumps({"here": sender, "to": to}, separators=(",", ":"))
 
 
 def decode(payload: str) -> tuple[TaskEvent, str, dict[str, Any] | None]:
@@ -138,7 +169,13 @@ class HeldSnapshots:
 class PostgresBroker:
     """Delivers local events at once and relays them to, and from, the other replicas."""
 
-    def __init__(self, database_url: str, background: BackgroundTasks) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        background: BackgroundTasks,
+        *,
+        presence_check_seconds: float = PRESENCE_CHECK_SECONDS,
+    ) -> None:
         self._dsn = postgres_dsn(database_url)
         self._work = background.scope()
         self._local = InProcessBroker()
@@ -150,6 +187,15 @@ class PostgresBroker:
         self._notifying: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
         self._held = HeldSnapshots()
+        self._presence_check_seconds = presence_check_seconds
+        self._others_listen = False
+        self._greeted = 0  # greetings heard: a count taken before one arrived may be stale
+        self._answers: asyncio.Queue[None] = asyncio.Queue()
+
+    @property
+    def others_listen(self) -> bool:
+        """Whether another replica listens, so that what this one publishes is NOTIFYed."""
+        return self._others_listen
 
     async def __aenter__(self) -> PostgresBroker:
         self._work.start(self._listen_forever(), "pg-broker-listen")
@@ -178,7 +224,11 @@ class PostgresBroker:
     async def publish(self, event: TaskEvent) -> None:
         self._held.hold(event.task)
         self._local.deliver(event)
-        self._outgoing.append(encode(event, self._sender))
+        if self._others_listen:
+            self._say(encode(event, self._sender))
+
+    def _say(self, payload: str) -> None:
+        self._outgoing.append(payload)
         if self._notifying is None or self._notifying.done():
             self._notifying = self._work.start(self._notify_outgoing(), "pg-broker-notify")
 
@@ -216,22 +266,74 @@ class PostgresBroker:
 
     @contextlib.asynccontextmanager
     async def _listening_connection(self) -> AsyncIterator[asyncio.Event]:
-        connection = await asyncpg.connect(self._dsn, timeout=10)
+        connection = await asyncpg.connect(
+            self._dsn, timeout=10, server_settings={"application_name": LISTENER_NAME}
+        )
         queue: asyncio.Queue[str] = asyncio.Queue()
         closed = asyncio.Event()
         try:
             connection.add_termination_listener(lambda _connection: closed.set())
             await connection.add_listener(CHANNEL, lambda *args: queue.put_nowait(args[3]))
             self._held.clear()  # what was said while no connection listened is unknown
-            self._listening.set()
             relaying = self._work.scope()
             relaying.start(self._relay(queue), "pg-broker-relay")
             try:
+                await self._greet_others(connection)
+                self._listening.set()
+                relaying.start(self._check_presence(connection), "pg-broker-presence")
                 yield closed
             finally:
                 await relaying.aclose()
         finally:
             await connection.close()
+
+    async def _others_listening(self, connection: asyncpg.Connection) -> int:
+        count = await connection.fetchval(
+            OTHER_LISTENERS, LISTENER_NAME, connection.get_server_pid(), OLDER_LISTENER_QUERY
+        )
+        return int(count)
+
+    async def _greet_others(self, connection: asyncpg.Connection) -> None:
+        """Count the other replicas listening; when there are any, NOTIFY from now on, greet
+        them and wait until each has answered (each then NOTIFYs what it publishes)."""
+        while not self._answers.empty():
+            self._answers.get_nowait()
+        others = await self._others_listening(connection)
+        if not others:
+            return
+        self._others_listen = True
+        self._say(greeting(self._sender))
+        try:
+            async with asyncio.timeout(GREETING_SECONDS):
+                for _ in range(others):
+                    await self._answers.get()
+        except TimeoutError:
+            logger.warning("not every other replica answered within %.0f s", GREETING_SECONDS)
+
+    async def _check_presence(self, connection: asyncpg.Connection) -> None:
+        """Stop NOTIFYing once no other replica listens (a greeting heard meanwhile wins)."""
+        while True:
+            await asyncio.sleep(self._presence_check_seconds)
+            greeted = self._greeted
+            others = await self._others_listening(connection)
+            if others:
+                self._others_listen = True
+            elif greeted == self._greeted:
+                self._others_listen = False
+
+    def _heard_presence(self, payload: str) -> bool:
+        """A greeting (answered: from now on this replica NOTIFYs) or an answer to this one's;
+        False for an event."""
+        if not payload.startswith(('{"hello"', '{"here"')):
+            return False
+        said = json.loads(payload)
+        if "hello" in said and said["hello"] != self._sender:
+            self._greeted += 1
+            self._others_listen = True
+            self._say(answer(self._sender, to=said["hello"]))
+        elif said.get("to") == self._sender:
+            self._answers.put_nowait(None)
+        return True
 
     async def _relay(self, queue: asyncio.Queue[str]) -> None:
         while True:
@@ -244,6 +346,8 @@ class PostgresBroker:
                 self._held.clear()  # what is held may have missed that change
 
     async def _relay_one(self, payload: str) -> None:
+        if self._heard_presence(payload):
+            return
         event, sender, progress = decode(payload)
         if sender == self._sender:
             return

@@ -4,6 +4,7 @@ and whether an ending enqueued a webhook delivery."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -184,3 +185,82 @@ async def test_a_payload_that_cannot_be_relayed_does_not_stop_the_ones_after_it(
         async with asyncio.timeout(10):
             received = await heard.next()
     assert received.task_id == later.task_id and not received.local
+
+
+def status_event() -> TaskEvent:
+    return TaskEvent(
+        task_id=uuid.uuid4(),
+        owner="o",
+        sequence=1,
+        kind=EventKind.STATUS,
+        status=TaskStatus.PROCESSING,
+    )
+
+
+@pytest.mark.postgres_only
+async def test_a_lone_replica_notifies_nothing_until_another_listens(
+    database: Database, database_url: str, background: BackgroundTasks
+) -> None:
+    """Alone, a replica spends no NOTIFY; a replica that starts greets it, waits for its
+    answer, and from then on hears every event it publishes."""
+    unheard, later = status_event(), status_event()
+    watcher = await asyncpg.connect(postgres_dsn(database_url))
+    said: asyncio.Queue[str] = asyncio.Queue()
+    await watcher.add_listener(CHANNEL, lambda *args: said.put_nowait(args[3]))
+    await watcher.execute("SELECT 1")  # its last statement no longer LISTEN: not a replica
+    try:
+        async with PostgresBroker(database_url, background) as here:
+            assert not here.others_listen
+            await here.publish(unheard)
+            async with (
+                PostgresBroker(database_url, background) as there,
+                there.subscribe(lambda event: True) as heard,
+            ):
+                assert here.others_listen and there.others_listen
+                await here.publish(later)
+                async with asyncio.timeout(10):
+                    received = await heard.next()
+                    payloads = [await said.get()]
+                    while str(later.task_id) not in payloads[-1]:
+                        payloads.append(await said.get())
+    finally:
+        await watcher.close()
+    assert received.task_id == later.task_id and not received.local
+    kinds = [next(iter(json.loads(payload))) for payload in payloads]
+    assert kinds == ["hello", "here", "t"]  # the greeting, its answer, the later event only
+    assert not any(str(unheard.task_id) in payload for payload in payloads)
+
+
+@pytest.mark.postgres_only
+async def test_a_replica_stops_notifying_once_no_other_listens(
+    database: Database, database_url: str, background: BackgroundTasks
+) -> None:
+    async with PostgresBroker(database_url, background, presence_check_seconds=0.05) as here:
+        async with PostgresBroker(database_url, background) as there:
+            assert here.others_listen and there.others_listen
+        async with asyncio.timeout(10):
+            while here.others_listen:
+                await asyncio.sleep(0.05)
+
+
+@pytest.mark.postgres_only
+async def test_a_replica_of_an_earlier_version_listening_is_notified(
+    database: Database, database_url: str, background: BackgroundTasks
+) -> None:
+    """An earlier version's listening session names nothing and runs nothing after LISTEN; it
+    does not answer a greeting, but it is counted, and every event reaches it."""
+    event = status_event()
+    older = await asyncpg.connect(postgres_dsn(database_url))
+    said: asyncio.Queue[str] = asyncio.Queue()
+    await older.add_listener(CHANNEL, lambda *args: said.put_nowait(args[3]))
+    try:
+        async with PostgresBroker(database_url, background) as here:
+            assert here.others_listen
+            await here.publish(event)
+            async with asyncio.timeout(10):
+                payloads = [await said.get()]
+                while str(event.task_id) not in payloads[-1]:
+                    payloads.append(await said.get())
+    finally:
+        await older.close()
+    assert [next(iter(json.loads(payload))) for payload in payloads] == ["hello", "t"]
