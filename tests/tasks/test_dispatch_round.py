@@ -19,7 +19,7 @@ from tasks.store.claims import TaskClaimer, backend_loads
 from tasks.store.clock import utc_now
 from tasks.store.models import Task
 from tests.tasks.test_outputs import a_task
-from workflows.registry import load_templates
+from workflows.registry import TemplateRegistry, load_templates
 
 pytestmark = pytest.mark.usefixtures("database")
 
@@ -33,6 +33,22 @@ class SendsRecorded(Dispatcher):
 
     def _start_send(self, task: Task, backend: Backend) -> None:
         self.sent.append((task.id, backend.name))
+
+
+def recording_dispatcher(names: list[str], templates: TemplateRegistry) -> SendsRecorded:
+    """A dispatcher over ready backends named `names`, recording what it would send."""
+    pool = BackendPool(
+        [Backend(url=name, client=None, connected=True, problem=None) for name in names]  # type: ignore[arg-type]
+    )
+    return SendsRecorded(
+        pool=pool,
+        templates=templates,
+        blobs=None,
+        claimer=TaskClaimer(),
+        outcomes=None,
+        settings=DispatchSettings(),
+        background=BackgroundTasks(),
+    )
 
 
 async def younger(first: Task, seconds: int, workflow: str) -> Task:
@@ -61,18 +77,7 @@ async def test_one_round_claims_a_prompt_and_its_successor_for_every_backend(
 
     monkeypatch.setattr("tasks.runtime.dispatcher.backend_loads", counted_loads)
     names = [f"http://gpu-{n}" for n in range(4)]
-    pool = BackendPool(
-        [Backend(url=name, client=None, connected=True, problem=None) for name in names]  # type: ignore[arg-type]
-    )
-    dispatcher = SendsRecorded(
-        pool=pool,
-        templates=templates,
-        blobs=None,
-        claimer=TaskClaimer(),
-        outcomes=None,
-        settings=DispatchSettings(),
-        background=BackgroundTasks(),
-    )
+    dispatcher = recording_dispatcher(names, templates)
     assert not await dispatcher.dispatch_round()  # every slot filled: no second look needed
     assert len(load_queries) == 1
     assert Counter(name for _, name in dispatcher.sent) == {
@@ -91,16 +96,7 @@ async def test_a_round_that_claimed_every_waiting_task_does_not_look_again() -> 
     templates = load_templates()
     task = await a_task(TaskStatus.PENDING)
     await Task.filter(id=task.id).update(workflow=templates.get_default().name)
-    pool = BackendPool([Backend(url="http://gpu-0", client=None, connected=True, problem=None)])  # type: ignore[arg-type]
-    dispatcher = SendsRecorded(
-        pool=pool,
-        templates=templates,
-        blobs=None,
-        claimer=TaskClaimer(),
-        outcomes=None,
-        settings=DispatchSettings(),
-        background=BackgroundTasks(),
-    )
+    dispatcher = recording_dispatcher(["http://gpu-0"], templates)
     # A slot is left, but the candidates were every waiting task: a task created later wakes
     # the dispatcher, so a second look now would only repeat both queries.
     assert not await dispatcher.dispatch_round()
