@@ -154,7 +154,7 @@ class ComfyRuntime:
             previews=LatestPreviews(PreviewKeeper(self._blobs, self._changes), self._background),
             reconciler=reconciler,
             run_times=self._run_times,
-            on_idle=self.dispatcher.wake,
+            on_idle=self.dispatcher.slot_freed,
             background=self._background,
         )
         self._trackers.append(tracker)

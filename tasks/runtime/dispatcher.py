@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import Counter
 from collections.abc import Mapping
@@ -67,8 +66,19 @@ class Dispatcher:
         self._sending: dict[str, asyncio.Task[bool]] = {}
         self._sends = background.scope()
         self._passes: Counter[UUID] = Counter()
+        # The last look found no task waiting, and nothing said since may have added one: a
+        # freed slot alone then needs no look (the end of a task frees its slot up to 3 times).
+        self._nothing_waiting = False
+        self._news = 0  # wake-ups that may mean a new waiting task, counted
 
     def wake(self) -> None:
+        """Look again: a task may be waiting now (created, released, a backend ready)."""
+        self._news += 1
+        self._nothing_waiting = False
+        self._wake.set()
+
+    def slot_freed(self) -> None:
+        """A backend's slot is free: look again if a task may be waiting."""
         self._wake.set()
 
     async def run(self) -> None:
@@ -87,8 +97,10 @@ class Dispatcher:
                     pass
             except Exception:  # the loop must outlive any one round; the next round retries
                 logger.exception("dispatch round failed; retrying")
-            with contextlib.suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self._settings.poll_seconds)
+            except TimeoutError:  # a task re-queued by the watchdog wakes nothing: look anyway
+                self._nothing_waiting = False
 
     def _models_of(self, workflow: str) -> frozenset[str]:
         return frozenset(
@@ -104,6 +116,9 @@ class Dispatcher:
         list of candidates cut at its limit); False when nothing was claimed (nothing to send,
         or nowhere to send it), every slot was filled or every waiting task was seen (a slot
         freed or a task created later wakes the dispatcher)."""
+        if self._nothing_waiting:
+            return False
+        news = self._news
         loads = await backend_loads(self._pool.finishing_prompts())
         free = self._pool.free_slots(loads)
         if not free:
@@ -111,6 +126,8 @@ class Dispatcher:
         # Enough candidates that the window `choose` looks at stays full as tasks are claimed.
         limit = WINDOW + free
         waiting = await self._claimer.waiting(limit)
+        # A wake-up during the queries may stand for a task they did not see yet.
+        self._nothing_waiting = not waiting and news == self._news
         more_may_wait = len(waiting) == limit
         self._passes = Counter({w.id: self._passes[w.id] for w in waiting if w.id in self._passes})
         ready = [b for b in self._pool.all if b.ready]

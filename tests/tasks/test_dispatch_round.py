@@ -3,6 +3,8 @@ from one load query and one candidate query, oldest tasks first."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections import Counter
 from collections.abc import Collection
@@ -35,7 +37,9 @@ class SendsRecorded(Dispatcher):
         self.sent.append((task.id, backend.name))
 
 
-def recording_dispatcher(names: list[str], templates: TemplateRegistry) -> SendsRecorded:
+def recording_dispatcher(
+    names: list[str], templates: TemplateRegistry, settings: DispatchSettings | None = None
+) -> SendsRecorded:
     """A dispatcher over ready backends named `names`, recording what it would send."""
     pool = BackendPool(
         [Backend(url=name, client=None, connected=True, problem=None) for name in names]  # type: ignore[arg-type]
@@ -46,7 +50,7 @@ def recording_dispatcher(names: list[str], templates: TemplateRegistry) -> Sends
         blobs=None,
         claimer=TaskClaimer(),
         outcomes=None,
-        settings=DispatchSettings(),
+        settings=settings or DispatchSettings(),
         background=BackgroundTasks(),
     )
 
@@ -69,13 +73,7 @@ async def test_one_round_claims_a_prompt_and_its_successor_for_every_backend(
     first = await a_task(TaskStatus.PENDING)
     created = [first] + [await younger(first, n, workflow) for n in range(1, 10)]
     await Task.filter(id=first.id).update(workflow=workflow)
-    load_queries: list[Collection[str]] = []
-
-    async def counted_loads(finishing: Collection[str] = ()) -> Counter[str]:
-        load_queries.append(finishing)
-        return await backend_loads(finishing)
-
-    monkeypatch.setattr("tasks.runtime.dispatcher.backend_loads", counted_loads)
+    load_queries = counting_loads(monkeypatch)
     names = [f"http://gpu-{n}" for n in range(4)]
     dispatcher = recording_dispatcher(names, templates)
     assert not await dispatcher.dispatch_round()  # every slot filled: no second look needed
@@ -117,3 +115,71 @@ async def test_a_claim_hands_back_the_row_it_wrote_and_a_second_claim_gets_nothi
     assert await claimer.claim("http://gpu-1", task.id) is None
     again = await claimer.claim("http://gpu-1", requeued.id)
     assert again is not None and again.attempts == 2  # a re-queue already counted its attempt
+
+
+def counting_loads(monkeypatch: pytest.MonkeyPatch) -> list[Collection[str]]:
+    """The load queries of the dispatch rounds from now on."""
+    queries: list[Collection[str]] = []
+
+    async def counted_loads(finishing: Collection[str] = ()) -> Counter[str]:
+        queries.append(finishing)
+        return await backend_loads(finishing)
+
+    monkeypatch.setattr("tasks.runtime.dispatcher.backend_loads", counted_loads)
+    return queries
+
+
+async def test_a_freed_slot_needs_no_look_when_nothing_waited_and_nothing_new_came(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    load_queries = counting_loads(monkeypatch)
+    templates = load_templates()
+    dispatcher = recording_dispatcher(["http://gpu-0"], templates)
+    assert not await dispatcher.dispatch_round()  # nothing waits
+    assert len(load_queries) == 1
+    dispatcher.slot_freed()  # the end of a task: no new task came with it
+    assert not await dispatcher.dispatch_round()
+    assert len(load_queries) == 1
+    task = await a_task(TaskStatus.PENDING)
+    await Task.filter(id=task.id).update(workflow=templates.get_default().name)
+    dispatcher.wake()  # a task was created
+    assert not await dispatcher.dispatch_round()
+    assert len(load_queries) == 2
+    assert dispatcher.sent == [(task.id, "http://gpu-0")]
+
+
+async def test_a_task_created_while_the_round_reads_is_looked_for_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    load_queries = counting_loads(monkeypatch)
+    dispatcher = recording_dispatcher(["http://gpu-0"], load_templates())
+    read_before_its_commit = TaskClaimer.waiting
+
+    async def waiting_while_a_task_is_created(claimer: TaskClaimer, limit: int) -> list[Any]:
+        found = await read_before_its_commit(claimer, limit)
+        dispatcher.wake()  # its CREATED arrives after the read saw no row
+        return found
+
+    monkeypatch.setattr(TaskClaimer, "waiting", waiting_while_a_task_is_created)
+    assert not await dispatcher.dispatch_round()
+    dispatcher.slot_freed()
+    await dispatcher.dispatch_round()
+    assert len(load_queries) == 2
+
+
+async def test_the_poll_looks_even_when_the_last_look_found_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A task re-queued by the watchdog wakes nothing; the poll finds it."""
+    load_queries = counting_loads(monkeypatch)
+    settings = DispatchSettings(poll_seconds=0.02)
+    dispatcher = recording_dispatcher(["http://gpu-0"], load_templates(), settings)
+    running = asyncio.create_task(dispatcher.run())
+    try:
+        async with asyncio.timeout(10):
+            while len(load_queries) < 3:
+                await asyncio.sleep(0.01)
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
