@@ -14,7 +14,7 @@ must do:
   announced as the service announces it): the row UPDATEd to running on `execution_start`;
 - on `execution_success`: GET /history/{id}, GET /view of the output, the file written and
   fsynced, its thumbnail made by the storage functions the service's output collector uses
-  (storage/incremental.py: `IncrementalImage.finish`), written and fsynced, the row UPDATEd to
+  (storage/incremental.py: `thumbnail_of_file`), written and fsynced, the row UPDATEd to
   completed with both keys, committed.
 
 Nothing else: no GraphQL, no NOTIFY, no progress rows, no previews stored, no webhooks.
@@ -40,15 +40,13 @@ from typing import IO, Any
 
 import asyncpg
 import httpx
-from PIL import Image
 from websockets.asyncio.client import connect
 
 from bench.emulation import PREVIEWS, bound_prompt
 from bench.processes import ChildServer, child_server, free_port
 from storage.formats import sniff_format
-from storage.images import THUMBNAIL_QUALITY, THUMBNAIL_SIDE, decoded_webp, shrunk_webp
+from storage.incremental import thumbnail_of_file
 from storage.limits import ImageLimits
-from storage.streamed import shrink_factor, shrunk_upright
 from tasks.background import BackgroundTasks
 from workflows.manifest import WorkflowTemplate
 from workflows.registry import load_templates
@@ -105,20 +103,13 @@ class Backend:
 
 
 def thumbnail_of(file: IO[bytes], head: bytes) -> bytes:
-    """The thumbnail of the image in `file`, made as IncrementalImage.finish (the service's
-    output collector) makes it: a large PNG or WebP shrunk by libvips as it is decoded, then
-    resampled and encoded by Pillow; a JPEG or a small image decoded whole."""
+    """The thumbnail of the image in `file`, made by the function the service's output
+    collector makes it with (storage/incremental.py: `thumbnail_of_file`)."""
     fmt = sniff_format(head)
     if fmt is None:
         raise ValueError("the output is not a PNG, JPEG or WebP")
-    file.seek(0)
-    with Image.open(file, formats=[fmt]) as image:
-        factor = shrink_factor(image.size, THUMBNAIL_SIDE)
-        if fmt == "JPEG" or factor == 1:
-            return decoded_webp(image, fmt, THUMBNAIL_SIDE, THUMBNAIL_QUALITY, ImageLimits())
-        small, _size = shrunk_upright(file, factor)
-        small.info = {"icc_profile": image.info.get("icc_profile")}
-        return shrunk_webp(small, THUMBNAIL_SIDE, THUMBNAIL_QUALITY)
+    thumbnail, _size = thumbnail_of_file(file, fmt, ImageLimits())
+    return thumbnail
 
 
 def write_durably(path: Path, data: bytes) -> IO[bytes]:

@@ -16,7 +16,7 @@ from PIL import Image
 
 from storage.decoding import guarded
 from storage.errors import ImageRejected, RejectionCode
-from storage.formats import CONTENT_TYPES, sniff_format
+from storage.formats import CONTENT_TYPES, ImageFormat, sniff_format
 from storage.images import (
     THUMBNAIL_QUALITY,
     THUMBNAIL_SIDE,
@@ -55,22 +55,7 @@ class IncrementalImage:
         spooled = self._file
         if fmt is None or spooled is None:
             raise ImageRejected(RejectionCode.BAD_IMAGE, "The file is not a PNG, JPEG or WebP.")
-        spooled.seek(0)
-        image: Image.Image = guarded(lambda: Image.open(spooled, formats=[fmt]), self._limits)
-        with image:
-            check_dimensions(image.width, image.height, self._limits)
-            factor = shrink_factor(image.size, THUMBNAIL_SIDE)
-            if fmt == "JPEG" or factor == 1:
-                width, height = guarded(lambda: upright_size(image), self._limits)
-                thumbnail = decoded_webp(
-                    image, fmt, THUMBNAIL_SIDE, THUMBNAIL_QUALITY, self._limits
-                )
-            else:
-                small, (width, height) = shrunk_upright(spooled, factor)
-                small.info = {"icc_profile": image.info.get("icc_profile")}
-                thumbnail = guarded(
-                    lambda: shrunk_webp(small, THUMBNAIL_SIDE, THUMBNAIL_QUALITY), self._limits
-                )
+        thumbnail, (width, height) = thumbnail_of_file(spooled, fmt, self._limits)
         described = ImageDescription(
             format=fmt,
             content_type=CONTENT_TYPES[fmt],
@@ -84,3 +69,22 @@ class IncrementalImage:
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
+
+
+def thumbnail_of_file(
+    file: IO[bytes], fmt: ImageFormat, limits: ImageLimits
+) -> tuple[bytes, tuple[int, int]]:
+    """The thumbnail of the `fmt` image in `file` (read from its start), as `make_thumbnail`
+    makes it, and the image's upright size: a large PNG or WebP shrunk by libvips as it is
+    decoded, then resampled and encoded by Pillow; a JPEG or a small image decoded whole."""
+    file.seek(0)
+    image: Image.Image = guarded(lambda: Image.open(file, formats=[fmt]), limits)
+    with image:
+        check_dimensions(image.width, image.height, limits)
+        factor = shrink_factor(image.size, THUMBNAIL_SIDE)
+        if fmt == "JPEG" or factor == 1:
+            size = guarded(lambda: upright_size(image), limits)
+            return decoded_webp(image, fmt, THUMBNAIL_SIDE, THUMBNAIL_QUALITY, limits), size
+        small, size = shrunk_upright(file, factor)
+        small.info = {"icc_profile": image.info.get("icc_profile")}
+        return guarded(lambda: shrunk_webp(small, THUMBNAIL_SIDE, THUMBNAIL_QUALITY), limits), size
