@@ -251,31 +251,54 @@ async def service_run(
     ):
         service = Service(http)
         image_id = await service.upload_image(png)
-        # Warmed like the emulators: a server's first prompts pay its cold start (connections,
-        # prepared statements, the reference image's first upload), once per process, not per
-        # burst of work.
-        warm_up = len(urls)
-        await asyncio.gather(*(service.generate(image_id, steps=config.steps) for _ in urls))
-        await service.wait_finished(warm_up, within=RUN_TIMEOUT)
-        cpu_before, emulator_cpu = cpu_seconds(api.pid), emulators_cpu(processes)
-        database = database_name(database_url)
-        database_before = database_sessions_cpu(database)
         profiling = config.profile and len(urls) == config.backends
-        async with (
-            Profiler().recording(api.pid, f"gpu-busy-{len(urls)}")
-            if profiling
-            else (contextlib.nullcontext())
-        ):
-            submitted_at = time.time()
-            await submit_all(lambda: service.generate(image_id, steps=config.steps), config)
-            jobs = await wait_jobs(urls, config.prompts, submitted_at * 1000 - 1)
-        cpu = cpu_seconds(api.pid) - cpu_before
-        emulator_cpu = emulators_cpu(processes) - emulator_cpu
-        database_cpu = database_cpu_since(database_before, database)
-        await service.wait_finished(warm_up + config.prompts, within=RUN_TIMEOUT)
+        timeline = await measured_run(
+            api.pid,
+            processes,
+            database_url,
+            lambda: service.generate(image_id, steps=config.steps),
+            lambda count: service.wait_finished(count, within=RUN_TIMEOUT),
+            config,
+            f"gpu-busy-{len(urls)}" if profiling else None,
+        )
         failures = await service.failures()
         if failures:
             raise RuntimeError(f"{len(failures)} task(s) did not complete: {failures[:1]}")
+    return timeline
+
+
+async def measured_run(
+    pid: int,
+    processes: Sequence[EmulatorProcess],
+    database_url: str,
+    generate: Callable[[], Awaitable[object]],
+    finished: Callable[[int], Awaitable[None]],
+    config: BusyConfig,
+    profile: str | None,
+) -> Timeline:
+    """The prompts of `config` submitted through the server `pid` with `generate`, measured:
+    warmed up first like the emulators (a server's first prompts pay its cold start:
+    connections, prepared statements, the reference image's first upload, once per process,
+    not per burst of work), then the timeline of its backends' jobs, with the server's CPU, its
+    PostgreSQL sessions' and the emulators' over the same span. `finished(n)` waits until the
+    server has ended `n` tasks; `profile` names a py-spy recording of the span."""
+    urls = [process.url for process in processes]
+    warm_up = len(urls)
+    await asyncio.gather(*(generate() for _ in urls))
+    await finished(warm_up)
+    cpu_before, emulator_cpu = cpu_seconds(pid), emulators_cpu(processes)
+    database = database_name(database_url)
+    database_before = database_sessions_cpu(database)
+    async with (
+        Profiler().recording(pid, profile) if profile is not None else contextlib.nullcontext()
+    ):
+        submitted_at = time.time()
+        await submit_all(generate, config)
+        jobs = await wait_jobs(urls, config.prompts, submitted_at * 1000 - 1)
+    cpu = cpu_seconds(pid) - cpu_before
+    emulator_cpu = emulators_cpu(processes) - emulator_cpu
+    database_cpu = database_cpu_since(database_before, database)
+    await finished(warm_up + config.prompts)
     return dataclasses.replace(
         timeline_of(urls, jobs, submitted_at),
         service_cpu_seconds=cpu,
@@ -319,30 +342,15 @@ async def floor_run(
                 await http.post("/tasks", json={"image": name, "steps": config.steps})
             ).raise_for_status()
 
-        warm_up = len(urls)
-        await asyncio.gather(*(generate() for _ in urls))
-        await floor_finished(http, warm_up, floor.log_path)
-        cpu_before, emulator_cpu = cpu_seconds(floor.pid), emulators_cpu(processes)
-        database = database_name(database_url)
-        database_before = database_sessions_cpu(database)
-        async with (
-            Profiler().recording(floor.pid, f"task-floor-{len(urls)}")
-            if config.profile
-            else contextlib.nullcontext()
-        ):
-            submitted_at = time.time()
-            await submit_all(generate, config)
-            jobs = await wait_jobs(urls, config.prompts, submitted_at * 1000 - 1)
-        cpu = cpu_seconds(floor.pid) - cpu_before
-        emulator_cpu = emulators_cpu(processes) - emulator_cpu
-        database_cpu = database_cpu_since(database_before, database)
-        await floor_finished(http, warm_up + config.prompts, floor.log_path)
-    return dataclasses.replace(
-        timeline_of(urls, jobs, submitted_at),
-        service_cpu_seconds=cpu,
-        emulator_cpu_seconds=emulator_cpu,
-        database_cpu_seconds=database_cpu,
-    )
+        return await measured_run(
+            floor.pid,
+            processes,
+            database_url,
+            generate,
+            lambda count: floor_finished(http, count, floor.log_path),
+            config,
+            f"task-floor-{len(urls)}" if config.profile else None,
+        )
 
 
 def show(name: str, timeline: Timeline) -> None:
