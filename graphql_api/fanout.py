@@ -26,7 +26,6 @@ pending. Per-operation order, conflation (the broker's queue) and every message 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import OrderedDict
 from collections.abc import (
     AsyncIterable,
@@ -57,6 +56,7 @@ from graphql import (
 from graphql.pyutils import AwaitableOrValue, is_awaitable
 
 from graphql_api.context import RequestContext
+from graphql_api.encoding import json_text
 from graphql_api.errors import coded
 
 # (id of the document, variables, owner, public URL): who may share an event's payload
@@ -212,7 +212,7 @@ def payload_of(result: ExecutionResult, report: ReportErrors) -> str:
         errors = list(coded(result.errors, executed=True))
         report(errors)
         body["errors"] = [error.formatted for error in errors]
-    return json.dumps(body, separators=(",", ":"))
+    return json_text(body)
 
 
 async def settled(value: AwaitableOrValue[T]) -> T:

@@ -24,6 +24,7 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from strawberry.subscriptions.protocols.graphql_ws.types import OperationMessage
 
 from graphql_api.context import RequestContext
+from graphql_api.encoding import json_text
 from graphql_api.fanout import Plan, SubscriptionRelay, sent_at_once
 from graphql_api.middleware import SERVER_SEND
 from graphql_api.protocol_guards import close_reason, legacy_ws_problem, transport_ws_problem
@@ -102,7 +103,7 @@ class LegacySink:
     async def refuse(self, errors: list[GraphQLError]) -> None:
         # The legacy protocol's error message carries one error.
         message = {"type": "error", "id": self.operation_id, "payload": errors[0].formatted}
-        await self.socket.send_text(json.dumps(message, separators=(",", ":")))
+        await self.socket.send_text(json_text(message))
 
     async def send(self, payload: str) -> None:
         await self.socket.send_text(f"{self.prefix}{payload}}}")
