@@ -465,7 +465,7 @@ class TaskConnection:
 
     @strawberry.field(description="Tasks matching the filters, all pages.")
     async def total_count(self) -> int:
-        # Counted only when selected: a COUNT over every matching task is not free.
+        # Read only when selected: without filters one kept row, with them a COUNT.
         return await history_count(self.query)
 
 

@@ -206,10 +206,17 @@ def tasks_read(
     return tasks, images
 
 
+KEPT_COUNT = Statement.of('SELECT "tasks" FROM "history_count" WHERE "owner" = ?')
+
+
 async def history_count(query: HistoryQuery) -> int:
-    """Tasks matching the filters, all pages (a COUNT over them: only when asked for)."""
+    """Tasks matching the filters, all pages (only when asked for). Without filters, the count
+    the database keeps for the owner (`HistoryCount`); with them, a COUNT over those tasks."""
     check_history_query(query)
     client, dialect = connection()
+    if not query.statuses and query.search is None:
+        _, rows = await client.execute_query(KEPT_COUNT.for_dialect(dialect), [query.owner])
+        return int(next(iter(rows[0]))) if rows else 0
     where, values = history_filter(query, dialect)
     statement = Statement.of(f'SELECT COUNT(*) FROM "task" WHERE {where}')
     _, rows = await client.execute_query(statement.for_dialect(dialect), values)

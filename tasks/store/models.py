@@ -131,3 +131,16 @@ class Preset(Model):
     class Meta:
         table = "preset"
         unique_together = (("owner", "name"),)
+
+
+class HistoryCount(Model):
+    """How many tasks an owner has. The database keeps it: triggers on `task` add one for each
+    row inserted and take one away for each row deleted, in the writer's transaction
+    (migration 0008), whoever writes. `history`'s `totalCount` without filters reads this row
+    instead of counting the owner's whole history."""
+
+    owner = fields.CharField(max_length=64, primary_key=True)
+    tasks = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "history_count"
