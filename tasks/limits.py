@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tasks.errors import DomainError
-from tasks.store.history import pending_count, unfinished_count
+from tasks.store.history import admission_counts
 
 
 class Refused(DomainError):
@@ -101,14 +101,13 @@ class Admission:
     async def admit(self, owner: str, count: int) -> None:
         """Check every limit for `count` new tasks, then spend the rate."""
         self.check_rate(owner, count)
-        unfinished = await unfinished_count(owner)
+        unfinished, pending = await admission_counts(owner)
         if unfinished + count > self._limits.max_unfinished_per_owner:
             raise TooManyUnfinished(
                 f"You have {unfinished} unfinished tasks; the limit is "
                 f"{self._limits.max_unfinished_per_owner}. Wait for some to finish.",
                 10,
             )
-        pending = await pending_count()
         if pending + count > self._limits.max_queue_depth:
             raise QueueFull(f"The queue is full ({pending} tasks waiting); try again shortly.", 30)
         self._buckets.take(owner, count)

@@ -1,7 +1,8 @@
-"""Each owner's number of tasks, kept by the database's triggers (migration 0008), read by
-`history`'s `totalCount` without filters: it equals a COUNT of the owner's rows after inserts,
-deletions by any path and rolled-back transactions, and the migration counts the tasks already
-there once."""
+"""Counts of tasks. Each owner's number of tasks is kept by the database's triggers (migration
+0008) and read by `history`'s `totalCount` without filters: it equals a COUNT of the owner's rows
+after inserts, deletions by any path and rolled-back transactions, and the migration counts the
+tasks already there once. Admission counts an owner's unfinished tasks and every waiting task in
+one statement."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from tasks.requests import HistoryQuery
 from tasks.status import TaskStatus
 from tasks.store.clock import utc_now
 from tasks.store.database import Database
-from tasks.store.history import history_count
+from tasks.store.history import admission_counts, history_count
 from tasks.store.models import HistoryCount, Task
 from tasks.store.submissions import delete_task
 from tests.tasks.test_history_reads import stored_image
@@ -107,3 +108,22 @@ async def test_the_migration_counts_the_tasks_already_there_once(database: Datab
     await assert_kept_counts_are_the_rows()
     rows = await HistoryCount.all().order_by("owner").values_list("owner", "tasks")
     assert cast(list[tuple[str, int]], rows) == [(OTHER, 2), (OWNER, 8)]
+
+
+async def test_admission_counts_the_owners_unfinished_and_every_waiting_task(
+    database: Database,
+) -> None:
+    mine = await history(OWNER, 5)
+    theirs = await history(OTHER, 3)
+    states = [
+        (mine[0], TaskStatus.PENDING),
+        (mine[1], TaskStatus.PENDING),
+        (mine[2], TaskStatus.PROCESSING),
+        (theirs[0], TaskStatus.PENDING),
+        (theirs[1], TaskStatus.PROCESSING),
+    ]
+    for task, status in states:
+        await Task.filter(id=task.id).update(status=status)
+    assert await admission_counts(OWNER) == (3, 3)
+    assert await admission_counts(OTHER) == (2, 3)
+    assert await admission_counts(NOBODY) == (0, 3)
