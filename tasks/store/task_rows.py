@@ -175,8 +175,8 @@ async def complete_with_output(
                 current_node=None,
                 finished_at=utc_now(),
             )
-            if not done:
+            if done is None:
                 raise _NotActive
     except _NotActive:
         return None
-    return await Task.get(id=task_id)
+    return done

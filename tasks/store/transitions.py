@@ -176,13 +176,14 @@ class TaskChanges:
 
     async def update(
         self, task_id: UUID, *, expect: Iterable[TaskStatus] | None = None, **changes: Any
-    ) -> bool:
-        """The conditional UPDATE of `apply` alone, for use inside a caller's transaction after
-        `flush`; the caller announces the change once it is committed. False when the task was
-        not in an `expect` state."""
+    ) -> Task | None:
+        """The conditional UPDATE of `apply` alone, inside the caller's transaction (which it
+        joins: no savepoint of its own), after `flush`; the row as written, which the caller
+        announces once the transaction is committed. None when the task was not in an `expect`
+        state."""
         where = in_states(expect)
         changed = {"sequence": F("sequence") + 1, **changes}
-        return await self._update(task_id, where, changed) is not None
+        return await self._update(task_id, where, changed, in_callers_transaction=True)
 
     async def announce(self, task: Task, kind: EventKind) -> TaskSnapshot:
         """Publish the row as one change of its task (it was written already)."""
@@ -231,19 +232,33 @@ class TaskChanges:
         return written, await self.announce(written, kind)
 
     async def _update(
-        self, task_id: UUID, where: Mapping[str, Any], changes: Mapping[str, Any]
+        self,
+        task_id: UUID,
+        where: Mapping[str, Any],
+        changes: Mapping[str, Any],
+        *,
+        in_callers_transaction: bool = False,
     ) -> Task | None:
         """One conditional UPDATE, the row as written (None when `where` did not match); a
-        final status and the webhook delivery announcing it are committed together."""
+        final status and the webhook delivery announcing it are committed together, in a
+        transaction of their own unless the caller's holds them."""
         values = {"updated_at": utc_now(), **changes}
         status = values.get("status")
-        if isinstance(status, TaskStatus) and status.is_terminal:
-            async with in_transaction():
-                written = await update_returning(task_id, where, values)
-                if written is not None and await enqueue_delivery(task_id, status) is not None:
-                    self._webhook_due.add(task_id)
-                return written
-        return await update_returning(task_id, where, values)
+        if not (isinstance(status, TaskStatus) and status.is_terminal):
+            return await update_returning(task_id, where, values)
+        if in_callers_transaction:
+            return await self._end(task_id, where, values, status)
+        async with in_transaction():
+            return await self._end(task_id, where, values, status)
+
+    async def _end(
+        self, task_id: UUID, where: Mapping[str, Any], values: dict[str, Any], status: TaskStatus
+    ) -> Task | None:
+        """The UPDATE to a final status and its webhook delivery, in the current transaction."""
+        written = await update_returning(task_id, where, values)
+        if written is not None and await enqueue_delivery(task_id, status) is not None:
+            self._webhook_due.add(task_id)
+        return written
 
     async def _write_progress(self, task_id: UUID, running: Running) -> None:
         """The progress published from memory, if the row is still as this replica wrote it."""
