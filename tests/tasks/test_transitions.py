@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import NamedTuple
 
 import pytest
 from tortoise.expressions import F
@@ -52,12 +54,26 @@ async def started(changes: TaskChanges) -> Task:
     return task
 
 
-async def test_progress_is_published_at_once_and_written_with_the_next_transition(
-    database: Database, background: BackgroundTasks
-) -> None:
+class Running(NamedTuple):
+    """A started task, the changes that started it and what they published."""
+
+    recorder: Recorder
+    changes: TaskChanges
+    task: Task
+
+
+@pytest.fixture
+async def running(database: Database, background: BackgroundTasks) -> AsyncIterator[Running]:
     recorder = Recorder()
     changes = TaskChanges(recorder, background)
-    task = await started(changes)
+    yield Running(recorder, changes, await started(changes))
+    await changes.close()
+
+
+async def test_progress_is_published_at_once_and_written_with_the_next_transition(
+    running: Running,
+) -> None:
+    recorder, changes, task = running
     for step in range(1, 6):
         shown = await changes.progress(task.id, PROMPT, step=step, total_steps=5,
                                        progress=step * 10.0)  # fmt: skip
@@ -71,12 +87,8 @@ async def test_progress_is_published_at_once_and_written_with_the_next_transitio
     await changes.close()
 
 
-async def test_every_event_carries_a_frozen_snapshot_not_a_row(
-    database: Database, background: BackgroundTasks
-) -> None:
-    recorder = Recorder()
-    changes = TaskChanges(recorder, background)
-    task = await started(changes)
+async def test_every_event_carries_a_frozen_snapshot_not_a_row(running: Running) -> None:
+    recorder, changes, task = running
     await changes.progress(task.id, PROMPT, step=1, total_steps=5, progress=10.0)
     for event in recorder.events:
         assert isinstance(event.task, TaskSnapshot)
@@ -102,12 +114,8 @@ async def test_the_timer_writes_progress_without_a_transition(database: Database
     await background.aclose()
 
 
-async def test_progress_reported_after_a_task_ended_changes_nothing(
-    database: Database, background: BackgroundTasks
-) -> None:
-    recorder = Recorder()
-    changes = TaskChanges(recorder, background)
-    task = await started(changes)
+async def test_progress_reported_after_a_task_ended_changes_nothing(running: Running) -> None:
+    recorder, changes, task = running
     await changes.progress(task.id, PROMPT, step=1, total_steps=5, progress=10.0,
                            current_node="3")  # fmt: skip
     cancelled = await changes.apply(
@@ -123,11 +131,9 @@ async def test_progress_reported_after_a_task_ended_changes_nothing(
 
 
 async def test_late_progress_of_an_earlier_attempt_is_never_shown(
-    database: Database, background: BackgroundTasks
+    running: Running, background: BackgroundTasks
 ) -> None:
-    recorder = Recorder()
-    changes = TaskChanges(recorder, background)
-    task = await started(changes)
+    recorder, changes, task = running
     await changes.progress(task.id, PROMPT, step=4, total_steps=5, progress=80.0)
     # Re-queued and sent again as another prompt, which has started.
     await changes.apply(task.id, EventKind.STATUS, status=TaskStatus.PENDING, step=0,
@@ -163,11 +169,9 @@ async def test_a_replica_that_does_not_hold_the_task_reads_and_writes_its_progre
 
 
 async def test_a_change_made_elsewhere_meanwhile_is_published_again_after_the_progress(
-    database: Database, background: BackgroundTasks
+    running: Running,
 ) -> None:
-    recorder = Recorder()
-    changes = TaskChanges(recorder, background)
-    task = await started(changes)
+    recorder, changes, task = running
     # Another replica cancels the task before this one's progress is written: its change gets
     # sequence 2, which this replica's first progress frame also gets.
     await Task.filter(id=task.id).update(status=TaskStatus.CANCELLED, sequence=F("sequence") + 1)
@@ -182,11 +186,9 @@ async def test_a_change_made_elsewhere_meanwhile_is_published_again_after_the_pr
 
 
 async def test_a_transition_after_a_change_made_elsewhere_follows_what_was_shown(
-    database: Database, background: BackgroundTasks
+    running: Running,
 ) -> None:
-    recorder = Recorder()
-    changes = TaskChanges(recorder, background)
-    task = await started(changes)
+    recorder, changes, task = running
     await changes.progress(task.id, PROMPT, step=1, total_steps=5, progress=10.0)
     await changes.progress(task.id, PROMPT, step=2, total_steps=5, progress=20.0)
     # Another replica stores a preview (sequence 2, as the first frame here).
@@ -225,11 +227,9 @@ async def test_progress_during_a_preview_change_of_this_replica_never_repeats_a_
 
 
 async def test_a_preview_is_shown_from_memory_and_written_with_the_next_transition(
-    database: Database, background: BackgroundTasks
+    running: Running,
 ) -> None:
-    recorder = Recorder()
-    changes = TaskChanges(recorder, background)
-    task = await started(changes)
+    recorder, changes, task = running
     shown = await changes.preview(task.id, PROMPT, "previews/t/a.jpg")
     assert shown is not None and (shown.preview_key, shown.sequence) == ("previews/t/a.jpg", 2)
     assert recorder.events[-1].kind is EventKind.PREVIEW
