@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -171,9 +172,11 @@ def history_filter(query: HistoryQuery, dialect: Dialect) -> tuple[str, list[Any
     return " AND ".join(clauses), values
 
 
-def task_select(joined: Collection[ImageRelation]) -> str:
+@functools.cache
+def task_select(joined: frozenset[ImageRelation]) -> str:
     """The columns of a task, then those of the image of each of its `joined` relations (in
-    the order of `RELATIONS`), from the task table with those images joined."""
+    the order of `RELATIONS`), from the task table with those images joined; written once for
+    each combination of relations."""
     columns = [f'"task"."{column}"' for column in TASK_COLUMNS]
     tables = ['"task"']
     for relation in RELATIONS:
@@ -233,7 +236,7 @@ async def history_page(query: HistoryQuery, joined: Collection[ImageRelation] = 
         where += ' AND ("task"."created_at" < ? OR ("task"."created_at" = ? AND "task"."id" < ?))'
         values += [cursor.created_at, cursor.created_at, str(cursor.task_id)]
     statement = Statement.of(
-        f"{task_select(joined)} WHERE {where}"
+        f"{task_select(frozenset(joined))} WHERE {where}"
         ' ORDER BY "task"."created_at" DESC, "task"."id" DESC LIMIT ?'
     )
     _, rows = await client.execute_query(statement.for_dialect(dialect), [*values, query.first + 1])
@@ -246,6 +249,13 @@ async def uploads_page(owner: str, first: int, after: str | None) -> tuple[list[
     return await newest_first(StoredImage.filter(owner=owner, kind=ImageKind.INPUT), first, after)
 
 
+@functools.cache
+def one_task_statement(joined: frozenset[ImageRelation]) -> Statement:
+    """The statement of one owned task with the images of its `joined` relations, written once
+    for each combination of relations."""
+    return Statement.of(f'{task_select(joined)} WHERE "task"."id" = ? AND "task"."owner" = ?')
+
+
 async def owned_task_with_images(
     task_id: UUID, owner: str, joined: Collection[ImageRelation] = ()
 ) -> tuple[TaskSnapshot, dict[UUID, ImageRecord]] | None:
@@ -253,7 +263,7 @@ async def owned_task_with_images(
     the join costs no more than a second query, and saves its round trip); None if the owner
     has no such task."""
     client, dialect = connection()
-    statement = Statement.of(f'{task_select(joined)} WHERE "task"."id" = ? AND "task"."owner" = ?')
+    statement = one_task_statement(frozenset(joined))
     values = [str(task_id), owner]  # ids as the ORM sends them (SQLite binds no UUID)
     _, rows = await client.execute_query(statement.for_dialect(dialect), values)
     if not rows:
