@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Mapping
 from contextlib import suppress
 from typing import Any
 
@@ -39,6 +40,12 @@ class FittingCloseAdapter(ASGIWebSocketAdapter):
 
     async def close(self, code: int, reason: str) -> None:
         await super().close(code, close_reason(reason))
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        """Every message in a text frame: Strawberry's adapter sends the view's encoding as
+        binary when it is bytes (as the view's orjson encoding is, for HTTP), and browsers'
+        clients hand a binary frame to JSON.parse as a Blob."""
+        await self.send_text(json_text(message))
 
     async def send_text(self, text: str) -> None:
         """A message already serialized (the relay's shared payloads)."""

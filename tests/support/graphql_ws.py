@@ -22,7 +22,10 @@ class GraphQLWebSocket:
 
     async def receive(self) -> dict[str, Any]:
         while True:
-            message: dict[str, Any] = json.loads(await self.connection.recv())
+            raw = await self.connection.recv()
+            # Browsers' clients (graphql-ws) JSON.parse text frames; a binary one is a Blob.
+            assert isinstance(raw, str), f"a message in a binary frame: {raw!r}"
+            message: dict[str, Any] = json.loads(raw)
             if message["type"] == "ping":
                 await self.send({"type": "pong"})
                 continue
