@@ -88,10 +88,13 @@ class TaskOutcomes:
         """Insert the output's row and complete the task in one transaction: either both are
         committed or neither (then None, and the caller removes the output's blobs)."""
         await self._changes.flush(task_id)
-        task = await complete_with_output(self._changes, task_id, output.image)
-        if task is not None:
-            await self._changes.announce(task, EventKind.STATUS)
-        return task
+        written = await complete_with_output(self._changes, task_id, output.image)
+        if written is None:
+            return None
+        await self._changes.announce(
+            written.task, EventKind.STATUS, webhook_due=written.webhook_due
+        )
+        return written.task
 
     async def failed(
         self, task_id: UUID, code: str, message: str, details: dict[str, Any] | None = None

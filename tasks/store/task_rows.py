@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 from tasks.status import ACTIVE_STATUSES, TaskStatus
 from tasks.store.clock import utc_now
 from tasks.store.models import ImageKind, StoredImage, Task
-from tasks.store.transitions import TaskChanges
+from tasks.store.transitions import TaskChanges, Written
 
 __all__ = [
     "ImageFile",
@@ -148,7 +148,7 @@ class _NotActive(Exception):
 
 async def complete_with_output(
     changes: TaskChanges, task_id: UUID, output: NewOutputImage
-) -> Task | None:
+) -> Written | None:
     """Insert the output's row and complete the task in one transaction: either both are
     committed or neither (then None). The completed task is returned, not yet announced."""
     try:

@@ -21,7 +21,7 @@ import asyncio
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
 from tortoise.expressions import F
@@ -83,6 +83,14 @@ def log_state_change(task: TaskSnapshot, kind: EventKind) -> None:
     )
 
 
+class Written(NamedTuple):
+    """A task's row as an UPDATE wrote it, and whether that transaction enqueued a webhook
+    delivery (its announcement wakes the sender once committed)."""
+
+    task: Task
+    webhook_due: bool = False
+
+
 @dataclass(slots=True)
 class Running:
     """A task running here: what subscribers were last shown, and the sequence its row has
@@ -112,8 +120,6 @@ class TaskChanges:
         # in the background, say) and progress arriving meanwhile never take the same sequence.
         self._locks: dict[UUID, asyncio.Lock] = {}
         self._timer: asyncio.Task[Any] | None = None
-        # Tasks whose ending enqueued a webhook delivery, until that ending is announced.
-        self._webhook_due: set[UUID] = set()
 
     def shown(self, task_id: UUID) -> TaskSnapshot | None:
         """What subscribers were last shown of a task running here (None: not running here)."""
@@ -163,7 +169,7 @@ class TaskChanges:
         where = in_states(expect)
         async with self._lock(task_id):
             changed = await self._change(task_id, kind, where, changes)
-        return None if changed is None else changed[0]
+        return None if changed is None else changed[0].task
 
     async def flush(self, task_id: UUID) -> None:
         """Write the progress already published for the task and stop holding it here; call it
@@ -176,21 +182,22 @@ class TaskChanges:
 
     async def update(
         self, task_id: UUID, *, expect: Iterable[TaskStatus] | None = None, **changes: Any
-    ) -> Task | None:
+    ) -> Written | None:
         """The conditional UPDATE of `apply` alone, inside the caller's transaction (which it
         joins: no savepoint of its own), after `flush`; the row as written, which the caller
-        announces once the transaction is committed. None when the task was not in an `expect`
-        state."""
+        announces (with `webhook_due`) once the transaction is committed. None when the task was
+        not in an `expect` state."""
         where = in_states(expect)
         changed = {"sequence": F("sequence") + 1, **changes}
         return await self._update(task_id, where, changed, in_callers_transaction=True)
 
-    async def announce(self, task: Task, kind: EventKind) -> TaskSnapshot:
-        """Publish the row as one change of its task (it was written already)."""
+    async def announce(
+        self, task: Task, kind: EventKind, *, webhook_due: bool = False
+    ) -> TaskSnapshot:
+        """Publish the row as one change of its task (it was written, and committed, already);
+        `webhook_due` when its transaction enqueued a webhook delivery."""
         snapshot = snapshot_of(task)
         self._remember(snapshot)
-        webhook_due = task.id in self._webhook_due
-        self._webhook_due.discard(task.id)
         await self._publish(snapshot, kind, webhook_due=webhook_due)
         return snapshot
 
@@ -211,8 +218,16 @@ class TaskChanges:
 
     async def _change(
         self, task_id: UUID, kind: EventKind, where: dict[str, Any], changes: Mapping[str, Any]
-    ) -> tuple[Task, TaskSnapshot] | None:
+    ) -> tuple[Written, TaskSnapshot] | None:
         """The row as written and its snapshot as published; None when `where` did not match."""
+        written = await self._write_change(task_id, where, changes)
+        if written is None:
+            return None
+        return written, await self.announce(written.task, kind, webhook_due=written.webhook_due)
+
+    async def _write_change(
+        self, task_id: UUID, where: dict[str, Any], changes: Mapping[str, Any]
+    ) -> Written | None:
         running = self._running.get(task_id)
         if running is not None and running.unwritten:
             # The progress published from memory goes into the transition's own UPDATE.
@@ -223,13 +238,10 @@ class TaskChanges:
                 {**carried, "sequence": running.shown.sequence + 1},
             )
             if written is not None:
-                return written, await self.announce(written, kind)
+                return written
             # Not as expected, or changed elsewhere: the progress alone, then the plain way.
             await self._write_progress(task_id, running)
-        written = await self._update(task_id, where, {"sequence": F("sequence") + 1, **changes})
-        if written is None:
-            return None
-        return written, await self.announce(written, kind)
+        return await self._update(task_id, where, {"sequence": F("sequence") + 1, **changes})
 
     async def _update(
         self,
@@ -238,27 +250,29 @@ class TaskChanges:
         changes: Mapping[str, Any],
         *,
         in_callers_transaction: bool = False,
-    ) -> Task | None:
+    ) -> Written | None:
         """One conditional UPDATE, the row as written (None when `where` did not match); a
         final status and the webhook delivery announcing it are committed together, in a
         transaction of their own unless the caller's holds them."""
         values = {"updated_at": utc_now(), **changes}
         status = values.get("status")
         if not (isinstance(status, TaskStatus) and status.is_terminal):
-            return await update_returning(task_id, where, values)
+            written = await update_returning(task_id, where, values)
+            return None if written is None else Written(written)
         if in_callers_transaction:
             return await self._end(task_id, where, values, status)
         async with in_transaction():
             return await self._end(task_id, where, values, status)
 
+    @staticmethod
     async def _end(
-        self, task_id: UUID, where: Mapping[str, Any], values: dict[str, Any], status: TaskStatus
-    ) -> Task | None:
+        task_id: UUID, where: Mapping[str, Any], values: dict[str, Any], status: TaskStatus
+    ) -> Written | None:
         """The UPDATE to a final status and its webhook delivery, in the current transaction."""
         written = await update_returning(task_id, where, values)
-        if written is not None and await enqueue_delivery(task_id, status) is not None:
-            self._webhook_due.add(task_id)
-        return written
+        if written is None:
+            return None
+        return Written(written, await enqueue_delivery(task_id, status) is not None)
 
     async def _write_progress(self, task_id: UUID, running: Running) -> None:
         """The progress published from memory, if the row is still as this replica wrote it."""

@@ -21,13 +21,14 @@ from tasks.background import BackgroundTasks
 from tasks.status import TaskStatus
 from tasks.store.clock import utc_now
 from tasks.store.models import Task
+from tasks.store.snapshots import EventKind, TaskEvent
 from tasks.store.transitions import TaskChanges
 from tasks.store.webhook_models import DeliveryStatus, TaskWebhook, WebhookDelivery
 from tasks.store.webhooks import Outbox
 from tasks.webhooks.retries import RetryPolicy
 from tasks.webhooks.sender import DeliveryResult, SenderSettings, WebhookSender
 from tests.support.webhooks import TEST_SECRET, running_receiver
-from tests.tasks.test_outputs import Quiet, a_task, outcomes, written_output
+from tests.tasks.test_outputs import a_task, outcomes, written_output
 
 pytestmark = pytest.mark.usefixtures("database")
 
@@ -55,13 +56,23 @@ async def hooked_task(events: list[str], url: str = "http://hooks.example/x") ->
     return task
 
 
+class Announced:
+    def __init__(self) -> None:
+        self.events: list[TaskEvent] = []
+
+    async def publish(self, event: TaskEvent) -> None:
+        self.events.append(event)
+
+
 async def test_the_delivery_is_committed_with_the_final_status_or_not_at_all() -> None:
-    changes = TaskChanges(Quiet(), BackgroundTasks())
+    announced = Announced()
+    changes = TaskChanges(announced, BackgroundTasks())
     task = await hooked_task(["COMPLETED", "FAILED", "CANCELLED"])
 
     async def fail_then_roll_back() -> None:
         async with in_transaction():
-            assert await changes.update(task.id, status=TaskStatus.FAILED, error_code="X")
+            written = await changes.update(task.id, status=TaskStatus.FAILED, error_code="X")
+            assert written is not None and written.webhook_due
             assert await WebhookDelivery.filter(task_id=task.id).count() == 1
             raise Rollback
 
@@ -69,6 +80,9 @@ async def test_the_delivery_is_committed_with_the_final_status_or_not_at_all() -
         await fail_then_roll_back()
     assert (await Task.get(id=task.id)).status is TaskStatus.PROCESSING
     assert await WebhookDelivery.filter(task_id=task.id).count() == 0
+    # Nothing of the rolled-back ending is left to mark a later change as enqueuing a delivery.
+    await changes.apply(task.id, EventKind.STATUS, status=TaskStatus.PENDING)
+    assert [event.webhook_due for event in announced.events] == [False]
 
 
 async def test_one_delivery_per_ending_and_only_for_the_chosen_events(tmp_path: Path) -> None:
