@@ -1,7 +1,7 @@
 """Fan-out across replicas with PostgreSQL LISTEN/NOTIFY.
 
-Payloads stay small: task id, owner, sequence, kind, status, sender, and for progress the
-progress fields. Transitions are written before they are published, so a replica that hears
+Payloads stay small: task id, owner, sequence, kind, status, sender, the payload's version, and
+for progress the progress fields. Transitions are written before they are published, so a replica that hears
 one made elsewhere reads the row once and hands its snapshot to all its local subscribers.
 Progress is published before it is written (the row may not have it for a while), so a
 replica learns it from the payload instead: applied to the snapshot it already holds of that
@@ -66,6 +66,10 @@ GREETING_SECONDS = 2.0
 """How long a replica that found others waits for their answers before it goes on anyway."""
 NOTIFY_DRAIN_SECONDS = 5.0
 """How long closing waits for events published but not yet relayed."""
+WIRE_VERSION = 1
+"""The version of the event payload this replica writes and reads (`"v"`; a payload without it
+is version 1, from a replica before versions). A change that replicas of this version would
+misread takes the next one."""
 FROM_MEMORY = frozenset({EventKind.PROGRESS, EventKind.PREVIEW})
 """Events published before their row is written: the payload carries what they changed."""
 WIRE_TIMES = frozenset({"estimated_finish_at", "updated_at"})
@@ -80,6 +84,7 @@ def encode(event: TaskEvent, sender: str) -> str:
         "k": event.kind.value,
         "st": event.status.value,
         "r": sender,
+        "v": WIRE_VERSION,
     }
     if event.webhook_due:
         data["w"] = 1
@@ -111,8 +116,23 @@ def answer(sender: str, to: str) -> str:
     return json.dumps({"here": sender, "to": to}, separators=(",", ":"))
 
 
+class UnknownWireVersion(ValueError):
+    """An event payload of a version this replica cannot read (a newer replica wrote it)."""
+
+    def __init__(self, version: object, sender: object) -> None:
+        super().__init__(
+            f"replica {sender} writes task events in version {version}; this replica reads "
+            f"version {WIRE_VERSION}: its events reach this replica's subscribers only once "
+            "this replica is upgraded"
+        )
+        self.sender = sender
+
+
 def decode(payload: str) -> tuple[TaskEvent, str, dict[str, Any] | None]:
     data = json.loads(payload)
+    version = data.get("v", 1)
+    if version != WIRE_VERSION:
+        raise UnknownWireVersion(version, data.get("r"))
     event = TaskEvent(
         task_id=UUID(data["t"]),
         owner=data["o"],
@@ -187,6 +207,7 @@ class PostgresBroker:
         self._notifying: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
         self._held = HeldSnapshots()
+        self._unreadable_senders: set[object] = set()  # replicas whose payloads were logged as such
         self._presence_check_seconds = presence_check_seconds
         self._others_listen = False
         self._greeted = 0  # greetings heard: a count taken before one arrived may be stale
@@ -340,6 +361,11 @@ class PostgresBroker:
             payload = await queue.get()
             try:
                 await self._relay_one(payload)
+            except UnknownWireVersion as exc:
+                if exc.sender not in self._unreadable_senders:
+                    self._unreadable_senders.add(exc.sender)
+                    logger.warning("%s", exc)
+                self._held.clear()  # what is held may have missed that change
             except Exception:  # one payload (a replica of another version, a failed read) must
                 # not end the relaying of every later one
                 logger.exception("could not relay a task event from another replica")

@@ -14,7 +14,15 @@ import asyncpg
 import pytest
 
 from tasks.background import BackgroundTasks
-from tasks.events.pg_broker import CHANNEL, HeldSnapshots, PostgresBroker, decode, encode
+from tasks.events.pg_broker import (
+    CHANNEL,
+    WIRE_VERSION,
+    HeldSnapshots,
+    PostgresBroker,
+    UnknownWireVersion,
+    decode,
+    encode,
+)
 from tasks.requests import WebhookEvent
 from tasks.status import TaskStatus
 from tasks.store.clock import utc_now
@@ -185,6 +193,52 @@ async def test_a_payload_that_cannot_be_relayed_does_not_stop_the_ones_after_it(
         async with asyncio.timeout(10):
             received = await heard.next()
     assert received.task_id == later.task_id and not received.local
+
+
+def test_payloads_carry_their_version_and_a_newer_one_is_refused() -> None:
+    event = TaskEvent(
+        task_id=uuid.uuid4(), owner="o", sequence=3, kind=EventKind.STATUS,
+        status=TaskStatus.PROCESSING,
+    )  # fmt: skip
+    written = json.loads(encode(event, "this replica"))
+    assert written["v"] == WIRE_VERSION == 1
+    del written["v"]  # as a replica before versions wrote it
+    assert decode(json.dumps(written))[0] == event
+    written["v"] = WIRE_VERSION + 1
+    with pytest.raises(UnknownWireVersion, match="in version 2"):
+        decode(json.dumps(written))
+
+
+@pytest.mark.postgres_only
+async def test_events_of_a_newer_version_are_skipped_with_one_warning(
+    database: Database,
+    database_url: str,
+    background: BackgroundTasks,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A replica of a newer version (a rolling upgrade) is logged once by each replica that
+    hears it, not for each event; relaying goes on with the events it can read."""
+    readable = status_event()
+    newer = json.loads(encode(status_event(), "a newer replica"))
+    newer["v"] = WIRE_VERSION + 1
+    async with (
+        PostgresBroker(database_url, background) as here,
+        PostgresBroker(database_url, background) as there,
+        there.subscribe(lambda event: True) as heard,
+    ):
+        sender = await asyncpg.connect(postgres_dsn(database_url))
+        try:
+            for _ in range(3):
+                await sender.execute("SELECT pg_notify($1, $2)", CHANNEL, json.dumps(newer))
+        finally:
+            await sender.close()
+        await here.publish(readable)
+        async with asyncio.timeout(10):
+            received = await heard.next()
+    assert received.task_id == readable.task_id
+    warnings = [r for r in caplog.records if "a newer replica" in r.getMessage()]
+    # One from each listening replica (both heard the 3 payloads), not one per payload.
+    assert [r.levelname for r in warnings] == ["WARNING", "WARNING"]
 
 
 def status_event() -> TaskEvent:
