@@ -165,19 +165,11 @@ async def test_events_published_in_a_burst_reach_another_replica_all_and_in_orde
     assert not any(event.local for event in received)
 
 
-@pytest.mark.postgres_only
-async def test_a_payload_that_cannot_be_relayed_does_not_stop_the_ones_after_it(
-    database: Database, database_url: str, background: BackgroundTasks
-) -> None:
-    """A payload another replica cannot read (a replica of another version, say) is logged and
-    skipped; relaying goes on with the next one."""
-    later = TaskEvent(
-        task_id=uuid.uuid4(),
-        owner="o",
-        sequence=1,
-        kind=EventKind.STATUS,
-        status=TaskStatus.PROCESSING,
-    )
+async def relayed_after_raw_payloads(
+    database_url: str, background: BackgroundTasks, payloads: list[str], then: TaskEvent
+) -> TaskEvent:
+    """NOTIFY `payloads` as written (by a replica of another version, say), then publish `then`
+    from one replica: what another replica relays next."""
     async with (
         PostgresBroker(database_url, background) as here,
         PostgresBroker(database_url, background) as there,
@@ -185,13 +177,24 @@ async def test_a_payload_that_cannot_be_relayed_does_not_stop_the_ones_after_it(
     ):
         sender = await asyncpg.connect(postgres_dsn(database_url))
         try:
-            for unreadable in ("not JSON", '{"t": "not a uuid"}', '{"k": "NO SUCH KIND"}'):
-                await sender.execute("SELECT pg_notify($1, $2)", CHANNEL, unreadable)
+            for payload in payloads:
+                await sender.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
         finally:
             await sender.close()
-        await here.publish(later)
+        await here.publish(then)
         async with asyncio.timeout(10):
-            received = await heard.next()
+            return await heard.next()
+
+
+@pytest.mark.postgres_only
+async def test_a_payload_that_cannot_be_relayed_does_not_stop_the_ones_after_it(
+    database: Database, database_url: str, background: BackgroundTasks
+) -> None:
+    """A payload another replica cannot read (a replica of another version, say) is logged and
+    skipped; relaying goes on with the next one."""
+    later = status_event()
+    unreadable = ["not JSON", '{"t": "not a uuid"}', '{"k": "NO SUCH KIND"}']
+    received = await relayed_after_raw_payloads(database_url, background, unreadable, later)
     assert received.task_id == later.task_id and not received.local
 
 
@@ -221,20 +224,8 @@ async def test_events_of_a_newer_version_are_skipped_with_one_warning(
     readable = status_event()
     newer = json.loads(encode(status_event(), "a newer replica"))
     newer["v"] = WIRE_VERSION + 1
-    async with (
-        PostgresBroker(database_url, background) as here,
-        PostgresBroker(database_url, background) as there,
-        there.subscribe(lambda event: True) as heard,
-    ):
-        sender = await asyncpg.connect(postgres_dsn(database_url))
-        try:
-            for _ in range(3):
-                await sender.execute("SELECT pg_notify($1, $2)", CHANNEL, json.dumps(newer))
-        finally:
-            await sender.close()
-        await here.publish(readable)
-        async with asyncio.timeout(10):
-            received = await heard.next()
+    payloads = [json.dumps(newer)] * 3
+    received = await relayed_after_raw_payloads(database_url, background, payloads, readable)
     assert received.task_id == readable.task_id
     warnings = [r for r in caplog.records if "a newer replica" in r.getMessage()]
     # One from each listening replica (both heard the 3 payloads), not one per payload.
