@@ -110,7 +110,7 @@ class LegacySink:
     async def refuse(self, errors: list[GraphQLError]) -> None:
         # The legacy protocol's error message carries one error.
         message = {"type": "error", "id": self.operation_id, "payload": errors[0].formatted}
-        await self.socket.send_text(json_text(message))
+        await self.socket.send_json(message)
 
     async def send(self, payload: str) -> None:
         await self.socket.send_text(f"{self.prefix}{payload}}}")

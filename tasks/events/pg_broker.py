@@ -1,8 +1,9 @@
 """Fan-out across replicas with PostgreSQL LISTEN/NOTIFY.
 
 Payloads stay small: task id, owner, sequence, kind, status, sender, the payload's version, and
-for progress the progress fields. Transitions are written before they are published, so a replica that hears
-one made elsewhere reads the row once and hands its snapshot to all its local subscribers.
+for progress the progress fields. Transitions are written before they are published, so a
+replica that hears one made elsewhere reads the row once and hands its snapshot to all its local
+subscribers.
 Progress is published before it is written (the row may not have it for a while), so a
 replica learns it from the payload instead: applied to the snapshot it already holds of that
 running task (the newest it published or relayed), or to a snapshot of the row read when it

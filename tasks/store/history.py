@@ -304,11 +304,11 @@ async def queue_position(task_id: UUID, created_at: datetime, sent: bool) -> int
     return sent_ahead + older
 
 
-ACTIVE = ", ".join(f"'{status.value}'" for status in sorted(ACTIVE_STATUSES))
+ACTIVE_STATUS_LIST = ", ".join(f"'{status.value}'" for status in sorted(ACTIVE_STATUSES))
 ADMISSION_COUNTS = Statement.of(
     'SELECT COUNT(CASE WHEN "owner" = ? THEN 1 END),'
     f" COUNT(CASE WHEN \"status\" = '{TaskStatus.PENDING.value}' THEN 1 END)"
-    f' FROM "task" WHERE "status" IN ({ACTIVE})'
+    f' FROM "task" WHERE "status" IN ({ACTIVE_STATUS_LIST})'
 )
 
 
