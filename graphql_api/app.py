@@ -224,6 +224,7 @@ def make_lifespan(settings: Settings, *, announced: bool = False) -> Any:
                 templates=templates,
                 intake=ImageIntake(blobs, intake_settings(settings)),
                 changes=changes,
+                outcomes=runtime.outcomes,
                 canceller=runtime.canceller,
                 admission=Admission(submission_limits(settings)),
                 default_timeout=settings.task_timeout_seconds,

@@ -34,7 +34,7 @@ from tasks.requests import (
     text_problem,
 )
 from tasks.runtime.backends import BackendPool
-from tasks.runtime.outcomes import cancel
+from tasks.runtime.outcomes import TaskOutcomes
 from tasks.runtime.run_times import RunTimes
 from tasks.status import TaskStatus
 from tasks.store.atomic import DuplicateRow, atomic
@@ -78,6 +78,7 @@ class TaskService:
         templates: TemplateRegistry,
         intake: ImageIntake,
         changes: TaskChanges,
+        outcomes: TaskOutcomes,
         canceller: TaskCanceller | None = None,
         admission: Admission | None = None,
         default_timeout: int = DEFAULT_TIMEOUT,
@@ -88,6 +89,7 @@ class TaskService:
         self._backends = backends or BackendPool([])
         self._intake = intake
         self._changes = changes
+        self._outcomes = outcomes
         self._canceller: TaskCanceller = canceller or NoRemote()
         self._admission = admission or Admission(SubmissionLimits())
         self._default_timeout = default_timeout
@@ -242,7 +244,7 @@ class TaskService:
             )
         if task.status is TaskStatus.PROCESSING or task.prompt_id is not None:
             await self._canceller.cancel_remote(task)
-        cancelled = await cancel(self._changes, task.id)
+        cancelled = await self._outcomes.cancelled(task.id)
         if cancelled is None:
             return await self.get(task_id, owner=owner)
         return cancelled

@@ -24,6 +24,7 @@ from tasks.runtime.cancelling import RemoteCanceller
 from tasks.runtime.dispatcher import Dispatcher, DispatchSettings
 from tasks.runtime.finisher import PromptFinisher
 from tasks.runtime.leases import Leases, SoleReplica
+from tasks.runtime.leftovers import TaskLeftovers
 from tasks.runtime.outcomes import TaskOutcomes
 from tasks.runtime.outputs import OutputCollector
 from tasks.runtime.previews import LatestPreviews, PreviewKeeper
@@ -80,7 +81,9 @@ class ComfyRuntime:
         self._background = background.scope()
         self._trackers: list[BackendTracker] = []
         self.pool = BackendPool([])
-        self.outcomes = TaskOutcomes(changes, max_attempts=settings.max_attempts)
+        self.outcomes = TaskOutcomes(
+            changes, TaskLeftovers(blobs), max_attempts=settings.max_attempts
+        )
         self.canceller = RemoteCanceller(self.pool)
         self.dispatcher: Dispatcher | None = None
 

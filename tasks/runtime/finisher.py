@@ -68,13 +68,9 @@ class PromptFinisher:
         except ComfyError as exc:
             logger.warning("could not download the output of task %s: %s", task_id, exc)
             return
-        done = await self._outcomes.completed(task_id, collected)
-        if done is None:
+        if await self._outcomes.completed(task_id, collected) is None:
             # Finished meanwhile (cancelled, or settled by another path): keep nothing of ours.
             await self._collector.discard(collected)
-            return
-        keep = {*collected.keys, *([done.preview_key] if done.preview_key else [])}
-        await self._collector.tidy(task_id, keep, collected.started_at)
 
     async def fail_from_error(
         self, task_id: UUID, prompt_id: str, error: dict[str, Any], backend: Backend

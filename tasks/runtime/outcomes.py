@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from tasks.runtime.leftovers import TaskLeftovers
 from tasks.runtime.outputs import CollectedOutput
 from tasks.status import ACTIVE_STATUSES, TaskStatus
 from tasks.store.clock import utc_now
@@ -37,39 +38,15 @@ starts from no progress and no preview."""
 CANCELLED_ON_REQUEST = "Cancelled on request."
 
 
-async def cancel(
-    changes: TaskChanges, task_id: UUID, message: str = CANCELLED_ON_REQUEST
-) -> Task | None:
-    """End an unfinished task as CANCELLED; None when it had already ended."""
-    return await end(changes, task_id, TaskStatus.CANCELLED, "CANCELLED", message)
-
-
-async def end(
-    changes: TaskChanges,
-    task_id: UUID,
-    status: TaskStatus,
-    code: str,
-    message: str,
-    details: dict[str, Any] | None = None,
-) -> Task | None:
-    """End an unfinished task without a result (FAILED or CANCELLED, with the reason);
-    None when it had already ended."""
-    return await changes.apply(
-        task_id,
-        EventKind.STATUS,
-        expect=ACTIVE_STATUSES,
-        status=status,
-        error_code=code,
-        error_message=message,
-        error_details=details,
-        current_node=None,
-        finished_at=utc_now(),
-    )
-
-
 class TaskOutcomes:
-    def __init__(self, changes: TaskChanges, *, max_attempts: int) -> None:
+    """Every way a task's attempt ends, each followed by removing what the attempt left in
+    storage that its row does not name."""
+
+    def __init__(
+        self, changes: TaskChanges, leftovers: TaskLeftovers, *, max_attempts: int
+    ) -> None:
         self._changes = changes
+        self._leftovers = leftovers
         self.max_attempts = max_attempts
 
     async def started(
@@ -94,15 +71,17 @@ class TaskOutcomes:
         await self._changes.announce(
             written.task, EventKind.STATUS, webhook_due=written.webhook_due
         )
+        await self._leftovers.remove(written.task, keep=output.keys)
         return written.task
 
     async def failed(
         self, task_id: UUID, code: str, message: str, details: dict[str, Any] | None = None
     ) -> Task | None:
-        return await end(self._changes, task_id, TaskStatus.FAILED, code, message, details)
+        return await self._ended(task_id, TaskStatus.FAILED, code, message, details)
 
     async def cancelled(self, task_id: UUID, message: str = CANCELLED_ON_REQUEST) -> Task | None:
-        return await cancel(self._changes, task_id, message)
+        """End an unfinished task as CANCELLED; None when it had already ended."""
+        return await self._ended(task_id, TaskStatus.CANCELLED, "CANCELLED", message)
 
     async def lost(self, task: Task, reason: str) -> Task | None:
         """The backend no longer knows the prompt: queue the task again as its next attempt
@@ -140,17 +119,41 @@ class TaskOutcomes:
             memory_retries=task.memory_retries + 1,
         )
 
+    async def _ended(
+        self,
+        task_id: UUID,
+        status: TaskStatus,
+        code: str,
+        message: str,
+        details: dict[str, Any] | None = None,
+    ) -> Task | None:
+        """End an unfinished task without a result (FAILED or CANCELLED, with the reason);
+        None when it had already ended."""
+        return await self._attempt_ended(
+            task_id,
+            status=status,
+            error_code=code,
+            error_message=message,
+            error_details=details,
+            current_node=None,
+            finished_at=utc_now(),
+        )
+
     async def _requeued(self, task_id: UUID, reason: str, **changes: Any) -> Task | None:
         """Back to the queue for another attempt, with what the last one left undone."""
-        return await self._changes.apply(
-            task_id,
-            EventKind.STATUS,
-            expect=ACTIVE_STATUSES,
-            status=TaskStatus.PENDING,
-            requeue_reason=reason,
-            **changes,
-            **RUN_RESET,
+        return await self._attempt_ended(
+            task_id, status=TaskStatus.PENDING, requeue_reason=reason, **changes, **RUN_RESET
         )
+
+    async def _attempt_ended(self, task_id: UUID, **changes: Any) -> Task | None:
+        """The unfinished task's transition that ends its attempt, then its leftovers removed;
+        None when it had already ended."""
+        row = await self._changes.apply(
+            task_id, EventKind.STATUS, expect=ACTIVE_STATUSES, **changes
+        )
+        if row is not None:
+            await self._leftovers.remove(row)
+        return row
 
     async def released(self, task_id: UUID, prompt_id: str) -> bool:
         """Undo a claim whose prompt never reached the backend; the task stays on its attempt."""

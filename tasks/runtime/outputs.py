@@ -1,5 +1,4 @@
-"""Bringing a finished prompt's image home: stream it from ComfyUI into storage, with a thumbnail,
-and once the task has completed, remove whatever else an earlier try left under its prefixes."""
+"""Bringing a finished prompt's image home: stream it from ComfyUI into storage, with a thumbnail."""
 
 from __future__ import annotations
 
@@ -7,15 +6,12 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
-from datetime import datetime
-from uuid import UUID
 
 from comfy.client import ComfyClient
 from comfy.models import OutputImage
 from storage.blobs import BlobStore
 from storage.incremental import IncrementalImage
 from storage.keys import output_key, output_thumbnail_key
-from tasks.store.clock import utc_now
 from tasks.store.task_rows import NewOutputImage, Task
 
 logger = logging.getLogger(__name__)
@@ -27,17 +23,10 @@ class CollectedOutput:
 
     image: NewOutputImage
     """The stored_image row naming these blobs, to insert with the task's completion."""
-    started_at: datetime
-    """When collecting began: writes under the task's prefixes begun earlier are not ours."""
 
     @property
     def keys(self) -> tuple[str, str]:
         return self.image.blob_key, self.image.thumbnail_key
-
-
-def task_prefixes(task_id: UUID) -> tuple[str, str]:
-    """Where a task's outputs and live previews are stored."""
-    return f"outputs/{task_id}/", f"previews/{task_id}/"
 
 
 class OutputCollector:
@@ -48,7 +37,6 @@ class OutputCollector:
         self, task: Task, client: ComfyClient, output: OutputImage
     ) -> CollectedOutput:
         """Store the output and its thumbnail; on any failure nothing stays behind."""
-        started_at = utc_now()
         key = output_key(str(task.id))
         thumb_key = output_thumbnail_key(key)
         # Hashed, described and decoded as it streams into storage: no copy of the file is kept.
@@ -73,7 +61,7 @@ class OutputCollector:
             height=described.height,
             size=info.size,
         )
-        return CollectedOutput(image=image, started_at=started_at)
+        return CollectedOutput(image=image)
 
     async def discard(self, collected: CollectedOutput) -> None:
         """Remove the blobs of an output whose task ended otherwise (no row names them)."""
@@ -82,18 +70,6 @@ class OutputCollector:
     async def remove_keys(self, keys: Collection[str]) -> None:
         for key in keys:
             await self._blobs.delete(key)
-
-    async def tidy(self, task_id: UUID, keep: Collection[str], started_before: datetime) -> None:
-        """Delete every blob under the task's outputs/ and previews/ prefixes but `keep`, and the
-        partial writes there begun before `started_before`: what earlier tries cut short (a crash
-        between writing and committing, or mid-write) left, and old previews."""
-        for prefix in task_prefixes(task_id):
-            stale = [blob.key async for blob in self._blobs.list(prefix) if blob.key not in keep]
-            if stale:  # keys are never logged: they are the links to the images
-                logger.info("removing %d blobs an earlier try of task %s left", len(stale), task_id)
-            for key in stale:
-                await self._blobs.delete(key)
-            await self._blobs.remove_partial_writes(prefix, started_before)
 
 
 async def tee(chunks: AsyncIterator[bytes], reader: IncrementalImage) -> AsyncIterator[bytes]:

@@ -24,19 +24,20 @@ class PreviewKeeper:
         self._changes = changes
 
     async def keep(self, task_id: UUID, prompt_id: str, image: bytes) -> None:
-        """Store a preview of the task's current attempt and show it like progress, from memory
-        (one of an earlier attempt, or of a task no longer running, is dropped)."""
-        before = self._changes.shown(task_id)
+        """Store a preview of the task's current attempt, show it like progress, and remove the
+        one it replaced once the row names the new one (one of an earlier attempt, or of a task
+        no longer running, is dropped)."""
         preview = await make_live_preview(image, PREVIEW_SIDE)
         key = preview_key(str(task_id), preview.format)
         await self._blobs.put(key, preview.data, preview.content_type)
+        before = self._changes.shown(task_id)
         shown = await self._changes.preview(task_id, prompt_id, key)
         if shown is None:  # ended or re-queued meanwhile: the attempt's preview is stale
             await self._blobs.delete(key)
         elif before is not None and before.preview_key and before.preview_key != key:
             await self._blobs.delete(before.preview_key)
         # A task not running here had its row read and written: its older preview, if any,
-        # goes with the task's other leftovers once it ends.
+        # goes with what its attempt left once the attempt ends (TaskLeftovers).
 
 
 class LatestPreviews:

@@ -6,10 +6,12 @@ returns the row as written, then one event carrying its snapshot.
 Progress of a running task is kept in memory (`Running`): each frame is published at once as
 the next sequence, and written to the database only with the task's next transition (in the
 same UPDATE, as the sequence after every frame already published) or by the timer every
-`PROGRESS_WRITE_SECONDS`. Both writes are conditional on the sequence the row had when this
-replica last wrote it, so they never overwrite a newer change. When that condition fails,
-another replica changed the task meanwhile and may have given its change a sequence already
-shown for progress here: the row is then published again with a sequence past both.
+`PROGRESS_WRITE_SECONDS`. A preview is written at once, before it is shown: it replaces a stored
+file, which may go only once no row names it. These writes are conditional on the sequence the
+row had when this replica last wrote it, so they never overwrite a newer change. When that
+condition fails, another replica changed the task meanwhile and may have given its change a
+sequence already shown for progress here: the row is then published again with a sequence past
+both.
 
 In one replica each task has one lock and one source of sequences: the snapshot this replica
 holds while the task runs here, else the row (`sequence + 1` in the UPDATE).
@@ -134,7 +136,9 @@ class TaskChanges:
         return await self._show(task_id, prompt_id, EventKind.PROGRESS, progress)
 
     async def preview(self, task_id: UUID, prompt_id: str, key: str) -> TaskSnapshot | None:
-        """A new preview of the task's run of `prompt_id`, shown the way progress is."""
+        """A new preview of the task's run of `prompt_id`, shown the way progress is, but
+        written at once (with the progress shown before it): once this returns, no row names
+        the preview it replaced. None when not written (the caller removes `key`)."""
         return await self._show(task_id, prompt_id, EventKind.PREVIEW, {"preview_key": key})
 
     async def _show(
@@ -152,7 +156,13 @@ class TaskChanges:
                 running.shown, running.shown.sequence + 1, {**progress, "updated_at": utc_now()}
             )
             running.shown = changed
-            self._write_later()
+            if kind is EventKind.PREVIEW:
+                # Written before it is shown: the file the row named before may then go.
+                await self._write_progress(task_id, running)
+                if running.written != changed.sequence:  # changed elsewhere, and shown so
+                    return None
+            else:
+                self._write_later()
             await self._publish(changed, kind)
             return changed
 

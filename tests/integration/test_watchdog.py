@@ -26,6 +26,7 @@ from tasks.runtime.backends import Backend, BackendPool
 from tasks.runtime.cancelling import RemoteCanceller
 from tasks.runtime.finisher import PromptFinisher
 from tasks.runtime.leases import SoleReplica
+from tasks.runtime.leftovers import TaskLeftovers
 from tasks.runtime.outcomes import TaskOutcomes
 from tasks.runtime.outputs import OutputCollector
 from tasks.runtime.reconciler import Reconciler
@@ -102,13 +103,15 @@ async def test_the_watchdog_says_once_that_a_backends_tasks_are_silent(
     url = closed_port_url()  # ComfyUI is unreachable: every check is postponed
     task_id = await submit(api, steps=3)
     await strand(task_id, TaskStatus.PROCESSING, backend=url)
-    outcomes = TaskOutcomes(TaskChanges(InProcessBroker(), BackgroundTasks()), max_attempts=3)
+    blobs = LocalBlobStore(tmp_path / "blobs")
+    changes = TaskChanges(InProcessBroker(), BackgroundTasks())
+    outcomes = TaskOutcomes(changes, TaskLeftovers(blobs), max_attempts=3)
     async with ComfyClient(url, client_id="watchdog-test", timeout=1) as client:
         backend = Backend(url=url, client=client, connected=True, problem=None)
         pool = BackendPool([backend])
         finisher = PromptFinisher(
             outcomes=outcomes,
-            collector=OutputCollector(LocalBlobStore(tmp_path / "blobs")),
+            collector=OutputCollector(blobs),
             templates=load_templates(),
         )
         watchdog = Watchdog(

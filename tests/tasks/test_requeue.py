@@ -1,10 +1,11 @@
 """A re-queued task starts its next attempt clean: counted, explained, from 0, without the
-preview of the attempt before."""
+preview of the attempt before, in its row or in storage."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import cast
+from uuid import UUID
 
 import pytest
 
@@ -13,6 +14,7 @@ from storage.local import LocalBlobStore
 from tasks.background import BackgroundTasks
 from tasks.runtime.backends import Backend
 from tasks.runtime.finisher import PromptFinisher
+from tasks.runtime.leftovers import TaskLeftovers
 from tasks.runtime.outcomes import TaskOutcomes
 from tasks.runtime.outputs import OutputCollector
 from tasks.runtime.previews import PreviewKeeper
@@ -25,6 +27,10 @@ from tests.tasks.test_outputs import a_task
 from workflows.registry import load_templates
 
 pytestmark = pytest.mark.usefixtures("database")
+
+
+async def stored_previews(blobs: LocalBlobStore, task_id: UUID) -> set[str]:
+    return {blob.key async for blob in blobs.list(f"previews/{task_id}/")}
 
 
 class Recorder:
@@ -40,18 +46,23 @@ async def test_a_requeue_counts_the_next_attempt_says_why_and_starts_from_nothin
 ) -> None:
     recorder = Recorder()
     changes = TaskChanges(recorder, BackgroundTasks())
-    outcomes = TaskOutcomes(changes, max_attempts=3)
-    keeper = PreviewKeeper(LocalBlobStore(tmp_path), changes)
+    blobs = LocalBlobStore(tmp_path)
+    outcomes = TaskOutcomes(changes, TaskLeftovers(blobs), max_attempts=3)
+    keeper = PreviewKeeper(blobs, changes)
     task = await a_task()
     await Task.filter(id=task.id).update(prompt_id="first", attempts=1, node_count=14)
     await changes.progress(task.id, "first", step=12, total_steps=20, progress=70.0)
     await keeper.keep(task.id, "first", encoded(32, 32))
-    in_memory = changes.shown(task.id)
-    assert (
-        in_memory is not None and in_memory.preview_key is not None
-    )  # written with the next change
+    first = changes.shown(task.id)
+    assert first is not None and first.preview_key is not None
+    await keeper.keep(task.id, "first", encoded(32, 32))
+    second = changes.shown(task.id)
+    assert second is not None and second.preview_key not in (None, first.preview_key)
     shown = await Task.get(id=task.id)
-    assert shown.progress == 70.0
+    # A preview is written at once, with the progress shown before it, and the one it
+    # replaced is gone: no row names a removed file.
+    assert (shown.preview_key, shown.progress) == (second.preview_key, 70.0)
+    assert await stored_previews(blobs, task.id) == {second.preview_key}
 
     requeued = await outcomes.lost(shown, "ComfyUI at http://gpu no longer knows the prompt")
     assert requeued is not None
@@ -70,9 +81,11 @@ async def test_a_requeue_counts_the_next_attempt_says_why_and_starts_from_nothin
     )
     assert event.task is not None and (event.task.attempts, event.task.progress) == (2, 0.0)
 
-    # A preview of the first attempt that was still on its way is dropped.
+    # The first attempt's preview went with its attempt, and one still on its way is dropped.
+    assert await stored_previews(blobs, task.id) == set()
     await keeper.keep(task.id, "first", encoded(32, 32))
     assert (await Task.get(id=task.id)).preview_key is None
+    assert await stored_previews(blobs, task.id) == set()
     await changes.close()
 
 
@@ -89,7 +102,11 @@ async def test_a_preview_of_another_prompt_is_not_kept(tmp_path: Path) -> None:
 
 
 async def test_the_last_allowed_attempt_lost_fails_the_task(tmp_path: Path) -> None:
-    outcomes = TaskOutcomes(TaskChanges(Recorder(), BackgroundTasks()), max_attempts=2)
+    outcomes = TaskOutcomes(
+        TaskChanges(Recorder(), BackgroundTasks()),
+        TaskLeftovers(LocalBlobStore(tmp_path)),
+        max_attempts=2,
+    )
     task = await a_task()
     await Task.filter(id=task.id).update(prompt_id="p", attempts=2)
     failed = await outcomes.lost(await Task.get(id=task.id), "forgotten")
@@ -118,7 +135,11 @@ async def test_an_outcome_read_for_an_earlier_attempt_leaves_the_next_one_alone(
 ) -> None:
     """The tracker and the reconciler may both hold the same prompt's error: once one of them
     has re-queued the task, the other's copy of that outcome changes nothing."""
-    outcomes = TaskOutcomes(TaskChanges(Recorder(), BackgroundTasks()), max_attempts=3)
+    outcomes = TaskOutcomes(
+        TaskChanges(Recorder(), BackgroundTasks()),
+        TaskLeftovers(LocalBlobStore(tmp_path)),
+        max_attempts=3,
+    )
     finisher = PromptFinisher(
         outcomes=outcomes,
         collector=OutputCollector(LocalBlobStore(tmp_path)),

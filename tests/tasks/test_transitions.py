@@ -226,18 +226,23 @@ async def test_progress_during_a_preview_change_of_this_replica_never_repeats_a_
     assert row.sequence == max(sequences) and row.step == 5
 
 
-async def test_a_preview_is_shown_from_memory_and_written_with_the_next_transition(
+async def test_a_preview_is_written_with_the_progress_before_it_then_shown(
     running: Running,
 ) -> None:
+    """A preview replaces a stored file, which may go once no row names it: the preview is
+    written at once, with the progress shown from memory before it."""
     recorder, changes, task = running
+    await changes.progress(task.id, PROMPT, step=1, total_steps=5, progress=20.0)
+    assert (await Task.get(id=task.id)).step == 0, "progress alone waits in memory"
     shown = await changes.preview(task.id, PROMPT, "previews/t/a.jpg")
-    assert shown is not None and (shown.preview_key, shown.sequence) == ("previews/t/a.jpg", 2)
+    assert shown is not None and (shown.preview_key, shown.sequence) == ("previews/t/a.jpg", 3)
     assert recorder.events[-1].kind is EventKind.PREVIEW
     assert changes.shown(task.id) == shown
-    assert (await Task.get(id=task.id)).preview_key is None, "no UPDATE for a preview"
+    row = await Task.get(id=task.id)
+    assert (row.preview_key, row.step, row.sequence) == ("previews/t/a.jpg", 1, 3)
     assert await changes.preview(task.id, "an earlier attempt", "previews/t/b.jpg") is None
     done = await changes.apply(task.id, EventKind.STATUS, status=TaskStatus.COMPLETED)
-    assert done is not None and (done.preview_key, done.sequence) == ("previews/t/a.jpg", 3)
+    assert done is not None and (done.preview_key, done.sequence) == ("previews/t/a.jpg", 4)
     assert changes.shown(task.id) is None
     await changes.close()
 

@@ -86,7 +86,7 @@ async def test_the_delivery_is_committed_with_the_final_status_or_not_at_all() -
 
 
 async def test_one_delivery_per_ending_and_only_for_the_chosen_events(tmp_path: Path) -> None:
-    ends = outcomes()
+    ends = outcomes(LocalBlobStore(tmp_path))
     completed = await hooked_task(["COMPLETED"])
     await Task.filter(id=completed.id).update(prompt_id="p")
     await ends._changes.progress(completed.id, "p", step=1, total_steps=2, progress=50.0)
@@ -137,12 +137,12 @@ class Presenter:
         return {"id": str(task_id)}
 
 
-async def test_a_delivery_is_given_up_after_its_window() -> None:
+async def test_a_delivery_is_given_up_after_its_window(tmp_path: Path) -> None:
     seen: list[str] = []
     async with running_receiver() as receiver:
         receiver.answer([503])
         task = await hooked_task(["FAILED"], receiver.url)
-        await outcomes().failed(task.id, "X", "x")
+        await outcomes(LocalBlobStore(tmp_path)).failed(task.id, "X", "x")
         sender = WebhookSender(
             SenderSettings(
                 server_secret=TEST_SECRET,
