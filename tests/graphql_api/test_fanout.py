@@ -4,6 +4,7 @@ subscribers."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from typing import Any, cast
 
 import pytest
 import strawberry
-from graphql import GraphQLError
+from graphql import Executor, GraphQLError
 
 from graphql_api.context import RequestContext
 from graphql_api.errors import ErrorCodes
@@ -237,3 +238,31 @@ def test_the_oldest_results_are_dropped_beyond_the_size() -> None:
         assert results.get((0, 0)) is None
     finally:
         loop.close()
+
+
+def executors_left_to_the_cyclic_collector() -> int:
+    """How many executors only the cyclic collector would free now."""
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        gc.collect()
+        return sum(isinstance(thing, Executor) for thing in gc.garbage)
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+
+
+async def test_executions_are_freed_as_they_settle_not_left_to_the_cyclic_collector() -> None:
+    """graphql-core's executor is a reference cycle (helpers bound to itself); a subscriber's
+    source stream and every event it executes would stay in memory until a full collection."""
+    api, feed = schema(), Feed(events=[Event(1), Event(2), Event(3)], shared=False)
+    query = "subscription { updates { value } }"
+    await collect(api, context(feed), query)
+    executors_left_to_the_cyclic_collector()
+    gc.disable()
+    try:
+        assert await collect(api, context(feed), query) == [
+            {"updates": {"value": n}} for n in (1, 2, 3)
+        ]
+        assert executors_left_to_the_cyclic_collector() == 0
+    finally:
+        gc.enable()
