@@ -47,9 +47,14 @@ def thumbnail_key(sha256: str) -> str:
     return f"thumbnails/{digest[:2]}/{digest}.webp"
 
 
+def output_folder(group: str) -> str:
+    """Where a group's generated images (and their thumbnails) are stored: outputs/<group>/."""
+    return f"outputs/{checked_segment(group)}/"
+
+
 def output_key(group: str, fmt: ImageFormat = "PNG") -> str:
     """Unguessable key of a generated image: outputs/<group>/<128-bit random token>.png."""
-    return f"outputs/{checked_segment(group)}/{secrets.token_hex(TOKEN_BYTES)}.{EXTENSIONS[fmt]}"
+    return f"{output_folder(group)}{secrets.token_hex(TOKEN_BYTES)}.{EXTENSIONS[fmt]}"
 
 
 def output_thumbnail_key(key: str) -> str:
@@ -59,9 +64,14 @@ def output_thumbnail_key(key: str) -> str:
     return f"{folder}{slash}{stem}.thumb.webp"
 
 
+def preview_folder(group: str) -> str:
+    """Where a group's live previews are stored: previews/<group>/."""
+    return f"previews/{checked_segment(group)}/"
+
+
 def preview_key(group: str, fmt: ImageFormat = "WEBP") -> str:
     """Unguessable key of a live preview: previews/<group>/<128-bit random token>.webp."""
-    return f"previews/{checked_segment(group)}/{secrets.token_hex(TOKEN_BYTES)}.{EXTENSIONS[fmt]}"
+    return f"{preview_folder(group)}{secrets.token_hex(TOKEN_BYTES)}.{EXTENSIONS[fmt]}"
 
 
 def checked_digest(sha256: str) -> str:

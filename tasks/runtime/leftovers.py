@@ -10,6 +10,7 @@ from collections.abc import Collection
 from uuid import UUID
 
 from storage.blobs import BlobStore
+from storage.keys import output_folder, preview_folder
 from tasks.store.task_rows import Task
 
 logger = logging.getLogger(__name__)
@@ -17,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 def task_prefixes(task_id: UUID) -> tuple[str, str]:
     """Where a task's outputs and live previews are stored."""
-    return f"outputs/{task_id}/", f"previews/{task_id}/"
+    return output_folder(str(task_id)), preview_folder(str(task_id))
 
 
 class TaskLeftovers:
