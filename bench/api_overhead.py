@@ -2,8 +2,11 @@
 each against its floor measured in the same run. `task(id)` against `{ __typename }` on the same
 server (HTTP, middleware and GraphQL with no data). `history` against the executor floor
 (`bench/executor_floor.py`): Strawberry executing the same page document with the service's own
-types over a page built in memory, in this process, on one core. Phases alternate (floor,
-history, page, task, executor, floor, …) so noise hits all of them alike.
+types over a page built in memory, in this process, on one core. `history` and `page` ask for
+the same page again and again, as a client refreshing its list does: over 100,000 ended tasks
+the service gives the kept answer again once its reads come back equal (graphql_api/reuse.py);
+`walk` asks for a new page each time (256 pages in turn), so every answer is executed. Phases
+alternate (floor, history, page, walk, task, executor, floor, …) so noise hits all alike.
 
     python -m bench.api_overhead [--tasks 100000] [--connections 16] [--seconds 5] [--rounds 3]
 """
@@ -11,12 +14,15 @@ history, page, task, executor, floor, …) so noise hits all of them alike.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
+
+import httpx
 
 from bench import stats
 from bench.database import bench_database_url, fresh_database
@@ -28,6 +34,7 @@ from bench.profiling import Profiler
 from bench.runner import run, save_report, workspace
 
 FLOOR = "{ __typename }"
+JSON_REQUEST = {"content-type": "application/json"}
 EXECUTOR = "executor"  # the executor floor's phase
 HISTORY_TARGET = 0.8  # of the executor floor
 TASK_TARGET = 0.5  # of { __typename }
@@ -39,6 +46,12 @@ HISTORY = (
 )
 # The same page without `totalCount` (which counts every row of the owner's history).
 HISTORY_PAGE = HISTORY.replace(" totalCount", "", 1)
+# `history` a page further each time, in turn over more pages than the service keeps answers
+# for (graphql_api/reuse.py: KEPT_ANSWERS): every answer executed.
+WALK = HISTORY.replace("$first: Int!)", "$first: Int!, $after: String)", 1).replace(
+    "history(first: $first)", "history(first: $first, after: $after)", 1
+)
+WALKED_PAGES = 256
 TASK = "query($id: ID!) { task(id: $id) { " + NODE_FIELDS + " } }"
 
 
@@ -56,16 +69,32 @@ def body_of(query: str, **variables: Any) -> bytes:
     return json.dumps({"query": query, "variables": variables}).encode()
 
 
-def workloads(config: OverheadConfig, task_ids: list[UUID]) -> dict[str, Callable[[], bytes]]:
+def workloads(
+    config: OverheadConfig, task_ids: list[UUID], cursors: list[str | None]
+) -> dict[str, Callable[[], bytes]]:
     rng = random.Random(11)
     floor, history = body_of(FLOOR), body_of(HISTORY, first=config.page)
     page = body_of(HISTORY_PAGE, first=config.page)
+    walk = itertools.cycle([body_of(WALK, first=config.page, after=after) for after in cursors])
     return {
         "floor": lambda: floor,
         "history": lambda: history,
         "page": lambda: page,
+        "walk": lambda: next(walk),
         "task": lambda: body_of(TASK, id=str(rng.choice(task_ids))),
     }
+
+
+async def page_cursors(target: Target, config: OverheadConfig) -> list[str | None]:
+    """Where each of the first `WALKED_PAGES` pages starts (None: the first)."""
+    cursors: list[str | None] = [None]
+    url = f"http://{target.host}:{target.port}{target.path}"
+    async with httpx.AsyncClient(timeout=30) as http:
+        while len(cursors) < WALKED_PAGES:
+            body = body_of(WALK, first=config.page, after=cursors[-1])
+            answer = await http.post(url, content=body, headers=JSON_REQUEST)
+            cursors.append(answer.json()["data"]["history"]["pageInfo"]["endCursor"])
+    return cursors
 
 
 async def phase(
@@ -80,7 +109,7 @@ async def measure(
     api: ChildServer, config: OverheadConfig, task_ids: list[UUID]
 ) -> dict[str, list[LoadResult]]:
     target = Target("127.0.0.1", api.port, "/graphql")
-    loads = workloads(config, task_ids)
+    loads = workloads(config, task_ids, await page_cursors(target, config))
     variables = {"first": config.page}
     for make_body in loads.values():  # warm-up: first-use costs out of the figures
         await phase(target, make_body, config, 1.0)
@@ -114,7 +143,7 @@ def summary(results: list[LoadResult]) -> dict[str, Any]:
 
 def floor_of(name: str) -> str:
     """The floor each query is measured against."""
-    return EXECUTOR if name in ("history", "page") else "floor"
+    return EXECUTOR if name in ("history", "page", "walk") else "floor"
 
 
 def target_of(name: str) -> float | None:

@@ -60,6 +60,7 @@ from graphql.type.definition import GraphQLResolveInfoHelpers
 from graphql_api.context import RequestContext
 from graphql_api.encoding import json_text
 from graphql_api.errors import coded
+from graphql_api.parsing import variables_key
 
 # (id of the document, variables, owner, public URL): who may share an event's payload
 Tail = tuple[int, str, str, str]
@@ -380,8 +381,7 @@ class SubscriptionRelay:
         if known is None:
             return None
         text, document = known
-        variables_key = repr(sorted((variables or {}).items()))
-        return Plan(text, document, operation_name, variables, variables_key)
+        return Plan(text, document, operation_name, variables, variables_key(variables))
 
     def _executor(self, plan: Plan, context: RequestContext) -> Executor[Any] | list[GraphQLError]:
         return Executor.build(

@@ -96,6 +96,12 @@ class TaskMetrics:
             "Age of the oldest webhook delivery not answered yet (0: none)",
             registry=r,
         )
+        self.answers_given_again = Counter(
+            "kontext_answers_given_again",
+            "Query answers given again, not executed: the reads they were made from came back "
+            "equal",
+            registry=r,
+        )
         self._first_step_seen: set[object] = set()
 
     def observe(self, event: TaskEvent) -> None:

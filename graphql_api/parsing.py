@@ -9,7 +9,8 @@ parse step raises the same error again and reports it like every other refusal.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from graphql import GraphQLSyntaxError
 from strawberry.extensions import ParserCache
@@ -25,3 +26,9 @@ class ReportingParserCache(ParserCache):
         except GraphQLSyntaxError:
             context.graphql_document = None
         yield
+
+
+def variables_key(variables: Mapping[str, Any] | None) -> str:
+    """An operation's variables as one text: equal texts for equal values (at the top level in
+    any order), so it keys what is shared between requests with the same variables."""
+    return repr(sorted((variables or {}).items()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
+from functools import partial
 from uuid import UUID
 
 import strawberry
@@ -82,12 +83,16 @@ def field_names(
             yield from field_names(below.selections, fragments)
 
 
-def to_read(info: Ctx) -> tuple[list[ImageRelation], bool]:
-    """The image relations the selection shows (to read with the tasks), and whether it asks
+def selected(info: Ctx) -> frozenset[str]:
+    """Every field name the resolver's selection shows (see `field_names`)."""
+    raw = info._raw_info
+    return frozenset(field_names(raw.field_nodes, raw.fragments))
+
+
+def to_read(names: frozenset[str]) -> tuple[list[ImageRelation], bool]:
+    """The image relations a selection shows (to read with the tasks), and whether it asks
     for any link (to sign them in one pass). Reading more than shown costs time, never
     correctness: a field whose data was not read reads it itself."""
-    raw = info._raw_info
-    names = set(field_names(raw.field_nodes, raw.fragments))
     return [relation for name, relation in IMAGE_FIELDS.items() if name in names], bool(
         names & LINK_FIELDS
     )
@@ -135,11 +140,16 @@ class Query:
     @strawberry.field(description="One task of the caller's, by id.")
     async def task(self, info: Ctx, id: strawberry.ID) -> Task | None:
         task_id = parse_uuid(id, "id")
-        joined, links = to_read(info)
-        found = await owned_task_with_images(task_id, info.context.owner, joined)
+        names = selected(info)
+        joined, links = to_read(names)
+        owner = info.context.owner
+        found = await owned_task_with_images(task_id, owner, joined)
         if found is None:
             raise TaskNotFound(task_id)
         row, images = found
+        if info.context.readings is not None:
+            again = partial(owned_task_with_images, task_id, owner, joined)
+            info.context.readings.note_tasks([row], names, again, found)
         return Task.from_row(row, await read_with(info, images, [row.preview_key], links))
 
     @strawberry.field(description="The caller's tasks, newest first, as a Relay connection.")
@@ -158,8 +168,12 @@ class Query:
             statuses=frozenset(status or ()),
             search=search or None,
         )
-        joined, links = to_read(info)
+        names = selected(info)
+        joined, links = to_read(names)
         page = await history_page(query, joined)
+        if info.context.readings is not None:
+            again = partial(history_page, query, joined)
+            info.context.readings.note_tasks(page.tasks, names, again, page)
         together = await read_with(info, page.images, (t.preview_key for t in page.tasks), links)
         return TaskConnection(
             edges=[

@@ -23,6 +23,7 @@ from graphql_api.fanout import Documents, SubscriptionRelay
 from graphql_api.mutations import Mutation
 from graphql_api.parsing import ReportingParserCache
 from graphql_api.queries import Query
+from graphql_api.reuse import AnswersGivenAgain, KeptAnswers
 from graphql_api.scalars import SCALAR_MAP
 from graphql_api.subscriptions import Subscription
 from graphql_api.types import Image, Task
@@ -67,6 +68,7 @@ def build_schema(
     max_tokens: int = 4000,
     max_aliases: int = 30,
     introspection: bool = True,
+    answers: KeptAnswers | None = None,
 ) -> KontextSchema:
     # The limits' rule classes are made once, so a cached verdict is keyed by the same rules.
     limits = [
@@ -75,6 +77,7 @@ def build_schema(
     ]
     hidden = [] if introspection else list(DisableIntrospection().validation_rules)
     validated = ValidatedDocuments(PARSED_DOCUMENTS)
+    kept = KeptAnswers() if answers is None else answers
     return KontextSchema(
         validation_rules=(*limits, *hidden),
         max_tokens=max_tokens,
@@ -90,6 +93,8 @@ def build_schema(
             # Same text, same document object; same document and rules, the same verdict.
             lambda: ReportingParserCache(maxsize=PARSED_DOCUMENTS),
             lambda: DocumentValidationCache(validated),
+            # An answer made from reads that come back equal is given again, not executed.
+            lambda: AnswersGivenAgain(kept),
         ],
         config=StrawberryConfig(scalar_map=dict(SCALAR_MAP)),
     )

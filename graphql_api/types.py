@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any, TypeVar, cast
 from uuid import UUID
 
@@ -464,9 +465,12 @@ class TaskConnection:
     query: strawberry.Private[HistoryQuery]
 
     @strawberry.field(description="Tasks matching the filters, all pages.")
-    async def total_count(self) -> int:
+    async def total_count(self, info: Info[RequestContext, None]) -> int:
         # Read only when selected: without filters one kept row, with them a COUNT.
-        return await history_count(self.query)
+        count = await history_count(self.query)
+        if info.context.readings is not None:
+            info.context.readings.note(partial(history_count, self.query), count)
+        return count
 
 
 @strawberry.type

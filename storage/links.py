@@ -13,6 +13,11 @@ from storage.keys import validate_key
 
 
 class BlobLinks(Protocol):
+    @property
+    def link_life(self) -> float | None:
+        """Seconds a link handed out stays good; None: for good."""
+        ...
+
     async def url_for(self, key: str, base_url: str) -> str:
         """A URL that downloads the blob under `key` (not checked to exist). `base_url` is where
         the caller reaches the API (no trailing '/'), for links the API serves itself."""
@@ -20,12 +25,19 @@ class BlobLinks(Protocol):
 
 
 class LinkingStore(Protocol):
+    @property
+    def link_life(self) -> float | None: ...
+
     async def url_for(self, key: str) -> str: ...
 
 
 class ServedLinks:
     def __init__(self, route: str) -> None:
         self._route = "/" + route.strip("/")
+
+    @property
+    def link_life(self) -> float | None:
+        return None
 
     async def url_for(self, key: str, base_url: str) -> str:
         return f"{base_url}{self._route}/{validate_key(key)}"
@@ -34,6 +46,10 @@ class ServedLinks:
 class StoreLinks:
     def __init__(self, store: LinkingStore) -> None:
         self._store = store
+
+    @property
+    def link_life(self) -> float | None:
+        return self._store.link_life
 
     async def url_for(self, key: str, base_url: str) -> str:
         return await self._store.url_for(key)

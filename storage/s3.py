@@ -114,6 +114,13 @@ class S3BlobStore:
             async for key, size, modified in found:
                 yield ListedBlob(key, size, modified)
 
+    @property
+    def link_life(self) -> float | None:
+        """How long the links `url_for` hands out stay good: public ones for good."""
+        if self._settings.public_base_url is not None:
+            return None
+        return float(self._settings.presign_seconds)
+
     async def url_for(self, key: str, expires: int | None = None) -> str:
         """A link that downloads the blob: '<public_base_url>/<prefix><key>' when the bucket is
         public, else a presigned GET URL valid for `expires` seconds (default: the settings'

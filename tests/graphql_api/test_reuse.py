@@ -1,0 +1,235 @@
+"""Answers given again: a `history` or `task(id)` answer over ended tasks is given again, not
+executed, while the reads it was made from come back equal; and answered anew as soon as one
+does not, or when it shows what its rows do not hold."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, cast
+
+import httpx
+
+from graphql_api.context import RequestContext
+from graphql_api.metrics import TaskMetrics
+from graphql_api.reuse import KeptAnswers
+from graphql_api.schema import KontextSchema, build_schema
+from tasks import Services
+from tasks.status import TaskStatus
+from tasks.store.database import Database
+from tasks.store.models import Task
+from tests.graphql_api.test_read_path import complete, submit
+from tests.support.graphql import GraphQLClient
+
+PAGE = """query($first: Int!, $after: String) {
+  history(first: $first, after: $after) {
+    totalCount
+    edges { cursor node { id description status result { imageUrl image { thumbnailUrl } } } }
+  }
+}"""
+TASK = "query($id: ID!) { task(id: $id) { id description queuePosition } }"
+RERUN = "query($id: ID!) { task(id: $id) { id rerunOf { id description } } }"
+
+
+class PresignedLinks:
+    """Links that expire after `link_life` seconds and say how many were signed before them."""
+
+    def __init__(self, link_life: float | None) -> None:
+        self.link_life = link_life
+        self.signed = 0
+
+    async def url_for(self, key: str, base_url: str) -> str:
+        self.signed += 1
+        return f"https://bucket.example/{key}?signature={self.signed}"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Reader:
+    """One schema (and its kept answers) read as a client would, counting answers given again."""
+
+    def __init__(self, link_life: float | None = None) -> None:
+        self.clock = Clock()
+        self.links = PresignedLinks(link_life)
+        self.metrics = TaskMetrics()
+        self.schema: KontextSchema = build_schema(answers=KeptAnswers(clock=self.clock))
+
+    @property
+    def given_again(self) -> float:
+        found = self.metrics.registry.get_sample_value("kontext_answers_given_again_total")
+        return found or 0.0
+
+    async def read(self, document: str, owner: str = "local", **variables: Any) -> Any:
+        context = RequestContext(
+            services=cast(Services, None),
+            owner=owner,
+            public_url="http://kontext.test",
+            links=self.links,
+            metrics=self.metrics,
+        )
+        result = await self.schema.execute(
+            document, variable_values=variables, context_value=context
+        )
+        assert result.errors is None, result.errors
+        return result.data
+
+
+def ids(answer: Any) -> list[str]:
+    return [edge["node"]["id"] for edge in answer["history"]["edges"]]
+
+
+async def ended_tasks(api: GraphQLClient, count: int) -> list[str]:
+    ids = [await submit(api, f"edit {n}") for n in range(count)]
+    for task_id in ids:
+        await complete(task_id)
+    return ids
+
+
+async def test_an_unchanged_page_of_ended_tasks_is_given_again_not_executed(
+    api: GraphQLClient, database: Database
+) -> None:
+    await ended_tasks(api, 3)
+    reader = Reader()
+    first = await reader.read(PAGE, first=2)
+    signed = reader.links.signed
+    assert await reader.read(PAGE, first=2) == first
+    assert reader.given_again == 1
+    assert reader.links.signed == signed  # nothing executed: no link signed again
+    assert len(first["history"]["edges"]) == 2
+    assert first["history"]["totalCount"] == 3
+
+
+async def test_a_changed_row_is_answered_anew(api: GraphQLClient, database: Database) -> None:
+    newest = (await ended_tasks(api, 2))[-1]
+    reader = Reader()
+    await reader.read(PAGE, first=2)
+    await Task.filter(id=newest).update(description="now blue")
+    page = await reader.read(PAGE, first=2)
+    assert page["history"]["edges"][0]["node"]["description"] == "now blue"
+    assert reader.given_again == 0
+    assert await reader.read(PAGE, first=2) == page  # the new answer is the one kept
+    assert reader.given_again == 1
+
+
+async def test_a_new_task_is_counted_on_a_page_whose_rows_did_not_change(
+    api: GraphQLClient, database: Database
+) -> None:
+    await ended_tasks(api, 2)
+    reader = Reader()
+    cursor = (await reader.read(PAGE, first=1))["history"]["edges"][0]["cursor"]
+    before = await reader.read(PAGE, first=1, after=cursor)
+    await submit(api, "one more")
+    after = await reader.read(PAGE, first=1, after=cursor)
+    assert ids(after) == ids(before)
+    assert (before["history"]["totalCount"], after["history"]["totalCount"]) == (2, 3)
+    assert reader.given_again == 0
+
+
+async def test_a_task_that_has_not_ended_is_answered_anew_though_its_row_is_unchanged(
+    api: GraphQLClient, database: Database
+) -> None:
+    ahead = await submit(api, "first in line")
+    waiting = await submit(api, "second in line")
+    reader = Reader()
+    assert (await reader.read(TASK, id=waiting))["task"]["queuePosition"] == 1
+    await complete(ahead)  # the waiting task's row is untouched; its queue position is not
+    assert (await reader.read(TASK, id=waiting))["task"]["queuePosition"] == 0
+    assert reader.given_again == 0
+
+
+async def test_fields_that_read_beyond_the_row_are_answered_anew(
+    api: GraphQLClient, database: Database
+) -> None:
+    original, rerun = await ended_tasks(api, 2)
+    await Task.filter(id=rerun).update(rerun_of_id=original)
+    reader = Reader()
+    await reader.read(RERUN, id=rerun)
+    await Task.filter(id=original).update(description="renamed")
+    answer = await reader.read(RERUN, id=rerun)
+    assert answer["task"]["rerunOf"] == {"id": original, "description": "renamed"}
+    assert reader.given_again == 0
+
+
+async def test_answers_are_kept_per_caller_and_per_variables(
+    api: GraphQLClient, database: Database
+) -> None:
+    await ended_tasks(api, 2)
+    reader = Reader()
+    mine = await reader.read(PAGE, first=1)
+    assert len((await reader.read(PAGE, first=2))["history"]["edges"]) == 2
+    assert (await reader.read(PAGE, owner="someone-else", first=1))["history"]["edges"] == []
+    assert reader.given_again == 0
+    assert await reader.read(PAGE, first=1) == mine
+    assert reader.given_again == 1
+
+
+async def test_expiring_links_are_given_again_only_during_a_tenth_of_their_life(
+    api: GraphQLClient, database: Database
+) -> None:
+    await ended_tasks(api, 1)
+    reader = Reader(link_life=100.0)
+
+    async def link() -> str:
+        page = await reader.read(PAGE, first=1)
+        return str(page["history"]["edges"][0]["node"]["result"]["imageUrl"])
+
+    first = await link()
+    reader.clock.now += 9.9
+    assert await link() == first
+    reader.clock.now += 0.2
+    fresh = await link()
+    assert fresh != first
+    assert fresh.startswith("https://bucket.example/outputs/")
+    assert reader.given_again == 1
+
+
+async def test_errors_and_answers_that_read_nothing_are_not_kept(
+    api: GraphQLClient, database: Database
+) -> None:
+    reader = Reader()
+    for _ in range(2):
+        assert await reader.read("{ __typename }") == {"__typename": "Query"}
+        context = RequestContext(
+            services=cast(Services, None),
+            owner="local",
+            public_url="",
+            links=reader.links,
+            metrics=reader.metrics,
+        )
+        result = await reader.schema.execute(
+            TASK, variable_values={"id": str(uuid.uuid4())}, context_value=context
+        )
+        assert result.errors is not None
+        assert result.errors[0].extensions == {"code": "NOT_FOUND"}
+    assert reader.given_again == 0
+
+
+async def test_the_least_recently_used_answer_is_dropped_beyond_the_size(
+    api: GraphQLClient, database: Database
+) -> None:
+    await ended_tasks(api, 2)
+    reader = Reader()
+    reader.schema = build_schema(answers=KeptAnswers(size=1, clock=reader.clock))
+    for first in (1, 2, 1, 2):
+        await reader.read(PAGE, first=first)
+    assert reader.given_again == 0
+    await reader.read(PAGE, first=2)
+    assert reader.given_again == 1
+
+
+async def test_the_service_gives_answers_again_and_counts_them(
+    api: GraphQLClient, app_url: str, database: Database
+) -> None:
+    done = (await ended_tasks(api, 1))[0]
+    first = (await api.execute(TASK, id=done)).ok()
+    assert (await api.execute(TASK, id=done)).ok() == first
+    await Task.filter(id=done).update(status=TaskStatus.FAILED)
+    await api.execute(TASK, id=done)
+    async with httpx.AsyncClient(base_url=app_url) as http:
+        metrics = (await http.get("/metrics")).text
+    assert "kontext_answers_given_again_total 1.0" in metrics
