@@ -10,7 +10,6 @@ from uuid import UUID
 from strawberry.dataloader import DataLoader
 
 from graphql_api.metrics import TaskMetrics
-from graphql_api.readings import Readings
 from storage.links import BlobLinks
 from tasks import Services, StoredImage, Task, images_by_id, owned_tasks
 
@@ -44,9 +43,6 @@ class RequestContext:
     connection_params: dict[str, Any] | None = None
     upgrade_authorization: str | None = None
     """The Authorization header of a websocket's upgrade request (non-browser clients)."""
-    readings: Readings | None = None
-    """What the answer is made from, noted by its resolvers when it may be given again
-    (graphql_api/reuse.py); None otherwise."""
     tasks: DataLoader[UUID, Task | None] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -21,6 +21,7 @@ from strawberry.types import Info
 from comfy.urls import shown_url
 from graphql_api.context import RequestContext
 from graphql_api.inputs import input_field, parse_uuid
+from graphql_api.readings import noting
 from graphql_api.types import (
     BackendInfo,
     Image,
@@ -147,9 +148,10 @@ class Query:
         if found is None:
             raise TaskNotFound(task_id)
         row, images = found
-        if info.context.readings is not None:
+        readings = noting()
+        if readings is not None:
             again = partial(owned_task_with_images, task_id, owner, joined)
-            info.context.readings.note_tasks([row], names, again, found)
+            readings.note_tasks([row], names, again, found)
         return Task.from_row(row, await read_with(info, images, [row.preview_key], links))
 
     @strawberry.field(description="The caller's tasks, newest first, as a Relay connection.")
@@ -171,9 +173,9 @@ class Query:
         names = selected(info)
         joined, links = to_read(names)
         page = await history_page(query, joined)
-        if info.context.readings is not None:
-            again = partial(history_page, query, joined)
-            info.context.readings.note_tasks(page.tasks, names, again, page)
+        readings = noting()
+        if readings is not None:
+            readings.note_tasks(page.tasks, names, partial(history_page, query, joined), page)
         together = await read_with(info, page.images, (t.preview_key for t in page.tasks), links)
         return TaskConnection(
             edges=[

@@ -1,10 +1,16 @@
-"""What one request's answer was made from: each read its resolvers noted, with how to make it
+"""What one operation's answer was made from: each read its resolvers noted, with how to make it
 again, so that the answer can be given again while every read comes back equal
-(graphql_api/reuse.py). A resolver whose answer depends on more than what it noted refuses."""
+(graphql_api/reuse.py). A resolver whose answer depends on more than what it noted refuses.
+
+The readings of the operation being executed are found through `noting()`: a context variable,
+set by `KontextSchema.execute` for each execution, so operations executed side by side with one
+context (a batch of HTTP operations, queries on one websocket) each note into their own."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from tasks import TaskSnapshot
@@ -57,3 +63,22 @@ class Readings:
             self.refused = True
         else:
             self.note(again, value)
+
+
+_NOTING: ContextVar[Readings | None] = ContextVar("readings", default=None)
+
+
+def noting() -> Readings | None:
+    """The readings of the operation being executed here; None when its answer is not kept."""
+    return _NOTING.get()
+
+
+@contextmanager
+def noted_into(readings: Readings) -> Iterator[None]:
+    """Resolvers run inside note into `readings` (and the tasks they start, which copy the
+    context)."""
+    token = _NOTING.set(readings)
+    try:
+        yield
+    finally:
+        _NOTING.reset(token)

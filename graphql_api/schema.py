@@ -26,7 +26,7 @@ from graphql_api.fanout import Documents, SubscriptionRelay
 from graphql_api.mutations import Mutation
 from graphql_api.parsing import ReportingParserCache
 from graphql_api.queries import Query
-from graphql_api.readings import Readings
+from graphql_api.readings import Readings, noted_into
 from graphql_api.reuse import KeptAnswers
 from graphql_api.scalars import SCALAR_MAP
 from graphql_api.subscriptions import Subscription
@@ -93,11 +93,12 @@ class KontextSchema(strawberry.Schema):
                 if context_value.metrics is not None:
                     context_value.metrics.answers_given_again.inc()
                 return ExecutionResult(data=data, errors=None)
-        readings = context_value.readings = Readings()
-        result = await super().execute(
-            query, variable_values, context_value, root_value, operation_name,
-            allowed_operation_types, operation_extensions,
-        )  # fmt: skip
+        readings = Readings()
+        with noted_into(readings):
+            result = await super().execute(
+                query, variable_values, context_value, root_value, operation_name,
+                allowed_operation_types, operation_extensions,
+            )  # fmt: skip
         if readings.repeatable and not result.errors and result.data is not None:
             answers.keep(operation, variable_values, context_value, result.data, readings)
         return result

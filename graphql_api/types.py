@@ -15,6 +15,7 @@ from strawberry.types import Info
 
 from comfy.urls import shown_url
 from graphql_api.context import RequestContext
+from graphql_api.readings import noting
 from graphql_api.scalars import Seed
 from graphql_api.webhooks import WebhookDelivery, deliveries
 from tasks import (
@@ -465,11 +466,12 @@ class TaskConnection:
     query: strawberry.Private[HistoryQuery]
 
     @strawberry.field(description="Tasks matching the filters, all pages.")
-    async def total_count(self, info: Info[RequestContext, None]) -> int:
+    async def total_count(self) -> int:
         # Read only when selected: without filters one kept row, with them a COUNT.
         count = await history_count(self.query)
-        if info.context.readings is not None:
-            info.context.readings.note(partial(history_count, self.query), count)
+        readings = noting()
+        if readings is not None:
+            readings.note(partial(history_count, self.query), count)
         return count
 
 

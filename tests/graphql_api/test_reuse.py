@@ -4,6 +4,7 @@ answered anew as soon as one does not, or when it shows what its rows do not hol
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any, cast
 
@@ -11,6 +12,7 @@ import httpx
 
 from graphql_api.context import RequestContext
 from graphql_api.metrics import TaskMetrics
+from graphql_api.readings import Readings, noted_into, noting
 from graphql_api.reuse import KeptAnswers
 from graphql_api.schema import KontextSchema, build_schema
 from tasks import Services
@@ -251,3 +253,28 @@ async def test_the_service_gives_answers_again_and_counts_them(
     async with httpx.AsyncClient(base_url=app_url) as http:
         metrics = (await http.get("/metrics")).text
     assert "kontext_answers_given_again_total 1.0" in metrics
+
+
+async def test_operations_executed_side_by_side_note_into_their_own_readings() -> None:
+    """A batch of HTTP operations, or queries on one websocket, share one context: each
+    execution's reads are noted into its own readings, and into no other."""
+
+    async def value() -> object:
+        return "read"
+
+    async def resolver(name: str) -> None:
+        await asyncio.sleep(0)  # let the other operation go on
+        noted = noting()
+        assert noted is not None
+        noted.note(value, name)
+
+    async def operation(name: str, readings: Readings) -> None:
+        with noted_into(readings):
+            await resolver(name)
+            await asyncio.gather(resolver(name))  # in a task of its own, as graphql-core gathers
+
+    first, second = Readings(), Readings()
+    await asyncio.gather(operation("first", first), operation("second", second))
+    assert [reading.value for reading in first.noted] == ["first", "first"]
+    assert [reading.value for reading in second.noted] == ["second", "second"]
+    assert noting() is None
