@@ -13,7 +13,7 @@ import httpx
 from graphql_api.context import RequestContext
 from graphql_api.metrics import TaskMetrics
 from graphql_api.readings import Readings, noted_into, noting
-from graphql_api.reuse import KeptAnswers
+from graphql_api.reuse import KEPT_ANSWERS, KeptAnswers
 from graphql_api.schema import KontextSchema, build_schema
 from tasks import Services
 from tasks.store.database import Database
@@ -54,18 +54,18 @@ class Clock:
 class Reader:
     """One schema (and its kept answers) read as a client would, counting answers given again."""
 
-    def __init__(self, link_life: float | None = None) -> None:
+    def __init__(self, link_life: float | None = None, size: int = KEPT_ANSWERS) -> None:
         self.clock = Clock()
         self.links = PresignedLinks(link_life)
         self.metrics = TaskMetrics()
-        self.schema: KontextSchema = build_schema(answers=KeptAnswers(clock=self.clock))
+        self.schema: KontextSchema = build_schema(answers=KeptAnswers(size, clock=self.clock))
 
     @property
     def given_again(self) -> float:
         found = self.metrics.registry.get_sample_value("kontext_answers_given_again_total")
         return found or 0.0
 
-    async def read(self, document: str, owner: str = "local", **variables: Any) -> Any:
+    async def execute(self, document: str, owner: str = "local", **variables: Any) -> Any:
         context = RequestContext(
             services=cast(Services, None),
             owner=owner,
@@ -73,9 +73,10 @@ class Reader:
             links=self.links,
             metrics=self.metrics,
         )
-        result = await self.schema.execute(
-            document, variable_values=variables, context_value=context
-        )
+        return await self.schema.execute(document, variable_values=variables, context_value=context)
+
+    async def read(self, document: str, owner: str = "local", **variables: Any) -> Any:
+        result = await self.execute(document, owner, **variables)
         assert result.errors is None, result.errors
         return result.data
 
@@ -203,14 +204,7 @@ async def test_errors_and_answers_that_read_nothing_are_not_kept(
     missing = {"id": str(uuid.uuid4())}
     for _ in range(3):
         assert await reader.read("{ __typename }") == {"__typename": "Query"}
-        context = RequestContext(
-            services=cast(Services, None),
-            owner="local",
-            public_url="",
-            links=reader.links,
-            metrics=reader.metrics,
-        )
-        result = await reader.schema.execute(TASK, variable_values=missing, context_value=context)
+        result = await reader.execute(TASK, **missing)
         assert result.errors is not None
         assert result.errors[0].extensions == {"code": "NOT_FOUND"}
     assert reader.given_again == 0
@@ -220,8 +214,7 @@ async def test_the_least_recently_used_answer_is_dropped_beyond_the_size(
     api: GraphQLClient, database: Database
 ) -> None:
     await ended_tasks(api, 2)
-    reader = Reader()
-    reader.schema = build_schema(answers=KeptAnswers(size=1, clock=reader.clock))
+    reader = Reader(size=1)
     await reader.kept(PAGE, first=1)
     await reader.kept(PAGE, first=2)  # kept in its place
     await reader.read(PAGE, first=1)
@@ -234,8 +227,7 @@ async def test_an_answer_asked_for_once_does_not_push_out_one_asked_for_again(
     api: GraphQLClient, database: Database
 ) -> None:
     await ended_tasks(api, 2)
-    reader = Reader()
-    reader.schema = build_schema(answers=KeptAnswers(size=1, clock=reader.clock))
+    reader = Reader(size=1)
     await reader.kept(PAGE, first=1)
     await reader.read(PAGE, first=2)
     await reader.read(PAGE, first=1)
