@@ -10,9 +10,9 @@ from datetime import datetime
 from uuid import UUID
 
 from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
 
 from tasks.status import ACTIVE_STATUSES, TaskStatus
+from tasks.store.atomic import atomic
 from tasks.store.clock import utc_now
 from tasks.store.models import ImageKind, StoredImage, Task
 from tasks.store.transitions import TaskChanges, Written
@@ -152,7 +152,7 @@ async def complete_with_output(
     """Insert the output's row and complete the task in one transaction: either both are
     committed or neither (then None). The completed task is returned, not yet announced."""
     try:
-        async with in_transaction():
+        async with atomic():
             image = StoredImage(
                 owner=output.owner,
                 kind=ImageKind.OUTPUT,

@@ -27,10 +27,10 @@ from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
 from tortoise.expressions import F
-from tortoise.transactions import in_transaction
 
 from tasks.background import BackgroundTasks
 from tasks.status import TaskStatus
+from tasks.store.atomic import atomic
 from tasks.store.clock import utc_now
 from tasks.store.models import Task
 from tasks.store.returning import update_returning
@@ -271,7 +271,7 @@ class TaskChanges:
             return None if written is None else Written(written)
         if in_callers_transaction:
             return await self._end(task_id, where, values, status)
-        async with in_transaction():
+        async with atomic():
             return await self._end(task_id, where, values, status)
 
     @staticmethod

@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from tortoise.expressions import F
-from tortoise.transactions import in_transaction
 
 from tasks.requests import event_for
 from tasks.status import TaskStatus
+from tasks.store.atomic import atomic
 from tasks.store.clock import utc_now
 from tasks.store.models import Task
 from tasks.store.webhook_models import (
@@ -72,7 +72,7 @@ class Outbox:
 
     async def claim_due(self, limit: int) -> list[WebhookDelivery]:
         now = utc_now()
-        async with self._lock, in_transaction():
+        async with self._lock, atomic():
             query = WebhookDelivery.filter(
                 status=DeliveryStatus.PENDING, next_attempt_at__lte=now
             ).order_by("next_attempt_at", "id")
