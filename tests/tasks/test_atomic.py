@@ -4,6 +4,7 @@ one lock) every later query used to wait for it forever."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from tasks.store.atomic import atomic
 from tasks.store.database import Database
@@ -31,10 +32,8 @@ async def test_a_transaction_cancelled_at_any_point_leaves_the_database_usable(
             await asyncio.sleep(0)
         if task.cancel():
             cancelled_while_running += 1
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await task
-        except asyncio.CancelledError:
-            pass
         count = await asyncio.wait_for(Task.filter(owner="anyone").count(), NO_LONGER_THAN)
         assert count == 0, f"cancelled after {turns} turns"
     assert cancelled_while_running >= 3  # the cancellations landed inside the transaction
