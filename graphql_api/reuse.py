@@ -3,11 +3,12 @@
 A query made only of `history` and `task` fields is answered from what their resolvers read: a
 page's rows and images, its count, one task's row (graphql_api/readings.py). Read again, equal
 reads make the same answer. So such an answer is kept with its reads, by the operation's text
-and name, its variables, the caller and the base URL of links; the next identical request makes the same reads again (the same
-statements; no parse, validation or execution) and, when every one comes back equal, is given
-the kept answer. Anything else is executed as always, and a changed read replaces the kept
-answer. An answer is kept from the second time it is asked for. Only texts once answered from reads are looked up, so other requests (a mutation with
-an image in its variables) pay one dictionary lookup.
+and name, its variables, the caller and the base URL of links. The next identical request makes
+the same reads again (the same statements; no parse, validation or execution) and, when every
+one comes back equal, is given the kept answer. Anything else is executed as always, and a
+changed read replaces the kept answer. An answer is kept from the second time it is asked for.
+Only texts once answered from reads are looked up, so other requests (a mutation with an image
+in its variables) pay one dictionary lookup.
 
 Never kept: answers with errors, answers showing a task that has not ended (its progress, queue
 position and estimate live outside the row) or fields that read beyond the rows (see
@@ -59,10 +60,11 @@ class KeptAnswer:
     given_until: float
 
 
-def answered_from_reads(query: str, operation_name: str | None, max_tokens: int) -> bool:
-    """Whether the operation is a query of `history` and `task` fields only."""
+def answered_from_reads(query: str, operation_name: str | None) -> bool:
+    """Whether the operation is a query of `history` and `task` fields only (asked of texts
+    that were answered, so parsed within the schema's limits already)."""
     try:
-        document = parse(query, max_tokens=max_tokens)
+        document = parse(query)
     except GraphQLError:
         return False
     operation = get_operation_ast(document, operation_name)
@@ -81,14 +83,10 @@ class KeptAnswers:
     schema. `clock` is monotonic seconds."""
 
     def __init__(
-        self,
-        size: int = KEPT_ANSWERS,
-        clock: Callable[[], float] = time.monotonic,
-        max_tokens: int = 4000,
+        self, size: int = KEPT_ANSWERS, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self._size = size
         self._clock = clock
-        self._max_tokens = max_tokens
         self._answers: OrderedDict[AnswerKey, KeptAnswer] = OrderedDict()
         self._asked_once: OrderedDict[AnswerKey, None] = OrderedDict()
         self._from_reads: OrderedDict[Operation, bool] = OrderedDict()
@@ -156,7 +154,7 @@ class KeptAnswers:
     def _learn(self, operation: Operation) -> bool:
         known = self._from_reads.get(operation)
         if known is None:
-            known = self._from_reads[operation] = answered_from_reads(*operation, self._max_tokens)
+            known = self._from_reads[operation] = answered_from_reads(*operation)
             while len(self._from_reads) > KNOWN_TEXTS:
                 self._from_reads.popitem(last=False)
         return known

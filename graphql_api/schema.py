@@ -129,7 +129,7 @@ def build_schema(
     return KontextSchema(
         validation_rules=(*limits, *hidden),
         max_tokens=max_tokens,
-        answers=KeptAnswers(max_tokens=max_tokens) if answers is None else answers,
+        answers=KeptAnswers() if answers is None else answers,
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
