@@ -34,7 +34,6 @@ from bench.profiling import Profiler
 from bench.runner import run, save_report, workspace
 
 FLOOR = "{ __typename }"
-JSON_REQUEST = {"content-type": "application/json"}
 EXECUTOR = "executor"  # the executor floor's phase
 HISTORY_TARGET = 0.8  # of the executor floor
 TASK_TARGET = 0.5  # of { __typename }
@@ -85,14 +84,13 @@ def workloads(
     }
 
 
-async def page_cursors(target: Target, config: OverheadConfig) -> list[str | None]:
+async def page_cursors(api: ChildServer, config: OverheadConfig) -> list[str | None]:
     """Where each of the first `WALKED_PAGES` pages starts (None: the first)."""
     cursors: list[str | None] = [None]
-    url = f"http://{target.host}:{target.port}{target.path}"
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with httpx.AsyncClient(base_url=api.url, timeout=30) as http:
         while len(cursors) < WALKED_PAGES:
-            body = body_of(WALK, first=config.page, after=cursors[-1])
-            answer = await http.post(url, content=body, headers=JSON_REQUEST)
+            variables = {"first": config.page, "after": cursors[-1]}
+            answer = await http.post("/graphql", json={"query": WALK, "variables": variables})
             cursors.append(answer.json()["data"]["history"]["pageInfo"]["endCursor"])
     return cursors
 
@@ -109,7 +107,7 @@ async def measure(
     api: ChildServer, config: OverheadConfig, task_ids: list[UUID]
 ) -> dict[str, list[LoadResult]]:
     target = Target("127.0.0.1", api.port, "/graphql")
-    loads = workloads(config, task_ids, await page_cursors(target, config))
+    loads = workloads(config, task_ids, await page_cursors(api, config))
     variables = {"first": config.page}
     for make_body in loads.values():  # warm-up: first-use costs out of the figures
         await phase(target, make_body, config, 1.0)

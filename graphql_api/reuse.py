@@ -131,13 +131,17 @@ class KeptAnswers:
         context: RequestContext,
         data: dict[str, Any],
         readings: Readings,
+        *,
+        key: AnswerKey | None,
     ) -> None:
         """Keep an answer made from `readings` alone, if its operation is answered from reads
-        and it was asked for before."""
+        and it was asked for before; `key` is the one `key_of` gave before execution (None
+        then for an operation not yet known as answered from reads)."""
         if not self._learn(operation):
             return
-        key = self.key_of(operation, variables, context)
-        assert key is not None
+        if key is None:
+            key = self.key_of(operation, variables, context)
+            assert key is not None
         if key not in self._asked_once:  # the first time: remembered, not kept
             self._asked_once[key] = None
             while len(self._asked_once) > ASKED_ONCE:

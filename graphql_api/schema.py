@@ -100,7 +100,7 @@ class KontextSchema(strawberry.Schema):
                 allowed_operation_types, operation_extensions,
             )  # fmt: skip
         if readings.repeatable and not result.errors and result.data is not None:
-            answers.keep(operation, variable_values, context_value, result.data, readings)
+            answers.keep(operation, variable_values, context_value, result.data, readings, key=key)
         return result
 
     def process_errors(
