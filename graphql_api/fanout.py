@@ -338,8 +338,15 @@ def failure(error: Exception) -> GraphQLError:
 class SubscriptionRelay:
     """Runs subscription operations for the websocket handlers, sharing per-event work."""
 
-    def __init__(self, schema: GraphQLSchema, documents: Documents, report: ReportErrors) -> None:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        documents: Documents,
+        report: ReportErrors,
+        executor: type[Executor[Any]] = Executor,
+    ) -> None:
         self._schema = schema
+        self._executor_class = executor
         self._documents = documents
         self._report = report
         self._results = SharedResults()
@@ -384,7 +391,7 @@ class SubscriptionRelay:
         return Plan(text, document, operation_name, variables, variables_key(variables))
 
     def _executor(self, plan: Plan, context: RequestContext) -> Executor[Any] | list[GraphQLError]:
-        return Executor.build(
+        return self._executor_class.build(
             self._schema,
             plan.document,
             context_value=context,

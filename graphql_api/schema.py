@@ -22,6 +22,7 @@ from strawberry.types.graphql import OperationType
 
 from graphql_api.context import RequestContext
 from graphql_api.errors import ErrorCodes, error_code
+from graphql_api.executing import service_executor
 from graphql_api.fanout import Documents, SubscriptionRelay
 from graphql_api.mutations import Mutation
 from graphql_api.parsing import ReportingParserCache
@@ -57,9 +58,12 @@ class KontextSchema(strawberry.Schema):
         **options: Any,
     ) -> None:
         super().__init__(**options)
+        self.execution_context_class = service_executor(self._schema, PARSED_DOCUMENTS)
         rules = (*specified_rules, *validation_rules, *STRAWBERRY_RULES)
         documents = Documents(self._schema, rules, max_tokens, size=PARSED_DOCUMENTS)
-        self.relay = SubscriptionRelay(self._schema, documents, self.process_errors)
+        self.relay = SubscriptionRelay(
+            self._schema, documents, self.process_errors, executor=self.execution_context_class
+        )
         self._answers = answers
 
     async def execute(

@@ -1,0 +1,210 @@
+"""How the service executes an operation: Strawberry's execution context, with two shortcuts.
+
+**Plain leaf fields completed without a resolve info.**
+Most fields of an answer are leaves read straight off an object: a task's `status`, `progress`,
+`createdAt`, a page's `cursor`. For each, graphql-core builds a `GraphQLResolveInfo` (Strawberry's
+subclass, 15 values), looks up middleware, checks the result for awaitables twice and walks
+`complete_value`'s type tests, while the resolver Strawberry made for such a field ignores the info
+and reads one attribute. A 50-task page has ~850 of them, a `task(id)` ~15.
+
+Here a field whose resolver is Strawberry's plain attribute read, with no arguments and a scalar or
+enum type, is read and coerced at once. Anything out of the ordinary on that path (a null in a
+non-null field, a value the scalar refuses, an exception) goes graphql-core's whole way, which
+reads the attribute again and reports it as it always does; so do all other fields, and every
+field while an extension wraps resolvers.
+
+**Selections collected once per document.** Before it executes an object's fields, graphql-core
+collects them from the selection (fragments spread, aliases grouped, `@skip`/`@include` read
+against the variables), once per execution: a `task(id)` query collects five selection sets on
+every request. In a document with no directive and no fragment variables, what is collected
+depends on the document alone, so the collections are kept with the parsed document (the parser
+cache hands the same document object to every request with its text) and shared by its
+executions, which only read them.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLField,
+    GraphQLLeafType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionNode,
+    Undefined,
+    get_nullable_type,
+    is_leaf_type,
+    is_non_null_type,
+    is_object_type,
+)
+from graphql.execution.collect_fields import CollectedFields, FieldDetailsList, FragmentDetails
+from graphql.pyutils import AwaitableOrValue, Path
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+# The name Strawberry gives the resolver it makes for a field with none of its own (no resolver,
+# no extensions, no exception handlers): it reads the attribute and ignores the info.
+PLAIN_RESOLVER = "_get_basic_result"
+
+
+Collections = dict[tuple[GraphQLObjectType, tuple[int, ...]], CollectedFields]
+"""An operation's collected selections, by object type and the ids of the field nodes."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlainLeaf:
+    read: Callable[[Any, Any], Any]
+    type: GraphQLLeafType
+    nullable: bool
+
+
+def plain_leaves(schema: GraphQLSchema) -> dict[Callable[..., Any], PlainLeaf]:
+    """The schema's plain leaf fields, by their resolver (each field has its own)."""
+    leaves: dict[Callable[..., Any], PlainLeaf] = {}
+    for named in schema.type_map.values():
+        if not is_object_type(named):
+            continue
+        assert isinstance(named, GraphQLObjectType)
+        for field in named.fields.values():
+            leaf = plain_leaf(field)
+            if leaf is not None:
+                leaves[leaf.read] = leaf
+    return leaves
+
+
+def plain_leaf(field: GraphQLField) -> PlainLeaf | None:
+    read = field.resolve
+    value_type = get_nullable_type(field.type)
+    if (
+        read is None
+        or getattr(read, "__name__", None) != PLAIN_RESOLVER
+        or not getattr(read, "_is_default", False)
+        or field.args
+        or not is_leaf_type(value_type)
+    ):
+        return None
+    assert isinstance(value_type, GraphQLLeafType)  # the narrowing is_leaf_type does not give
+    return PlainLeaf(read, value_type, nullable=not is_non_null_type(field.type))
+
+
+def without_directives(
+    operation: OperationDefinitionNode, fragments: Mapping[str, FragmentDetails]
+) -> bool:
+    """Whether nothing the operation selects depends on its variables' values: no directive
+    anywhere in it or its document's fragments, and no fragment with variables of its own."""
+    if operation.directives or not selections_plain(operation.selection_set.selections):
+        return False
+    return all(
+        not details.definition.directives
+        and not details.definition.variable_definitions
+        and selections_plain(details.definition.selection_set.selections)
+        for details in fragments.values()
+    )
+
+
+def selections_plain(selections: Iterable[SelectionNode]) -> bool:
+    for selection in selections:
+        if selection.directives:
+            return False
+        if isinstance(selection, FieldNode | InlineFragmentNode) and selection.selection_set:
+            if not selections_plain(selection.selection_set.selections):
+                return False
+        elif not isinstance(selection, FieldNode | FragmentSpreadNode | InlineFragmentNode):
+            return False
+    return True
+
+
+class KeptCollections:
+    """The collected selections of the last `size` operations executed, None for those whose
+    collections depend on their variables; owned by one schema. An entry holds its operation,
+    so an id is never reused while its collections are kept."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._kept: OrderedDict[int, tuple[OperationDefinitionNode, Collections | None]] = (
+            OrderedDict()
+        )
+
+    def of(
+        self, operation: OperationDefinitionNode, fragments: Mapping[str, FragmentDetails]
+    ) -> Collections | None:
+        key = id(operation)
+        kept = self._kept.get(key)
+        if kept is not None and kept[0] is operation:
+            self._kept.move_to_end(key)
+            return kept[1]
+        collections: Collections | None = {} if without_directives(operation, fragments) else None
+        self._kept[key] = (operation, collections)
+        while len(self._kept) > self._size:
+            self._kept.popitem(last=False)
+        return collections
+
+
+def service_executor(
+    schema: GraphQLSchema, kept_documents: int
+) -> type[StrawberryGraphQLCoreExecutionContext]:
+    """Strawberry's execution context for `schema`, its plain leaves completed at once and the
+    collections of the last `kept_documents` operations kept."""
+    leaves: Mapping[Callable[..., Any], PlainLeaf] = plain_leaves(schema)
+    kept = KeptCollections(kept_documents)
+
+    class ServiceExecutor(StrawberryGraphQLCoreExecutionContext):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.kept_collections = kept.of(self.operation, self.fragments)
+
+        def collect_subfields(
+            self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList
+        ) -> CollectedFields:
+            collections = self.kept_collections
+            if collections is None:
+                return super().collect_subfields(return_type, field_details_list)
+            key = (return_type, tuple(id(details.node) for details in field_details_list))
+            collected = collections.get(key)
+            if collected is None:
+                collected = collections[key] = super().collect_subfields(
+                    return_type, field_details_list
+                )
+            return collected
+
+        def execute_field(
+            self,
+            parent_type: GraphQLObjectType,
+            source: Any,
+            field_details_list: FieldDetailsList,
+            path: Path,
+            position_context: Any,
+        ) -> AwaitableOrValue[Any]:
+            field = self.schema.get_field(parent_type, field_details_list[0].node.name.value)
+            leaf = leaves.get(field.resolve) if field is not None else None  # type: ignore[arg-type]
+            manager = self.middleware_manager
+            if leaf is not None and (manager is None or not manager.middlewares):
+                value = completed_at_once(leaf, source)
+                if value is not Undefined:
+                    return value
+            return super().execute_field(
+                parent_type, source, field_details_list, path, position_context
+            )
+
+    return ServiceExecutor
+
+
+def completed_at_once(leaf: PlainLeaf, source: Any) -> Any:
+    """The leaf's completed value, or Undefined where graphql-core's way must be taken."""
+    try:
+        value = leaf.read(source, None)
+        if value is None:
+            return None if leaf.nullable else Undefined
+        if isinstance(value, Exception):
+            return Undefined
+        coerced = leaf.type.coerce_output_value(value)
+    except Exception:  # noqa: BLE001 - graphql-core reads it again and reports it its way
+        return Undefined
+    return Undefined if coerced is None else coerced

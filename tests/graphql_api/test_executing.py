@@ -1,0 +1,260 @@
+"""Plain leaf fields completed without a resolve info: the same answers and errors as
+Strawberry's own execution, the info built only for the fields that need one."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import pytest
+import strawberry
+from graphql import GraphQLResolveInfo, OperationDefinitionNode, parse
+from graphql.execution import collect_fields as collect_fields_module
+from graphql.execution import executor as executor_module
+from strawberry.extensions import ParserCache, SchemaExtension
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import Info
+
+from graphql_api.executing import KeptCollections, plain_leaves, service_executor
+from graphql_api.scalars import SCALAR_MAP
+from graphql_api.schema import build_schema
+
+
+@strawberry.enum
+class Colour(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+@strawberry.type
+class Inner:
+    code: str
+    size: int | None
+
+
+@strawberry.type
+class Thing:
+    name: str
+    count: int
+    share: float | None
+    colour: Colour
+    made_at: datetime
+    note: str | None
+    inner: Inner | None
+    tags: list[str]
+
+    @strawberry.field
+    def shout(self) -> str:
+        return self.name.upper()
+
+    @strawberry.field
+    def told(self, info: Info) -> str:
+        return f"{self.name} for {info.field_name}"
+
+
+def thing(**changes: Any) -> Thing:
+    values: dict[str, Any] = {
+        "name": "car",
+        "count": 3,
+        "share": 0.5,
+        "colour": Colour.RED,
+        "made_at": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        "note": None,
+        "inner": Inner(code="x", size=None),
+        "tags": ["a", "b"],
+    }
+    return Thing(**{**values, **changes})
+
+
+@strawberry.type
+class Query:
+    things: list[Thing]
+
+    @strawberry.field
+    async def later(self) -> Thing:
+        return self.things[0]
+
+
+class CountedInfo:
+    """Counts the resolve infos an execution context builds."""
+
+    built = 0
+
+
+def counting(context_class: type[Any]) -> type[Any]:
+    class Counting(context_class):  # type: ignore[misc]
+        def build_resolve_info(self, *args: Any) -> GraphQLResolveInfo[Any]:
+            CountedInfo.built += 1
+            info: GraphQLResolveInfo[Any] = super().build_resolve_info(*args)
+            return info
+
+    return Counting
+
+
+def schemas(extensions: list[Any] | None = None) -> tuple[strawberry.Schema, strawberry.Schema]:
+    """Strawberry's own execution, and the same schema with plain leaves completed at once."""
+    config = StrawberryConfig(scalar_map=dict(SCALAR_MAP))
+    stock = strawberry.Schema(query=Query, extensions=extensions or [], config=config)
+    plain = strawberry.Schema(query=Query, extensions=extensions or [], config=config)
+    stock.execution_context_class = counting(stock.execution_context_class)
+    plain.execution_context_class = counting(service_executor(plain._schema, 16))
+    return stock, plain
+
+
+QUERY = """{ things { name alias: count share colour madeAt note shout told tags
+  inner { code size } } later { name count } }"""
+
+
+async def both(document: str, root: Query, extensions: list[Any] | None = None) -> tuple[
+    tuple[Any, list[tuple[str, Any]], int], tuple[Any, list[tuple[str, Any]], int]
+]:  # fmt: skip
+    answers = []
+    for schema in schemas(extensions):
+        CountedInfo.built = 0
+        result = await schema.execute(document, root_value=root)
+        errors = [(error.message, error.path) for error in result.errors or []]
+        answers.append((result.data, errors, CountedInfo.built))
+    return answers[0], answers[1]
+
+
+async def test_the_answer_is_strawberrys_with_infos_only_for_fields_that_need_one() -> None:
+    root = Query(things=[thing(), thing(name="bus", colour=Colour.BLUE, note="n", share=None)])
+    (stock_data, stock_errors, stock_infos), (data, errors, infos) = await both(QUERY, root)
+    assert data == stock_data
+    assert errors == stock_errors == []
+    assert data["things"][1] == {
+        "name": "bus", "alias": 3, "share": None, "colour": "BLUE",
+        "madeAt": "2026-01-02T03:04:05+00:00", "note": "n", "shout": "BUS",
+        "told": "bus for told", "tags": ["a", "b"], "inner": {"code": "x", "size": None},
+    }  # fmt: skip
+    # Per thing: shout, told, tags, inner; and things, later: no info for a plain leaf.
+    assert infos == 2 * 4 + 2
+    assert stock_infos == infos + 2 * 8 + 2  # 6 leaves and inner's 2 per thing; later's 2
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"name": None}, "Cannot return null for non-nullable field Thing.name."),
+        ({"count": "many"}, "Int cannot represent non-integer value: 'many'"),
+        ({"count": 2**40}, "Int cannot represent non 32-bit signed integer value: 1099511627776"),
+        ({"colour": "green"}, "Enum 'Colour' cannot represent value: 'green'"),
+        ({"share": "half"}, "Float cannot represent non numeric value: 'half'"),
+    ],
+)
+async def test_a_value_refused_is_reported_as_strawberry_reports_it(
+    changes: dict[str, Any], message: str
+) -> None:
+    root = Query(things=[thing(), thing(**changes)])
+    (stock_data, stock_errors, _), (data, errors, _) = await both(QUERY, root)
+    assert data == stock_data
+    assert errors == stock_errors
+    assert errors[0][0] == message
+    assert errors[0][1][:2] == ["things", 1]
+
+
+async def test_a_non_null_leaf_left_null_nulls_its_parent_as_before() -> None:
+    root = Query(things=[thing(name=None)])
+    (stock_data, stock_errors, _), (data, errors, _) = await both(
+        "{ later { name count } things { count } }", root
+    )
+    assert data == stock_data is None  # later and things are both non-null
+    assert errors == stock_errors
+    assert [path for _, path in errors] == [["later", "name"]]
+
+
+async def test_an_extension_resolving_fields_sees_every_leaf() -> None:
+    seen: list[str] = []
+
+    class Watch(SchemaExtension):
+        def resolve(
+            self, _next: Any, root: Any, info: GraphQLResolveInfo[Any], *args: Any, **kwargs: Any
+        ) -> Any:
+            seen.append(info.field_name)
+            return _next(root, info, *args, **kwargs)
+
+    root = Query(things=[thing()])
+    (stock_data, _, stock_infos), (data, _, infos) = await both(
+        "{ things { name count inner { code } } }", root, extensions=[Watch]
+    )
+    assert data == stock_data
+    assert infos == stock_infos
+    assert seen == ["things", "name", "count", "inner", "code"] * 2
+
+
+def test_the_services_plain_leaves_are_its_fields_without_resolvers() -> None:
+    schema = build_schema()._schema
+    task = schema.type_map["Task"]
+    leaves = plain_leaves(schema)
+    plain = {name for name, field in task.fields.items() if field.resolve in leaves}  # type: ignore[attr-defined]
+    assert {"id", "status", "description", "progress", "step", "createdAt"} <= plain
+    # Fields with resolvers of their own, and objects, are executed as before.
+    assert not plain & {"queuePosition", "previewUrl", "result", "error", "parameters", "batch"}
+
+
+FRAGMENTS = """query($all: Boolean!) { things { ...named inner { ... on Inner { code } } }
+  later { ...named } more: things @include(if: $all) { count } }
+fragment named on Thing { name colour }"""
+
+
+async def test_selections_under_directives_follow_each_executions_variables() -> None:
+    root = Query(things=[thing(), thing(name="bus")])
+    stock, plain = schemas()
+    for all_things in (True, False, True):
+        variables = {"all": all_things}
+        expected = await stock.execute(FRAGMENTS, root_value=root, variable_values=variables)
+        answer = await plain.execute(FRAGMENTS, root_value=root, variable_values=variables)
+        assert answer.errors is None
+        assert answer.data == expected.data
+        assert ("more" in answer.data) is all_things  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("directive", ["", " @include(if: $all)"])
+async def test_a_documents_selections_are_collected_once_unless_variables_choose_them(
+    directive: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    collected: list[str] = []
+    collect = collect_fields_module.collect_subfields  # what the executor calls, by this name
+
+    def counted(*args: Any) -> Any:
+        collected.append(args[4].name)  # the object type whose selection is collected
+        return collect(*args)
+
+    monkeypatch.setattr(executor_module, "collect_subfields", counted)
+    _, plain = schemas([lambda: ParserCache(maxsize=16)])  # one document object per text
+    document = FRAGMENTS.replace(" @include(if: $all)", directive)
+    variables = {"all": True} if directive else None
+    if not directive:
+        document = document.replace("($all: Boolean!)", "")
+    counts, answers = [], []
+    for name in ("car", "bus", "van"):
+        root = Query(things=[thing(name=name), thing(name=name, colour=Colour.BLUE)])
+        result = await plain.execute(document, root_value=root, variable_values=variables)
+        assert result.errors is None
+        answers.append(result.data)
+        counts.append(len(collected))
+        collected.clear()
+    # things, inner, later, more: each collected once per execution (and per list, not item).
+    assert counts == ([4, 4, 4] if directive else [4, 0, 0])
+    assert answers[2] == {
+        "things": [
+            {"name": "van", "colour": "RED", "inner": {"code": "x"}},
+            {"name": "van", "colour": "BLUE", "inner": {"code": "x"}},
+        ],
+        "later": {"name": "van", "colour": "RED"},
+        "more": [{"count": 3}, {"count": 3}],
+    }
+
+
+def test_collections_are_kept_for_the_last_documents_only() -> None:
+    kept = KeptCollections(2)
+    documents = [parse("{ things { name } }") for _ in range(3)]
+    operations = [cast(OperationDefinitionNode, d.definitions[0]) for d in documents]
+    first = kept.of(operations[0], {})
+    assert first is not None and kept.of(operations[0], {}) is first
+    kept.of(operations[1], {})
+    kept.of(operations[2], {})
+    assert kept.of(operations[0], {}) is not first  # dropped, collected anew
+    with_skip = parse("query($x: Boolean!) { things { name @skip(if: $x) } }")
+    assert kept.of(cast(OperationDefinitionNode, with_skip.definitions[0]), {}) is None
