@@ -22,7 +22,7 @@ from strawberry.types.graphql import OperationType
 
 from graphql_api.context import RequestContext
 from graphql_api.errors import ErrorCodes, error_code
-from graphql_api.executing import service_executor
+from graphql_api.executing import lean_resolvers, service_executor
 from graphql_api.fanout import Documents, SubscriptionRelay
 from graphql_api.mutations import Mutation
 from graphql_api.parsing import ReportingParserCache
@@ -58,6 +58,8 @@ class KontextSchema(strawberry.Schema):
         **options: Any,
     ) -> None:
         super().__init__(**options)
+        if not self.exception_handlers:  # a straight call would skip them
+            lean_resolvers(self._schema, self.config.info_class)
         self.execution_context_class = service_executor(self._schema, PARSED_DOCUMENTS)
         rules = (*specified_rules, *validation_rules, *STRAWBERRY_RULES)
         documents = Documents(self._schema, rules, max_tokens, size=PARSED_DOCUMENTS)

@@ -9,14 +9,14 @@ from typing import Any, cast
 
 import pytest
 import strawberry
-from graphql import GraphQLResolveInfo, OperationDefinitionNode, parse
+from graphql import GraphQLObjectType, GraphQLResolveInfo, OperationDefinitionNode, parse
 from graphql.execution import collect_fields as collect_fields_module
 from graphql.execution import executor as executor_module
-from strawberry.extensions import ParserCache, SchemaExtension
+from strawberry.extensions import FieldExtension, ParserCache, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
-from graphql_api.executing import KeptCollections, plain_leaves, service_executor
+from graphql_api.executing import KeptCollections, lean_resolvers, plain_leaves, service_executor
 from graphql_api.scalars import SCALAR_MAP
 from graphql_api.schema import build_schema
 
@@ -31,6 +31,19 @@ class Colour(enum.Enum):
 class Inner:
     code: str
     size: int | None
+
+
+def loud(root: Thing) -> str:
+    return root.name + "!"
+
+
+def parent_of(parent: strawberry.Parent[Thing], info: Info) -> str:
+    return f"{parent.name} in {info.path.as_list()}"
+
+
+class NotSoLoud(FieldExtension):
+    def resolve(self, next_: Any, source: Any, info: Info, **kwargs: Any) -> Any:
+        return next_(source, info, **kwargs).lower()
 
 
 @strawberry.type
@@ -50,7 +63,26 @@ class Thing:
 
     @strawberry.field
     def told(self, info: Info) -> str:
-        return f"{self.name} for {info.field_name}"
+        return f"{self.name} for {info.field_name} ({info.python_name})"
+
+    loud: str = strawberry.field(resolver=loud)
+    whose: str = strawberry.field(resolver=parent_of)
+
+    @strawberry.field(extensions=[NotSoLoud()])  # type: ignore[untyped-decorator]
+    def quiet(self) -> str:
+        return self.name + "!"
+
+    @strawberry.field
+    def times(self, by: int = 2) -> int:
+        return self.count * by
+
+    @strawberry.field
+    async def waited(self) -> str:
+        return self.name
+
+    @strawberry.field
+    def broken(self) -> str | None:
+        raise ValueError(f"{self.name} is broken")
 
 
 def thing(**changes: Any) -> Thing:
@@ -98,6 +130,7 @@ def schemas(extensions: list[Any] | None = None) -> tuple[strawberry.Schema, str
     stock = strawberry.Schema(query=Query, extensions=extensions or [], config=config)
     plain = strawberry.Schema(query=Query, extensions=extensions or [], config=config)
     stock.execution_context_class = counting(stock.execution_context_class)
+    lean_resolvers(plain._schema, plain.config.info_class)
     plain.execution_context_class = counting(service_executor(plain._schema, 16))
     return stock, plain
 
@@ -126,7 +159,7 @@ async def test_the_answer_is_strawberrys_with_infos_only_for_fields_that_need_on
     assert data["things"][1] == {
         "name": "bus", "alias": 3, "share": None, "colour": "BLUE",
         "madeAt": "2026-01-02T03:04:05+00:00", "note": "n", "shout": "BUS",
-        "told": "bus for told", "tags": ["a", "b"], "inner": {"code": "x", "size": None},
+        "told": "bus for told (told)", "tags": ["a", "b"], "inner": {"code": "x", "size": None},
     }  # fmt: skip
     # Per thing: shout, told, tags, inner; and things, later: no info for a plain leaf.
     assert infos == 2 * 4 + 2
@@ -258,3 +291,34 @@ def test_collections_are_kept_for_the_last_documents_only() -> None:
     assert kept.of(operations[0], {}) is not first  # dropped, collected anew
     with_skip = parse("query($x: Boolean!) { things { name @skip(if: $x) } }")
     assert kept.of(cast(OperationDefinitionNode, with_skip.definitions[0]), {}) is None
+
+
+RESOLVED = """{ things { shout told loud whose quiet times(by: 3) waited broken }
+  later { loud whose } }"""
+
+
+async def test_resolvers_called_straight_answer_and_fail_as_through_strawberry() -> None:
+    root = Query(things=[thing(), thing(name="bus")])
+    (stock_data, stock_errors, _), (data, errors, _) = await both(RESOLVED, root)
+    assert data == stock_data
+    assert errors == stock_errors
+    assert data["things"][1] == {
+        "shout": "BUS", "told": "bus for told (told)", "loud": "bus!",
+        "whose": "bus in ['things', 1, 'whose']", "quiet": "bus!".lower(), "times": 9,
+        "waited": "bus", "broken": None,
+    }  # fmt: skip
+    assert [message for message, _ in errors] == ["car is broken", "bus is broken"]
+
+
+def test_only_plain_synchronous_resolvers_without_arguments_or_extensions_are_called_straight() -> (
+    None
+):
+    schema = strawberry.Schema(query=Query)
+    before = {
+        name: field.resolve
+        for name, field in cast(GraphQLObjectType, schema._schema.type_map["Thing"]).fields.items()
+    }
+    assert lean_resolvers(schema._schema, schema.config.info_class) == 5
+    after = cast(GraphQLObjectType, schema._schema.type_map["Thing"]).fields
+    swapped = {name for name, resolve in before.items() if after[name].resolve is not resolve}
+    assert swapped == {"shout", "told", "loud", "whose", "broken"}
