@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import inspect
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,16 +81,16 @@ class PlainLeaf:
 
 def plain_leaves(schema: GraphQLSchema) -> dict[Callable[..., Any], PlainLeaf]:
     """The schema's plain leaf fields, by their resolver (each field has its own)."""
-    leaves: dict[Callable[..., Any], PlainLeaf] = {}
+    leaves = (plain_leaf(field) for field in object_fields(schema))
+    return {leaf.read: leaf for leaf in leaves if leaf is not None}
+
+
+def object_fields(schema: GraphQLSchema) -> Iterator[GraphQLField]:
+    """Every field of the schema's object types."""
     for named in schema.type_map.values():
-        if not is_object_type(named):
-            continue
-        assert isinstance(named, GraphQLObjectType)
-        for field in named.fields.values():
-            leaf = plain_leaf(field)
-            if leaf is not None:
-                leaves[leaf.read] = leaf
-    return leaves
+        if is_object_type(named):
+            assert isinstance(named, GraphQLObjectType)
+            yield from named.fields.values()
 
 
 def plain_leaf(field: GraphQLField) -> PlainLeaf | None:
@@ -112,17 +112,13 @@ def lean_resolvers(schema: GraphQLSchema, info_class: type[Info[Any, Any]]) -> i
     """Swap Strawberry's wrapper for a straight call on every field that allows it (see the
     module's note); how many were swapped. Done once, as the schema is built."""
     swapped = 0
-    for named in schema.type_map.values():
-        if not is_object_type(named):
-            continue
-        assert isinstance(named, GraphQLObjectType)
-        for field in named.fields.values():
-            definition = (field.extensions or {}).get(DEFINITION)
-            if isinstance(definition, StrawberryField):
-                straight = straight_call(definition, info_class)
-                if straight is not None:
-                    field.resolve = straight
-                    swapped += 1
+    for field in object_fields(schema):
+        definition = (field.extensions or {}).get(DEFINITION)
+        if isinstance(definition, StrawberryField):
+            straight = straight_call(definition, info_class)
+            if straight is not None:
+                field.resolve = straight
+                swapped += 1
     return swapped
 
 
