@@ -27,6 +27,9 @@ export function graphqlEndpoints(location: Location = window.location): { http: 
   return { http: http.pathname, ws: ws.href };
 }
 
+/** The statuses a task ends in (the service never moves a task out of them). */
+const ENDED = new Set(["COMPLETED", "FAILED", "CANCELLED"]);
+
 export function createCache(): InMemoryCache {
   return new InMemoryCache({
     typePolicies: {
@@ -38,6 +41,17 @@ export function createCache(): InMemoryCache {
             read(existing: unknown, { args, toReference }) {
               const id: unknown = args?.["id"];
               return existing ?? (typeof id === "string" ? toReference({ __typename: "Task", id }) : undefined);
+            },
+          },
+        },
+      },
+      Task: {
+        fields: {
+          status: {
+            // A task that has ended never runs again (a re-run is a task of its own), so an update
+            // that arrives late (another subscription's, a slower answer's) cannot show it running.
+            merge(existing: string | undefined, incoming: string) {
+              return existing !== undefined && ENDED.has(existing) && !ENDED.has(incoming) ? existing : incoming;
             },
           },
         },
