@@ -11,7 +11,9 @@ import { OperationTypeNode } from "graphql";
 import { createClient } from "graphql-ws";
 
 import { authorizationHeader } from "./apiKey";
+import { isActive } from "./components/TaskProgress";
 import { isUnauthenticated } from "./errors";
+import type { TaskStatus } from "./gql/graphql";
 
 /** Fired on `window` when the service refuses the API key (or its absence). */
 export const unauthenticatedEvent = "kontext:unauthenticated";
@@ -26,9 +28,6 @@ export function graphqlEndpoints(location: Location = window.location): { http: 
   ws.protocol = http.protocol === "https:" ? "wss:" : "ws:";
   return { http: http.pathname, ws: ws.href };
 }
-
-/** The statuses a task ends in (the service never moves a task out of them). */
-const ENDED = new Set(["COMPLETED", "FAILED", "CANCELLED"]);
 
 export function createCache(): InMemoryCache {
   return new InMemoryCache({
@@ -50,8 +49,9 @@ export function createCache(): InMemoryCache {
           status: {
             // A task that has ended never runs again (a re-run is a task of its own), so an update
             // that arrives late (another subscription's, a slower answer's) cannot show it running.
-            merge(existing: string | undefined, incoming: string) {
-              return existing !== undefined && ENDED.has(existing) && !ENDED.has(incoming) ? existing : incoming;
+            merge(existing: TaskStatus | undefined, incoming: TaskStatus) {
+              const ended = existing !== undefined && !isActive({ status: existing });
+              return ended && isActive({ status: incoming }) ? existing : incoming;
             },
           },
         },
