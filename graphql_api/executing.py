@@ -220,6 +220,9 @@ def service_executor(
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self.kept_collections = kept.of(self.operation, self.fragments)
+            # While an extension resolves fields, every field goes its way.
+            manager = self.middleware_manager
+            self.plain_leaves = leaves if manager is None or not manager.middlewares else {}
 
         def collect_subfields(
             self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList
@@ -244,9 +247,8 @@ def service_executor(
             position_context: Any,
         ) -> AwaitableOrValue[Any]:
             field = self.schema.get_field(parent_type, field_details_list[0].node.name.value)
-            leaf = leaves.get(field.resolve) if field is not None else None  # type: ignore[arg-type]
-            manager = self.middleware_manager
-            if leaf is not None and (manager is None or not manager.middlewares):
+            leaf = self.plain_leaves.get(field.resolve) if field is not None else None  # type: ignore[arg-type]
+            if leaf is not None:
                 value = completed_at_once(leaf, source)
                 if value is not Undefined:
                     return value

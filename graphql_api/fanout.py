@@ -343,7 +343,7 @@ class SubscriptionRelay:
         schema: GraphQLSchema,
         documents: Documents,
         report: ReportErrors,
-        executor: type[Executor[Any]] = Executor,
+        executor: type[Executor[Any]],
     ) -> None:
         self._schema = schema
         self._executor_class = executor
