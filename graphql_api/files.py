@@ -1,4 +1,8 @@
-"""Serves stored images at /files/<key>: streamed, with type, ETag and long cache headers."""
+"""Serves stored images at /files/<key>: streamed, with type, ETag and long cache headers.
+
+The blob is opened before anything is answered, and its headers describe the version opened: a
+blob deleted or replaced while it is sent (a running task's preview, replaced by the next) is
+still sent whole, and one already gone is a 404."""
 
 from __future__ import annotations
 
@@ -6,8 +10,9 @@ from types import MappingProxyType
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
-from storage.blobs import BlobStore
+from storage.blobs import BlobStore, OpenedBlob
 from storage.errors import StorageError
 
 CACHE_FOREVER = "private, max-age=31536000, immutable"
@@ -22,15 +27,32 @@ INERT = MappingProxyType(
 
 async def serve_file(request: Request) -> Response:
     blobs: BlobStore = request.state.services.blobs
-    key = request.path_params["key"]
     try:
-        info = await blobs.stat(key)
+        blob = await blobs.open(request.path_params["key"])
     except StorageError:
-        info = None
-    if info is None:
         return Response(status_code=404, headers=INERT)
+    info = blob.info
     headers = {**INERT, "ETag": info.etag, "Cache-Control": CACHE_FOREVER}
     if request.headers.get("if-none-match") == info.etag:
+        await blob.close()
         return Response(status_code=304, headers=headers)
     headers["Content-Length"] = str(info.size)
-    return StreamingResponse(blobs.open(key), media_type=info.content_type, headers=headers)
+    return BlobResponse(blob, headers)
+
+
+class BlobResponse(StreamingResponse):
+    """An opened blob's content, closed once sent (or once sending stops); headers only for HEAD."""
+
+    def __init__(self, blob: OpenedBlob, headers: dict[str, str]) -> None:
+        super().__init__(blob, media_type=blob.info.content_type, headers=headers)
+        self._blob = blob
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async with self._blob:
+            if scope.get("method") == "HEAD":
+                await send(
+                    {"type": "http.response.start", "status": 200, "headers": self.raw_headers}
+                )
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
+            await super().__call__(scope, receive, send)

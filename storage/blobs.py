@@ -12,13 +12,14 @@ from storage.keys import (
     validate_key,
 )
 from storage.local import LocalBlobStore
-from storage.store import BlobInfo, BlobStore, ListedBlob
+from storage.store import BlobInfo, BlobStore, ListedBlob, OpenedBlob
 
 __all__ = [
     "BlobInfo",
     "BlobStore",
     "ListedBlob",
     "LocalBlobStore",
+    "OpenedBlob",
     "content_type_for",
     "input_key",
     "output_key",

@@ -12,8 +12,9 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,14 +27,15 @@ from storage.localfs import (
     commit,
     discard,
     hash_file,
+    hash_open_file,
     listed_files,
-    open_for_reading,
+    open_version,
     regular_file_stat,
     remove_file,
     remove_stale_temporaries,
     write_whole,
 )
-from storage.store import BlobInfo, ListedBlob
+from storage.store import BlobInfo, ListedBlob, OpenedBlob
 
 logger = logging.getLogger(__name__)
 
@@ -110,17 +112,24 @@ class LocalBlobStore:
         hashed = await asyncio.to_thread(hash_file, path)
         return None if hashed is None else self._remember(key, *hashed)
 
-    async def open(self, key: str) -> AsyncIterator[bytes]:
-        path = self.path_for(key)
-        handle = await asyncio.to_thread(open_for_reading, path)
-        if handle is None:
+    async def open(self, key: str) -> OpenedBlob:
+        opened = await asyncio.to_thread(open_version, self.path_for(key))
+        if opened is None:
             raise BlobNotFound(key)
+        handle, identity = opened
         try:
-            while chunk := await asyncio.to_thread(handle.read, self._chunk_size):
-                yield chunk
-        finally:
-            # Closing a file opened for reading releases a descriptor; it does not wait on disk.
+            digest = self._digests.get(key, identity)
+            if digest is None:
+                digest = await asyncio.to_thread(hash_open_file, handle)
+                self._digests.put(key, identity, digest)
+        except BaseException:
             handle.close()
+            raise
+        return OpenedBlob(blob_info(key, identity, digest), self._chunks_of(handle), closer(handle))
+
+    async def _chunks_of(self, handle: io.BufferedReader) -> AsyncIterator[bytes]:
+        while chunk := await asyncio.to_thread(handle.read, self._chunk_size):
+            yield chunk
 
     async def delete(self, key: str) -> None:
         path = self.path_for(key)
@@ -163,6 +172,14 @@ def blob_info(key: str, identity: FileIdentity, digest: str) -> BlobInfo:
 
 def modified_at(modified_ns: int) -> datetime:
     return datetime.fromtimestamp(modified_ns / 1e9, tz=UTC)
+
+
+def closer(handle: io.BufferedReader) -> Callable[[], Awaitable[None]]:
+    async def close() -> None:
+        # Closing a file opened for reading releases a descriptor; it does not wait on disk.
+        handle.close()
+
+    return close
 
 
 async def discard_quietly(pending: PendingFile) -> None:

@@ -7,6 +7,7 @@ valid key can have), is flushed to disk, then renamed over the target in one ato
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import secrets
 import stat
@@ -87,21 +88,34 @@ def regular_file_stat(path: Path) -> os.stat_result | None:
 
 def hash_file(path: Path) -> tuple[FileIdentity, str] | None:
     """The identity and SHA-256 of one consistent version of the file (read through one handle)."""
+    opened = open_version(path)
+    if opened is None:
+        return None
+    handle, identity = opened
+    with handle:
+        return identity, hash_open_file(handle)
+
+
+def open_version(path: Path) -> tuple[io.BufferedReader, FileIdentity] | None:
+    """The regular file at `path` opened for reading, with the identity of the version opened;
+    None when there is none."""
     try:
         handle = path.open("rb")
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return None
-    with handle:
-        identity = FileIdentity.of(os.fstat(handle.fileno()))
-        digest = hashlib.file_digest(handle, "sha256")
-    return identity, digest.hexdigest()
-
-
-def open_for_reading(path: Path) -> BinaryIO | None:
-    try:
-        return path.open("rb")
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+    result = os.fstat(handle.fileno())
+    if not stat.S_ISREG(result.st_mode):
+        handle.close()
         return None
+    return handle, FileIdentity.of(result)
+
+
+def hash_open_file(handle: io.BufferedReader) -> str:
+    """The SHA-256 of the whole open file, leaving it positioned at its start."""
+    handle.seek(0)
+    digest = hashlib.file_digest(handle, "sha256")
+    handle.seek(0)
+    return digest.hexdigest()
 
 
 def remove_file(path: Path) -> None:

@@ -42,10 +42,10 @@ from typing import TYPE_CHECKING
 
 from storage.errors import ContentTypeMismatch
 from storage.keys import SHA256_HEX, content_type_for, validate_key
-from storage.s3_bucket import ObjectFacts, S3Bucket, connect_bucket
+from storage.s3_bucket import ObjectFacts, S3Bucket, connect_bucket, read_chunks
 from storage.s3_settings import S3Settings, check_presign_seconds
 from storage.s3_upload import MIN_PART_SIZE, limited, upload_stream
-from storage.store import BlobInfo, ListedBlob
+from storage.store import BlobInfo, ListedBlob, OpenedBlob
 
 if TYPE_CHECKING:
     from aiobotocore.session import AioSession
@@ -93,10 +93,10 @@ class S3BlobStore:
             return None
         return BlobInfo(key, facts.size, content_type_for(key), etag_of(facts), facts.modified)
 
-    async def open(self, key: str) -> AsyncIterator[bytes]:
-        async with aclosing(self._bucket.read(validate_key(key), self._chunk_size)) as chunks:
-            async for chunk in chunks:
-                yield chunk
+    async def open(self, key: str) -> OpenedBlob:
+        facts, body = await self._bucket.open(validate_key(key))
+        info = BlobInfo(key, facts.size, content_type_for(key), etag_of(facts), facts.modified)
+        return OpenedBlob(info, read_chunks(key, body, self._chunk_size), body.aclose)
 
     async def delete(self, key: str) -> None:
         await self._bucket.delete(validate_key(key))

@@ -29,7 +29,12 @@ from storage.s3_settings import S3Settings
 if TYPE_CHECKING:
     from aiobotocore.response import StreamingBody
     from types_aiobotocore_s3 import S3Client
-    from types_aiobotocore_s3.type_defs import CompletedPartTypeDef, ResponseMetadataTypeDef
+    from types_aiobotocore_s3.type_defs import (
+        CompletedPartTypeDef,
+        GetObjectOutputTypeDef,
+        HeadObjectOutputTypeDef,
+        ResponseMetadataTypeDef,
+    )
 
 DIGEST_METADATA = "sha256"
 """User metadata (x-amz-meta-sha256) holding the content's SHA-256, the source of BlobInfo.etag."""
@@ -101,15 +106,11 @@ class S3Bucket:
             if exc.code in MISSING_CODES:
                 return None
             raise
-        return ObjectFacts(
-            size=response["ContentLength"],
-            modified=response["LastModified"].astimezone(UTC),
-            etag=response["ETag"],
-            sha256=response.get("Metadata", {}).get(DIGEST_METADATA),
-        )
+        return facts_of(response)
 
-    async def read(self, key: str, chunk_size: int) -> AsyncGenerator[bytes, None]:
-        """The object's content in chunks; BlobNotFound when there is no object under `key`."""
+    async def open(self, key: str) -> tuple[ObjectFacts, StreamingBody]:
+        """The object's facts and its body, from one GET (one version of the object); close the
+        body once read. BlobNotFound when there is no object under `key`."""
         try:
             with s3_errors("read", key):
                 response = await self._client.get_object(Bucket=self._bucket, Key=self._key(key))
@@ -117,9 +118,7 @@ class S3Bucket:
             if exc.code in MISSING_CODES:
                 raise BlobNotFound(key) from exc
             raise
-        async with response["Body"] as body:
-            while chunk := await read_chunk(key, body, chunk_size):
-                yield chunk
+        return facts_of(response), response["Body"]
 
     async def delete(self, key: str) -> None:
         with s3_errors("delete", key):
@@ -215,6 +214,20 @@ class S3Bucket:
             async for page in pages:
                 for item in page.get("Contents", []):
                     yield item["Key"][skip:], item["Size"], item["LastModified"].astimezone(UTC)
+
+
+def facts_of(response: HeadObjectOutputTypeDef | GetObjectOutputTypeDef) -> ObjectFacts:
+    return ObjectFacts(
+        size=response["ContentLength"],
+        modified=response["LastModified"].astimezone(UTC),
+        etag=response["ETag"],
+        sha256=response.get("Metadata", {}).get(DIGEST_METADATA),
+    )
+
+
+async def read_chunks(key: str, body: StreamingBody, size: int) -> AsyncIterator[bytes]:
+    while chunk := await read_chunk(key, body, size):
+        yield chunk
 
 
 async def read_chunk(key: str, body: StreamingBody, size: int) -> bytes:

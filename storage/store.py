@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from types import TracebackType
+from typing import Protocol, Self
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,50 @@ class ListedBlob:
     key: str
     size: int
     modified: datetime
+
+
+class OpenedBlob:
+    """One version of a blob, open for reading: `info` describes exactly the bytes iterating it
+    yields, and they stay readable until it is closed, even when the blob is replaced or deleted
+    meanwhile. Read it once; close it (`async with await store.open(key) as blob`)."""
+
+    def __init__(
+        self,
+        info: BlobInfo,
+        chunks: AsyncIterator[bytes],
+        release: Callable[[], Awaitable[None]],
+    ) -> None:
+        self.info = info
+        self._chunks = chunks
+        self._release = release
+        self._closed = False
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._chunks
+
+    async def read(self) -> bytes:
+        """The whole content."""
+        return b"".join([chunk async for chunk in self._chunks])
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            await self._release()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
 
 
 class BlobStore(Protocol):
@@ -53,8 +98,9 @@ class BlobStore(Protocol):
         """The blob's facts, or None when there is no blob under `key`."""
         ...
 
-    def open(self, key: str) -> AsyncIterator[bytes]:
-        """The blob's content in chunks; BlobNotFound (on first iteration) when missing."""
+    async def open(self, key: str) -> OpenedBlob:
+        """The blob as it is now, opened (BlobNotFound when missing): its facts and its content
+        come from the same version."""
         ...
 
     async def delete(self, key: str) -> None:

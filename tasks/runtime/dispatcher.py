@@ -267,13 +267,9 @@ class Dispatcher:
         known = backend.uploaded_name(image.sha256)
         if known is not None:
             return known
-        data = await read_blob(self._blobs, image.blob_key)
+        async with await self._blobs.open(image.blob_key) as blob:
+            data = await blob.read()
         extension = image.content_type.removeprefix("image/").replace("jpeg", "jpg")
         return await backend.upload_image(
             data, filename=f"{image.sha256}.{extension}", digest=image.sha256
         )
-
-
-async def read_blob(blobs: BlobStore, key: str) -> bytes:
-    chunks = [chunk async for chunk in blobs.open(key)]
-    return b"".join(chunks)

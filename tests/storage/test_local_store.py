@@ -1,4 +1,5 @@
-"""LocalBlobStore.list: the blobs under a key prefix, without temporary files."""
+"""LocalBlobStore: opening one version of a blob; listing the blobs under a key prefix, without
+temporary files."""
 
 from __future__ import annotations
 
@@ -6,7 +7,69 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from storage.errors import BlobNotFound
 from storage.local import LocalBlobStore
+
+KEY = "previews/t1/a.jpg"
+
+
+def open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+async def test_an_opened_blob_is_read_whole_after_it_is_deleted(tmp_path: Path) -> None:
+    blobs = LocalBlobStore(tmp_path, chunk_size=1000)
+    data = os.urandom(10_000)
+    stored = await blobs.put(KEY, data, "image/jpeg")
+    async with await blobs.open(KEY) as blob:
+        await blobs.delete(KEY)
+        assert blob.info == stored
+        assert await blob.read() == data
+    assert not await blobs.exists(KEY)
+
+
+async def test_an_opened_blob_is_the_version_opened_when_it_is_replaced(tmp_path: Path) -> None:
+    blobs = LocalBlobStore(tmp_path)
+    first = await blobs.put(KEY, b"first version", "image/jpeg")
+    async with await blobs.open(KEY) as blob:
+        second = await blobs.put(KEY, b"second, longer version", "image/jpeg")
+        assert (blob.info.size, blob.info.etag) == (first.size, first.etag)
+        assert await blob.read() == b"first version"
+    async with await blobs.open(KEY) as blob:
+        assert (blob.info.size, blob.info.etag) == (second.size, second.etag)
+        assert await blob.read() == b"second, longer version"
+
+
+async def test_a_file_written_by_another_process_is_hashed_when_opened(tmp_path: Path) -> None:
+    blobs = LocalBlobStore(tmp_path)
+    await blobs.put(KEY, b"ours", "image/jpeg")
+    (tmp_path / "previews" / "t1" / "a.jpg").write_bytes(b"theirs, written in place")
+    async with await blobs.open(KEY) as blob:
+        assert blob.info == await blobs.stat(KEY)
+        assert blob.info.size == len(b"theirs, written in place")
+        assert await blob.read() == b"theirs, written in place"
+
+
+async def test_opening_a_missing_blob_raises_at_once_and_closing_releases_the_file(
+    tmp_path: Path,
+) -> None:
+    blobs = LocalBlobStore(tmp_path)
+    with pytest.raises(BlobNotFound) as missing:
+        await blobs.open(KEY)
+    assert missing.value.key == KEY
+    (tmp_path / "previews" / "t1" / "a.jpg").mkdir(parents=True)
+    with pytest.raises(BlobNotFound):
+        await blobs.open(KEY)
+    await blobs.put("previews/t1/b.jpg", b"data", "image/jpeg")
+    before = open_descriptors()
+    unread = await blobs.open("previews/t1/b.jpg")
+    assert open_descriptors() == before + 1
+    async with unread:
+        pass
+    await unread.close()
+    assert open_descriptors() == before
 
 
 async def test_list_gives_the_blobs_whose_keys_start_with_the_prefix(tmp_path: Path) -> None:

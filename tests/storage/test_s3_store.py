@@ -101,8 +101,9 @@ def digest_of_numbered(total: int, *, seed: int = 7) -> str:
     return digest.hexdigest()
 
 
-async def read_all(chunks: AsyncIterator[bytes]) -> bytes:
-    return b"".join([chunk async for chunk in chunks])
+async def read_all(store: S3BlobStore, key: str) -> bytes:
+    async with await store.open(key) as blob:
+        return await blob.read()
 
 
 def multipart_requests(server: S3Server, bucket: str) -> list[str]:
@@ -117,7 +118,9 @@ async def test_put_then_stat_and_open_give_back_the_bytes_and_their_facts(
     before = datetime.now(UTC) - timedelta(seconds=2)
     written = await blobs.put(KEY, data, "image/png")
     found = await blobs.stat(KEY)
-    chunks = [chunk async for chunk in blobs.open(KEY)]
+    async with await blobs.open(KEY) as opened:
+        chunks = [chunk async for chunk in opened]
+    assert opened.info == found
     assert found is not None
     assert (written.size, written.content_type) == (len(data), "image/png")
     assert written.etag == found.etag == f'"{hashlib.sha256(data).hexdigest()}"'
@@ -140,7 +143,7 @@ async def test_blobs_are_objects_under_the_prefix_with_their_content_type(
 async def test_put_replaces_the_blob_under_the_same_key(store: S3BlobStore) -> None:
     await store.put(KEY, b"old", "image/png")
     await store.put(KEY, b"new content", "image/png")
-    assert await read_all(store.open(KEY)) == b"new content"
+    assert await read_all(store, KEY) == b"new content"
 
 
 async def test_put_stream_of_12_mb_goes_up_in_parts_holding_about_one_part(
@@ -156,7 +159,7 @@ async def test_put_stream_of_12_mb_goes_up_in_parts_holding_about_one_part(
     found = await store.stat(KEY)
     assert found is not None
     assert (written.size, written.etag) == (found.size, found.etag) == (TWELVE_MB, expected)
-    content = hashlib.sha256(await read_all(store.open(KEY))).hexdigest()
+    content = hashlib.sha256(await read_all(store, KEY)).hexdigest()
     assert f'"{content}"' == expected
     parts = multipart_requests(s3_server, settings.bucket)
     assert [line.split("partNumber=")[1].split("&")[0] for line in parts] == ["1", "2", "3"]
@@ -188,7 +191,7 @@ async def test_refused_put_stream_keeps_the_blob_already_there(store: S3BlobStor
     await store.put(KEY, b"kept", "image/png")
     with pytest.raises(BlobTooLarge):
         await store.put_stream(KEY, numbered_chunks(2 * PART), "image/png", max_bytes=PART)
-    assert await read_all(store.open(KEY)) == b"kept"
+    assert await read_all(store, KEY) == b"kept"
 
 
 async def test_a_failing_chunk_source_aborts_the_upload_and_its_error_propagates(
@@ -273,9 +276,8 @@ async def test_exists_tells_a_stored_blob_from_a_missing_one(store: S3BlobStore)
 
 
 async def test_opening_a_missing_blob_raises_blob_not_found(store: S3BlobStore) -> None:
-    chunks = store.open("outputs/g/missing.png")
     with pytest.raises(BlobNotFound) as missing:
-        await anext(chunks)
+        await store.open("outputs/g/missing.png")
     assert missing.value.key == "outputs/g/missing.png"
 
 
@@ -367,7 +369,7 @@ async def test_keys_are_refused_as_the_local_store_refuses_them(
         store.put(key, b"x", "image/png"),
         store.put_stream(key, numbered_chunks(10), "image/png"),
         store.stat(key),
-        anext(store.open(key)),
+        store.open(key),
         store.delete(key),
         store.exists(key),
         store.url_for(key, 60),
