@@ -190,8 +190,7 @@ class Dispatcher:
         assert task.prompt_id is not None
         template = self._templates.get(task.workflow)  # the task's own, once per send
         try:
-            prompt = await self._prompt_for(task, template, backend)
-            await self._plan_progress(task, template, prompt)
+            prompt = await self._prepare(task, template, backend)
             await backend.queue_prompt(
                 prompt,
                 prompt_id=task.prompt_id,
@@ -214,6 +213,22 @@ class Dispatcher:
             await self._outcomes.released(task.id, task.prompt_id)
             return False
         return await self._confirm_queued(task, backend)
+
+    async def _prepare(
+        self, task: Task, template: WorkflowTemplate, backend: Backend
+    ) -> dict[str, object]:
+        """The prompt to send, its images uploaded and its progress planned. Stopped meanwhile (a
+        shutdown), the claim is undone at once: nothing has reached the backend's queue, so the
+        task need not wait out the in-flight grace before a replica sends it again. (Stopped
+        during POST /prompt, the prompt may be queued: that claim is left for reconciliation.)"""
+        assert task.prompt_id is not None
+        try:
+            prompt = await self._prompt_for(task, template, backend)
+            await self._plan_progress(task, template, prompt)
+        except asyncio.CancelledError:
+            await self._outcomes.released(task.id, task.prompt_id)
+            raise
+        return prompt
 
     async def _plan_progress(
         self, task: Task, template: WorkflowTemplate, prompt: Mapping[str, Any]
