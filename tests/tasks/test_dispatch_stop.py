@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from comfy.client import QueuedPrompt
+from comfy.models import QueuedPrompt
 from storage.local import LocalBlobStore
 from tasks.background import BackgroundTasks
 from tasks.runtime.backends import Backend, BackendPool
