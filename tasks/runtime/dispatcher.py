@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from comfy.errors import ComfyUnavailable, PromptRejected
+from comfy.models import QueuedPrompt
 from storage.blobs import BlobStore
 from storage.errors import StorageError
 from tasks.background import BackgroundTasks
@@ -40,6 +41,8 @@ class DispatchSettings:
     preview_method: str = "auto"
     prefer_warm: bool = True
     """Send a task where its model files were loaded last; False: least-loaded only."""
+    post_on_stop_seconds: float = 5.0
+    """How long a shutdown waits for a POST /prompt already on its way to be answered."""
 
 
 class Dispatcher:
@@ -191,11 +194,7 @@ class Dispatcher:
         template = self._templates.get(task.workflow)  # the task's own, once per send
         try:
             prompt = await self._prepare(task, template, backend)
-            await backend.queue_prompt(
-                prompt,
-                prompt_id=task.prompt_id,
-                extra_data={"preview_method": self._settings.preview_method},
-            )
+            await self._post(task, prompt, backend)
         except PromptRejected as exc:
             node_id, node_type = exc.only_node
             details = {"node_errors": exc.node_errors, "node_id": node_id, "node_type": node_type}
@@ -213,6 +212,40 @@ class Dispatcher:
             await self._outcomes.released(task.id, task.prompt_id)
             return False
         return await self._confirm_queued(task, backend)
+
+    async def _post(self, task: Task, prompt: dict[str, object], backend: Backend) -> None:
+        """POST /prompt. Stopped meanwhile (a shutdown), the request still gets
+        `post_on_stop_seconds` to be answered, so that the claim ends known: a prompt the
+        backend took is marked queued (the replica taking the backend over finds it there), one
+        that failed is given back at once. Only a request unanswered by then is left to
+        reconciliation's in-flight grace."""
+        assert task.prompt_id is not None
+        posting = asyncio.ensure_future(
+            backend.queue_prompt(
+                prompt,
+                prompt_id=task.prompt_id,
+                extra_data={"preview_method": self._settings.preview_method},
+            )
+        )
+        try:
+            await asyncio.shield(posting)
+        except asyncio.CancelledError:
+            await self._end_post_on_stop(task, backend, posting)
+            raise
+
+    async def _end_post_on_stop(
+        self, task: Task, backend: Backend, posting: asyncio.Future[QueuedPrompt]
+    ) -> None:
+        assert task.prompt_id is not None
+        await asyncio.wait([posting], timeout=self._settings.post_on_stop_seconds)
+        if not posting.done():
+            posting.cancel()  # unanswered: whether the backend got it is unknown
+        elif posting.cancelled():
+            return  # the request itself was cancelled: unknown too
+        elif posting.exception() is None:
+            await self._confirm_queued(task, backend)
+        else:  # refused or unreachable: a running replica sends it again (a refusal fails it)
+            await self._outcomes.released(task.id, task.prompt_id)
 
     async def _prepare(
         self, task: Task, template: WorkflowTemplate, backend: Backend

@@ -1,7 +1,8 @@
-"""A dispatcher stopped (a shutdown) while it sends a task: before POST /prompt nothing reached the
-backend, so the claim is undone at once and another replica sends the task without waiting out
-the in-flight grace; during POST /prompt the prompt may be queued, so the claim stays for
-reconciliation."""
+"""A dispatcher stopped (a shutdown) while it sends a task leaves the claim known wherever it can,
+so the replica taking the backend over need not wait out the in-flight grace: before POST
+/prompt nothing reached the backend and the task is given back at once; a POST on its way is
+given time to be answered (queued: marked so; failed: given back); only one still unanswered then
+is left to reconciliation."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from comfy.errors import ComfyUnavailable
 from comfy.models import QueuedPrompt
 from storage.local import LocalBlobStore
 from tasks.background import BackgroundTasks
@@ -31,40 +33,53 @@ pytestmark = pytest.mark.usefixtures("database")
 
 
 class StuckBackend(Backend):
-    """A ready backend whose upload or POST /prompt (`stuck_in`) never answers."""
+    """A ready backend whose call `stuck_in` ("upload" or "prompt") is reached, then answered
+    after `answer_after` seconds (never when None), with `refusal` raised if there is one."""
 
-    def __init__(self, stuck_in: str) -> None:
+    def __init__(
+        self,
+        stuck_in: str,
+        answer_after: float | None = None,
+        refusal: Exception | None = None,
+    ) -> None:
         super().__init__(url="http://gpu-0", client=None, connected=True, problem=None)  # type: ignore[arg-type]
         self.stuck_in = stuck_in
+        self.answer_after = answer_after
+        self.refusal = refusal
         self.reached = asyncio.Event()
 
     def uploaded_name(self, digest: str) -> str | None:
         return None
 
     async def upload_image(self, data: bytes, *, filename: str, digest: str) -> str:
-        return await self._call("upload", filename)
+        await self._call("upload")
+        return filename
 
     async def queue_prompt(
         self, prompt: dict[str, Any], *, prompt_id: str, extra_data: dict[str, Any]
     ) -> QueuedPrompt:
-        await self._call("prompt", prompt_id)
-        raise AssertionError("a stuck POST /prompt never answers")
+        await self._call("prompt")
+        return QueuedPrompt(prompt_id=prompt_id, number=1)
 
-    async def _call(self, name: str, answer: str) -> str:
-        if name == self.stuck_in:
-            self.reached.set()
+    async def _call(self, name: str) -> None:
+        if name != self.stuck_in:
+            return
+        self.reached.set()
+        if self.answer_after is None:
             await asyncio.Event().wait()
-        return answer
+        else:
+            await asyncio.sleep(self.answer_after)
+        if self.refusal is not None:
+            raise self.refusal
 
 
-async def stopped_while_stuck_in(stuck_in: str, tmp_path: Path) -> tuple[Task, Task]:
+async def stopped_while_stuck_in(backend: StuckBackend, tmp_path: Path) -> tuple[Task, Task]:
     """The task as claimed, and as the dispatcher left it once stopped mid-send."""
     templates = load_templates()
     blobs = LocalBlobStore(tmp_path)
     task = await a_task(TaskStatus.PENDING)
     await Task.filter(id=task.id).update(workflow=templates.get_default().name)
     await blobs.put(f"inputs/aa/{'a' * 64}.png", encoded(8, 8), "image/png")
-    backend = StuckBackend(stuck_in)
     background = BackgroundTasks()
     changes = TaskChanges(Recorder(), background)
     dispatcher = Dispatcher(
@@ -73,7 +88,7 @@ async def stopped_while_stuck_in(stuck_in: str, tmp_path: Path) -> tuple[Task, T
         blobs=blobs,
         claimer=TaskClaimer(),
         outcomes=TaskOutcomes(changes, TaskLeftovers(blobs), max_attempts=3),
-        settings=DispatchSettings(),
+        settings=DispatchSettings(post_on_stop_seconds=0.5),
         background=background,
     )
     background.start(dispatcher.run(), "dispatcher")
@@ -86,7 +101,7 @@ async def stopped_while_stuck_in(stuck_in: str, tmp_path: Path) -> tuple[Task, T
 async def test_a_send_stopped_before_the_prompt_went_out_gives_the_task_back(
     tmp_path: Path,
 ) -> None:
-    claimed, left = await stopped_while_stuck_in("upload", tmp_path)
+    claimed, left = await stopped_while_stuck_in(StuckBackend("upload"), tmp_path)
     assert (claimed.backend, claimed.attempts) == ("http://gpu-0", 1)
     assert claimed.prompt_id is not None and claimed.dispatched_at is not None
     assert left.status is TaskStatus.PENDING
@@ -94,10 +109,24 @@ async def test_a_send_stopped_before_the_prompt_went_out_gives_the_task_back(
     assert left.attempts == 1  # the attempt stays counted; the next claim keeps it
 
 
-async def test_a_send_stopped_during_post_prompt_keeps_its_claim_for_reconciliation(
+async def test_a_post_answered_during_the_stop_marks_the_prompt_queued(tmp_path: Path) -> None:
+    claimed, left = await stopped_while_stuck_in(StuckBackend("prompt", 0.1), tmp_path)
+    assert left.status is TaskStatus.PENDING
+    assert (left.prompt_id, left.backend) == (claimed.prompt_id, "http://gpu-0")
+    assert left.queued_at is not None
+
+
+async def test_a_post_failing_during_the_stop_gives_the_task_back(tmp_path: Path) -> None:
+    backend = StuckBackend("prompt", 0.1, ComfyUnavailable("connection reset"))
+    _, left = await stopped_while_stuck_in(backend, tmp_path)
+    assert left.status is TaskStatus.PENDING
+    assert (left.prompt_id, left.backend, left.queued_at) == (None, None, None)
+
+
+async def test_a_post_unanswered_when_the_stop_ends_keeps_its_claim_for_reconciliation(
     tmp_path: Path,
 ) -> None:
-    claimed, left = await stopped_while_stuck_in("prompt", tmp_path)
+    claimed, left = await stopped_while_stuck_in(StuckBackend("prompt"), tmp_path)
     assert left.status is TaskStatus.PENDING
     assert (left.prompt_id, left.backend) == (claimed.prompt_id, "http://gpu-0")
     assert left.dispatched_at == claimed.dispatched_at and left.queued_at is None
