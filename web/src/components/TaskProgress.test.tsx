@@ -1,9 +1,16 @@
-import { act, render, screen } from "@testing-library/react";
+import { act, fireEvent, render, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, test, vi } from "vitest";
 
 import { taskFields as task } from "../test-task";
 import { TaskProgress } from "./TaskProgress";
+
+/** The preview being loaded out of sight. */
+function loadingPreview(container: HTMLElement): HTMLImageElement {
+  const image = container.querySelector<HTMLImageElement>("img[hidden]");
+  if (!image) throw new Error("no preview is loading");
+  return image;
+}
 
 afterEach(() => {
   vi.useRealTimers();
@@ -12,13 +19,30 @@ afterEach(() => {
 describe("TaskProgress", () => {
   test("a running task: a progress bar with its value, step x of y, the preview and Cancel", async () => {
     const onCancel = vi.fn();
-    render(<TaskProgress task={task({})} onCancel={onCancel} />);
+    const { container } = render(<TaskProgress task={task({})} onCancel={onCancel} />);
     const bar = screen.getByRole("progressbar");
     expect(bar.getAttribute("aria-valuenow")).toBe("42");
     expect(screen.getByText("Step 7 of 20")).toBeTruthy();
+    expect(screen.queryByRole("img", { name: /preview/ })).toBeNull(); // shown once it has loaded
+    const loading = loadingPreview(container);
+    expect(loading.getAttribute("src")).toBe("/files/previews/p.webp");
+    fireEvent.load(loading);
     expect(screen.getByRole("img", { name: /preview/ }).getAttribute("src")).toBe("/files/previews/p.webp");
     await userEvent.click(screen.getByRole("button", { name: "Cancel" }));
     expect(onCancel).toHaveBeenCalledOnce();
+  });
+
+  test("a newer preview replaces the shown one once it has loaded; one that fails never shows", () => {
+    const { container, rerender } = render(<TaskProgress task={task({ previewUrl: "/files/previews/1.webp" })} />);
+    fireEvent.load(loadingPreview(container));
+    rerender(<TaskProgress task={task({ previewUrl: "/files/previews/2.webp" })} />);
+    expect(loadingPreview(container).getAttribute("src")).toBe("/files/previews/2.webp");
+    fireEvent.error(loadingPreview(container));
+    expect(screen.getByRole("img", { name: /preview/ }).getAttribute("src")).toBe("/files/previews/1.webp");
+    rerender(<TaskProgress task={task({ previewUrl: "/files/previews/3.webp" })} />);
+    fireEvent.load(loadingPreview(container));
+    expect(screen.getByRole("img", { name: /preview/ }).getAttribute("src")).toBe("/files/previews/3.webp");
+    expect(container.querySelectorAll("img")).toHaveLength(1);
   });
 
   test("a running task shows the time left and the clock time of its estimate, counting down", () => {

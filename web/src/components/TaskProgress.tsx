@@ -4,6 +4,7 @@
 import { formatClock, formatDuration, formatTimeLeft } from "../format";
 import type { TaskFieldsFragment } from "../gql/graphql";
 import { useNow } from "../useNow";
+import { LatestPreview } from "./LatestPreview";
 
 interface Props {
   task: TaskFieldsFragment;
@@ -67,9 +68,7 @@ export function TaskProgress({ task, onCancel, cancelling, showPreview = true }:
           {task.requeueReason}
         </p>
       )}
-      {active && showPreview && task.previewUrl && (
-        <img className="latent-preview" src={task.previewUrl} alt="Latest preview of the image being made" />
-      )}
+      {active && showPreview && task.previewUrl && <LatestPreview src={task.previewUrl} />}
       {active && onCancel && (
         <button type="button" className="button secondary" onClick={onCancel} disabled={cancelling}>
           Cancel
