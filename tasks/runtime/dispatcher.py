@@ -252,8 +252,8 @@ class Dispatcher:
     ) -> dict[str, object]:
         """The prompt to send, its images uploaded and its progress planned. Stopped meanwhile (a
         shutdown), the claim is undone at once: nothing has reached the backend's queue, so the
-        task need not wait out the in-flight grace before a replica sends it again. (Stopped
-        during POST /prompt, the prompt may be queued: that claim is left for reconciliation.)"""
+        task need not wait out the in-flight grace before a replica sends it again (stopped
+        during POST /prompt: see `_post`)."""
         assert task.prompt_id is not None
         try:
             prompt = await self._prompt_for(task, template, backend)
