@@ -15,12 +15,13 @@ documents that do not parse or validate) is left to Strawberry, which reports it
 Direct writes: when a stream's update carries a `direct` handle (`tasks.DirectDelivery`), the
 relay takes the stream's later events itself, in the publisher's loop, instead of waking each
 subscriber's task for each one. The first subscriber offered an event whose payload is not
-known yet is woken as before and executes it; every other one is held (its event kept in one slot
-beside its queue, its task asleep) and, once the payload is ready, the executing task writes it
-to each held socket in one loop. A write that cannot complete at once (the socket's buffer is full) is
-abandoned before anything is written and its event released to the subscriber's own task,
-which writes it with backpressure; so is any event while something of that subscriber is still
-pending. Per-operation order, conflation (the broker's queue) and every message stay as before.
+known yet is woken as before and executes it; every other one is held (its event kept beside its
+queue, its task asleep) and, once the payload is ready, the executing task writes it to each
+held socket in one loop. Events arriving while one is held (a transition and the progress right
+behind it) are held too, each written once the ones before it are. A write that cannot
+complete at once (the socket's buffer is full) is abandoned before anything is written and the
+subscriber's events are released to its own task, which writes them with backpressure.
+Per-operation order, conflation (the broker's queue) and every message stay as before.
 """
 
 from __future__ import annotations
@@ -96,8 +97,8 @@ class Direct(Protocol):
 
     take: Callable[[Any], bool] | None
 
-    def holds(self, event: Any) -> bool:
-        """`event` is still held (no newer event has put it in the subscriber's queue)."""
+    def oldest(self) -> Any | None:
+        """The oldest event held (the next to write), or None."""
 
     def delivered(self, event: Any) -> bool:
         """`event` was written: the subscriber is done with it."""
@@ -112,15 +113,37 @@ class Direct(Protocol):
 class Shared:
     """One event's payload for one (document, variables, owner, public URL), shared by every
     subscriber: computed by the first subscriber task that reaches it (`claimed`), written by
-    it to the subscribers held for it (`waiters`). A None result: its execution was abandoned,
-    each subscriber executes it for itself."""
+    it to the subscribers held for it (`waiters`). A None result: its execution was abandoned
+    (or failed), each subscriber executes it for itself."""
 
     __slots__ = ("claimed", "future", "waiters")
 
     def __init__(self, future: asyncio.Future[str | None], *, claimed: bool) -> None:
         self.future = future
         self.claimed = claimed
-        self.waiters: list[tuple[Feed, object]] = []
+        self.waiters: list[Feed] = []
+
+    def payload(self) -> str | None:
+        """Once done: the text, or None when its execution was abandoned or failed."""
+        future = self.future
+        if future.cancelled() or future.exception() is not None:
+            return None
+        return future.result()
+
+    def abandon(self) -> None:
+        """Nobody executes it for the others: each subscriber held for it executes it itself."""
+        if not self.future.done():
+            self.future.set_result(None)
+        self.fan_out()
+
+    def fan_out(self) -> None:
+        """Done: every subscriber held for it writes what it holds, oldest first, as far as
+        the payloads are ready (one held behind an older event is written after it, from the
+        older one's fan-out); one whose socket does not take a write at once, or whose payload
+        is missing, gets its events back, to handle them in its own task."""
+        waiters, self.waiters = self.waiters, []
+        for feed in waiters:
+            feed.write_ready()
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +178,9 @@ class SharedResults:
         self._entries[key] = (*pins, payload)
         self._entries.move_to_end(key)
         while len(self._entries) > self._size:
-            self._entries.popitem(last=False)
+            _, (*_, dropped) = self._entries.popitem(last=False)
+            if not dropped.claimed:  # its subscribers no longer find it: none will execute it
+                dropped.abandon()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -293,18 +318,20 @@ class Feed:
             self.owed = shared
             return False
         if not shared.future.done():
-            shared.waiters.append((self, source))
+            shared.waiters.append(self)
             return True
-        if shared.future.cancelled() or shared.future.exception() is not None:
+        text = shared.payload()
+        if text is None or self.direct is None:
             return False
-        text = shared.future.result()
-        return text is not None and self.write_held(source, text)
+        if self.direct.oldest() is not source:
+            return True  # behind an older held event: written once that one is
+        return self.write_held(source, text)
 
     def write_held(self, source: object, text: str) -> bool:
-        """Writes the held event's payload if the socket takes it at once (then the subscriber is
-        done with the event); else leaves it to the subscriber's task."""
+        """Writes the oldest held event's payload if the socket takes it at once (then the
+        subscriber is done with the event); else leaves it to the subscriber's task."""
         direct = self.direct
-        if self.closed or direct is None or not direct.holds(source):
+        if self.closed or direct is None or direct.oldest() is not source:
             return False
         try:
             written = self.sink.send_at_once(text)
@@ -313,6 +340,23 @@ class Feed:
         if written:
             direct.delivered(source)
         return written
+
+    def write_ready(self) -> None:
+        """Writes the held events, oldest first, while their payloads are ready; stops at one
+        still being executed (its fan-out goes on from there). Anything that cannot be
+        written at once goes back to the subscriber's task, with everything behind it."""
+        direct = self.direct
+        while not self.closed and direct is not None:
+            source = direct.oldest()
+            if source is None:
+                return
+            shared = self.relay.shared((id(source), id(self.tail)))
+            if shared is not None and not shared.future.done():
+                return
+            text = None if shared is None else shared.payload()
+            if text is None or not self.write_held(source, text):
+                self.release()
+                return
 
     def release(self) -> None:
         if self.direct is not None:
@@ -325,8 +369,7 @@ class Feed:
         owed, self.owed = self.owed, None
         if owed is not None and not owed.claimed:
             owed.claimed = True
-            owed.future.set_result(None)
-            self.relay.fan_out(owed, None)
+            owed.abandon()
 
 
 def failure(error: Exception) -> GraphQLError:
@@ -370,15 +413,6 @@ class SubscriptionRelay:
 
     def keep(self, key: ResultKey, pins: tuple[object, object, object], shared: Shared) -> None:
         self._results.put(key, pins, shared)
-
-    def fan_out(self, shared: Shared, text: str | None) -> None:
-        """The payload to every subscriber held for it, from this one loop; those whose socket
-        does not take it at once (and all of them when there is no payload) get their event
-        back, to handle it in their own task."""
-        waiters, shared.waiters = shared.waiters, []
-        for feed, source in waiters:
-            if text is None or not feed.write_held(source, text):
-                feed.release()
 
     def plan(
         self, query: str, variables: Mapping[str, Any] | None, operation_name: str | None
@@ -474,16 +508,15 @@ class SubscriptionRelay:
         try:
             text = await self._execute(plan, context, event)
         except asyncio.CancelledError:
-            shared.future.set_result(None)
-            self.fan_out(shared, None)
+            shared.abandon()
             raise
         except Exception as exc:
             shared.future.set_exception(exc)
             shared.future.exception()  # retrieved: each waiting subscriber raises it for itself
-            self.fan_out(shared, None)
+            shared.fan_out()
             raise
         shared.future.set_result(text)
-        self.fan_out(shared, text)
+        shared.fan_out()
         return text
 
     async def _execute(self, plan: Plan, context: RequestContext, event: Any) -> str:

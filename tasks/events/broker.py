@@ -15,6 +15,9 @@ from tasks.store.snapshots import TaskEvent
 EventFilter = Callable[[TaskEvent], bool]
 Holder = Callable[[TaskEvent], bool]
 
+MAX_HELD = 8
+"""Events one subscription may hold for its holder at once; one more goes the consumer's way."""
+
 
 class Subscription:
     """A subscriber's queue. Transitions are always kept; progress and previews of a task are
@@ -23,11 +26,14 @@ class Subscription:
     and the future its consumer waits on exist only while they are needed.
 
     A `holder` may deliver events itself, without waking the consumer: offered an event while
-    the queue is empty and the consumer waits for it, it returns True to hold that event (one
-    slot beside the queue, the consumer asleep); it then takes the event out (`take_held`) once
-    it has delivered it, or gives it back (`release`) for the consumer to handle as any other.
-    Any other event puts the held one first in the queue, never merged into a newer progress,
-    and wakes the consumer (ordering)."""
+    the queue is empty and the consumer waits for it, it returns True to hold that event (kept
+    beside the queue, the consumer asleep); it then takes the event out (`take_held`) once it
+    has delivered it, or gives it back (`release`) for the consumer to handle as any other.
+    While events are held, newer ones are offered to the holder too (up to `MAX_HELD`), so a
+    burst (a transition and the progress right behind it) stays with the holder, delivered in
+    order. Any event the holder does not take puts every held one first in the queue, in order
+    and never merged into a newer progress, and wakes the consumer; the event refused is not
+    merged into either (the holder may have left it to the consumer to deliver to others)."""
 
     def __init__(self, matches: EventFilter) -> None:
         self._matches = matches
@@ -38,19 +44,31 @@ class Subscription:
         self._waiter: asyncio.Future[None] | None = None
         self.conflated = 0
         self.holder: Holder | None = None
-        self._held: TaskEvent | None = None
+        self._held: list[TaskEvent] | None = None  # oldest first; None while nothing is held
 
     def offer(self, event: TaskEvent) -> None:
         if not self._matches(event):
             return
-        if self._held is not None:
-            self._unhold()
-        elif self.holder is not None and self._order is None and self._waiting():
-            self._held = event  # before the holder is asked: it may deliver it at once
+        refused = False
+        if self._holds_next():
+            held = self._held
+            if held is None:
+                held = self._held = []
+            held.append(event)  # before the holder is asked: it may deliver it at once
+            assert self.holder is not None
             if self.holder(event):
                 return
-            self._held = None
-        if event.is_transition:
+            if self._held is not held:
+                return  # the holder gave back everything held, this event with it: queued
+            held.pop()
+            if not held:
+                self._held = None
+            refused = True
+        if self._held is not None:
+            self._unhold()
+        # An event the holder refused may be the consumer's to deliver to others: kept whole.
+        kept = event.is_transition or refused
+        if kept:
             self._mergeable.pop(event.task_id, None)
         elif event.task_id in self._mergeable:
             self._events[self._mergeable[event.task_id]] = event
@@ -61,7 +79,7 @@ class Subscription:
             self._order = deque()
         self._order.append(key)
         self._events[key] = event
-        if not event.is_transition:
+        if not kept:
             self._mergeable[event.task_id] = key
         self._wake()
 
@@ -72,26 +90,39 @@ class Subscription:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
+    def _holds_next(self) -> bool:
+        """The next event is offered to the holder: one waits for it (nothing is queued and the
+        consumer sleeps, or it sleeps because of what is held) and there is room."""
+        if self.holder is None or self._order is not None or not self._waiting():
+            return False
+        return self._held is None or len(self._held) < MAX_HELD
+
     def _unhold(self) -> None:
-        """The held event first in the queue (as good as handed on: nothing merges into it)."""
+        """The held events first in the queue, in order (as good as handed on: nothing merges
+        into them)."""
         held, self._held = self._held, None
         assert held is not None
-        key = next(self._keys)
         if self._order is None:
             self._order = deque()
-        self._order.appendleft(key)
-        self._events[key] = held
+        for event in reversed(held):
+            key = next(self._keys)
+            self._order.appendleft(key)
+            self._events[key] = event
 
-    def holds(self, event: TaskEvent) -> bool:
-        """`event` is held, for the holder to deliver."""
-        return self._held is event
+    @property
+    def oldest_held(self) -> TaskEvent | None:
+        """The oldest event held: the next one for the holder to deliver."""
+        return None if self._held is None else self._held[0]
 
     def take_held(self, event: TaskEvent) -> bool:
-        """The holder delivered `event`: True when it was still held (it is done with), False
-        when the consumer has it now."""
-        if self._held is not event:
+        """The holder delivered `event`: True when it was the oldest held (it is done with),
+        False when the consumer has it now."""
+        held = self._held
+        if not held or held[0] is not event:
             return False
-        self._held = None
+        del held[0]
+        if not held:
+            self._held = None
         return True
 
     def release(self) -> None:
@@ -102,7 +133,7 @@ class Subscription:
 
     @property
     def pending(self) -> int:
-        held = 1 if self._held is not None else 0
+        held = len(self._held) if self._held is not None else 0
         return held + (len(self._order) if self._order is not None else 0)
 
     async def next(self) -> TaskEvent:

@@ -48,10 +48,11 @@ class DirectDelivery:
     without the watch's task (and everything above it) waking for each one.
 
     The consumer sets `take`: offered an event that the watch would hand on as it is (it has
-    its snapshot, is newer than the last, and does not end the watch) while nothing else is
-    pending, it returns True to hold it, then calls `delivered` once it has written it, or
-    `release` to let the watch hand it on after all. Everything else goes the watch's way, and
-    the watch hands on a held event before any later one."""
+    its snapshot, is newer than the last, and does not end the watch) while nothing is queued,
+    it returns True to hold it, then calls `delivered` once it has written it (the `oldest`
+    held, so events are written in order), or `release` to let the watch hand on everything
+    held after all. Everything else goes the watch's way, and the watch hands on held events
+    before any later one."""
 
     __slots__ = ("_seen", "_subscription", "take")
 
@@ -70,8 +71,9 @@ class DirectDelivery:
             return False
         return seen.fresh(event) and take(event)
 
-    def holds(self, event: TaskEvent) -> bool:
-        return self._subscription is not None and self._subscription.holds(event)
+    def oldest(self) -> TaskEvent | None:
+        """The oldest event held for the consumer to deliver, or None."""
+        return None if self._subscription is None else self._subscription.oldest_held
 
     def delivered(self, event: TaskEvent) -> bool:
         """The consumer wrote `event`: True when it was still held (it is done with), False when

@@ -286,3 +286,28 @@ async def test_a_subscriber_leaving_while_others_wait_on_its_execution_leaves_th
     assert all(await asyncio.gather(*(r for n, r in enumerate(here.runs) if n != leaving)))
     assert all(s.sequences == [0, 1, 2] for s in staying)
     assert here.runs[leaving].cancelled()
+
+
+@pytest.mark.usefixtures("held_snapshot")
+async def test_a_burst_while_an_event_is_executed_stays_held_and_is_written_in_order() -> None:
+    here = rig()
+    sockets = [Socket() for _ in range(20)]
+    await here.subscribe(sockets)
+    executions = here.context.executions
+    executions.gate.clear()
+    # A transition whose execution waits, and the progress right behind it.
+    await here.publish(event(1, EventKind.STATUS))
+    await settle(lambda: executions.count == 21)
+    await here.publish(event(2, EventKind.PROGRESS))
+    await here.publish(event(3, EventKind.PREVIEW))
+    executions.gate.set()
+    await settle(all_at(sockets, 3))
+    # The subscriber executing the transition has the progress merged into the preview, as
+    # any busy subscriber; the one that executes the progress, and every other, gets each.
+    assert all(s.sequences in ([0, 1, 2, 3], [0, 1, 3]) for s in sockets)
+    assert sum(s.sequences == [0, 1, 2, 3] for s in sockets) >= 19
+    # Only the subscribers executing an event were woken for the burst, not every held one.
+    assert sum(s.awaited > 1 for s in sockets) <= 3
+    await here.publish(event(4, EventKind.STATUS, TaskStatus.COMPLETED))
+    assert all(await asyncio.gather(*here.runs))
+    assert all(s.sequences[-1] == 4 for s in sockets)

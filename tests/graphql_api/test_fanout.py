@@ -240,6 +240,37 @@ def test_the_oldest_results_are_dropped_beyond_the_size() -> None:
         loop.close()
 
 
+class Waiter:
+    """A subscriber held for a payload: counts how often it is asked to write what it holds."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def write_ready(self) -> None:
+        self.asked += 1
+
+
+def test_a_dropped_result_nobody_executes_yet_sends_its_held_subscribers_their_own_way() -> None:
+    results = SharedResults(size=1)
+    loop = asyncio.new_event_loop()
+    try:
+        unclaimed = Shared(loop.create_future(), claimed=False)
+        claimed = Shared(loop.create_future(), claimed=True)
+        waiters = [Waiter(), Waiter()]
+        unclaimed.waiters.append(cast(Any, waiters[0]))
+        claimed.waiters.append(cast(Any, waiters[1]))
+        results.put((0, 0), (None, None, None), unclaimed)
+        results.put((1, 0), (None, None, None), claimed)
+        results.put((2, 0), (None, None, None), Shared(loop.create_future(), claimed=True))
+        # Nobody would ever execute the first for its subscriber: it is abandoned at once.
+        assert unclaimed.future.done() and unclaimed.payload() is None
+        assert waiters[0].asked == 1 and not unclaimed.waiters
+        # The second is being executed: whoever does it still writes it to its subscribers.
+        assert not claimed.future.done() and waiters[1].asked == 0
+    finally:
+        loop.close()
+
+
 def executors_left_to_the_cyclic_collector() -> int:
     """How many executors only the cyclic collector would free now."""
     gc.set_debug(gc.DEBUG_SAVEALL)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from tasks.events.broker import InProcessBroker
+from tasks.events.broker import MAX_HELD, InProcessBroker
 from tasks.status import TaskStatus
 from tasks.store.snapshots import EventKind, TaskEvent
 
@@ -100,19 +100,61 @@ async def test_a_held_event_waits_for_its_holder_without_waking_the_consumer() -
         assert (await reading).sequence == 2
 
 
-async def test_a_newer_progress_goes_behind_a_held_one_and_wakes_the_consumer() -> None:
+async def test_newer_events_are_held_behind_a_held_one_and_delivered_in_order() -> None:
     broker = InProcessBroker()
     async with broker.subscribe(lambda e: True) as subscription:
         subscription.holder = lambda e: True
         reading = asyncio.create_task(subscription.next())
         await asyncio.sleep(0)
+        offered = [event(1, EventKind.STATUS), event(2, EventKind.PROGRESS)]
+        offered.append(event(3, EventKind.PROGRESS))
+        for each in offered:
+            await broker.publish(each)
+        await asyncio.sleep(0)
+        assert not reading.done()
+        assert subscription.pending == 3
+        # Only the oldest held is the next to deliver: none is skipped, none merged.
+        assert not subscription.take_held(offered[1])
+        for each in offered:
+            assert subscription.oldest_held is each
+            assert subscription.take_held(each)
+        assert subscription.oldest_held is None
+        assert subscription.pending == 0
+        assert not reading.done()
+        reading.cancel()
+
+
+async def test_an_event_the_holder_refuses_puts_every_held_one_first_and_wakes_the_consumer() -> (
+    None
+):
+    broker = InProcessBroker()
+    async with broker.subscribe(lambda e: True) as subscription:
+        subscription.holder = lambda e: e.kind is not EventKind.PREVIEW
+        reading = asyncio.create_task(subscription.next())
+        await asyncio.sleep(0)
         await broker.publish(event(1, EventKind.PROGRESS))
         await broker.publish(event(2, EventKind.PROGRESS))
-        await broker.publish(event(3, EventKind.PROGRESS))
-        # The held step is not merged away; the ones behind it merge as always.
+        await broker.publish(event(3, EventKind.PREVIEW))
+        await broker.publish(event(4, EventKind.PROGRESS))
+        await broker.publish(event(5, EventKind.PROGRESS))
+        # The held steps and the refused preview are not merged away; those behind merge.
         assert (await reading).sequence == 1
-        assert await drain(subscription, 1) == [3]
+        assert await drain(subscription, 3) == [2, 3, 5]
+        assert subscription.conflated == 1
         assert not subscription.take_held(event(1, EventKind.PROGRESS))
+
+
+async def test_a_holder_is_offered_at_most_max_held_events() -> None:
+    broker = InProcessBroker()
+    async with broker.subscribe(lambda e: True) as subscription:
+        subscription.holder = lambda e: True
+        reading = asyncio.create_task(subscription.next())
+        await asyncio.sleep(0)
+        for sequence in range(1, MAX_HELD + 2):
+            await broker.publish(event(sequence, EventKind.STATUS))
+        assert (await reading).sequence == 1
+        assert await drain(subscription, MAX_HELD) == list(range(2, MAX_HELD + 2))
+        assert subscription.pending == 0
 
 
 async def test_a_released_event_goes_to_the_consumer() -> None:
@@ -126,3 +168,26 @@ async def test_a_released_event_goes_to_the_consumer() -> None:
         assert not reading.done()
         subscription.release()
         assert (await reading).sequence == 1
+
+
+async def test_a_holder_that_gives_back_everything_while_offered_an_event_leaves_each_queued_once() -> (
+    None
+):
+    broker = InProcessBroker()
+    async with broker.subscribe(lambda e: True) as subscription:
+
+        def hold(offered: TaskEvent) -> bool:
+            if offered.sequence == 1:
+                return True
+            subscription.release()
+            return False
+
+        subscription.holder = hold
+        reading = asyncio.create_task(subscription.next())
+        await asyncio.sleep(0)
+        await broker.publish(event(1, EventKind.PROGRESS))
+        await broker.publish(event(2, EventKind.PROGRESS))
+        assert (await reading).sequence == 1
+        assert subscription.pending == 1
+        assert await drain(subscription, 1) == [2]
+        assert subscription.pending == 0
