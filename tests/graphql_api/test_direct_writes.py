@@ -217,6 +217,15 @@ def rig() -> Rig:
     return Rig(api, context, broker)
 
 
+async def gated(count: int) -> tuple[Rig, list[Socket], Executions]:
+    """`count` subscribers in, and every later execution waiting for the gate to open."""
+    here = rig()
+    sockets = [Socket() for _ in range(count)]
+    await here.subscribe(sockets)
+    here.context.executions.gate.clear()
+    return here, sockets, here.context.executions
+
+
 @pytest.mark.usefixtures("held_snapshot")
 async def test_each_event_is_executed_once_and_written_to_every_held_subscriber_from_one_task() -> (
     None
@@ -269,11 +278,7 @@ async def test_a_full_socket_delays_no_other_and_still_gets_every_transition_in_
 
 @pytest.mark.usefixtures("held_snapshot")
 async def test_a_subscriber_leaving_while_others_wait_on_its_execution_leaves_them_served() -> None:
-    here = rig()
-    sockets = [Socket() for _ in range(4)]
-    await here.subscribe(sockets)
-    executions = here.context.executions
-    executions.gate.clear()
+    here, sockets, executions = await gated(4)
     await here.publish(event(1, EventKind.PROGRESS))
     # One subscriber's task was woken to execute the event, the others are held for it.
     await settle(lambda: executions.count == 5)
@@ -290,11 +295,7 @@ async def test_a_subscriber_leaving_while_others_wait_on_its_execution_leaves_th
 
 @pytest.mark.usefixtures("held_snapshot")
 async def test_a_burst_while_an_event_is_executed_stays_held_and_is_written_in_order() -> None:
-    here = rig()
-    sockets = [Socket() for _ in range(20)]
-    await here.subscribe(sockets)
-    executions = here.context.executions
-    executions.gate.clear()
+    here, sockets, executions = await gated(20)
     # A transition whose execution waits, and the progress right behind it.
     await here.publish(event(1, EventKind.STATUS))
     await settle(lambda: executions.count == 21)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from tasks.events.broker import MAX_HELD, InProcessBroker
+from tasks.events.broker import MAX_HELD, InProcessBroker, Subscription
 from tasks.status import TaskStatus
 from tasks.store.snapshots import EventKind, TaskEvent
 
@@ -16,6 +16,13 @@ def event(sequence: int, kind: EventKind, status: TaskStatus = TaskStatus.PROCES
 
 async def drain(subscription, count: int) -> list[int]:
     return [(await subscription.next()).sequence for _ in range(count)]
+
+
+async def waiting_reader(subscription: Subscription) -> asyncio.Task[TaskEvent]:
+    """The subscription's consumer, started and waiting for its next event."""
+    reading = asyncio.create_task(subscription.next())
+    await asyncio.sleep(0)
+    return reading
 
 
 async def test_slow_subscriber_gets_newest_progress_and_every_transition_in_order() -> None:
@@ -67,8 +74,7 @@ async def test_a_consumer_that_stopped_waiting_leaves_the_queue_usable() -> None
         waiting.cancel()
         await asyncio.gather(waiting, return_exceptions=True)
         assert subscription.pending == 0
-        reading = asyncio.create_task(subscription.next())
-        await asyncio.sleep(0)
+        reading = await waiting_reader(subscription)
         await broker.publish(event(1, EventKind.STATUS))
         await broker.publish(event(2, EventKind.PROGRESS))
         assert (await reading).sequence == 1
@@ -87,8 +93,7 @@ async def test_a_held_event_waits_for_its_holder_without_waking_the_consumer() -
             return offered.kind is EventKind.PROGRESS
 
         subscription.holder = hold
-        reading = asyncio.create_task(subscription.next())
-        await asyncio.sleep(0)
+        reading = await waiting_reader(subscription)
         await broker.publish(event(1, EventKind.PROGRESS))
         await asyncio.sleep(0)
         assert not reading.done()
@@ -104,8 +109,7 @@ async def test_newer_events_are_held_behind_a_held_one_and_delivered_in_order() 
     broker = InProcessBroker()
     async with broker.subscribe(lambda e: True) as subscription:
         subscription.holder = lambda e: True
-        reading = asyncio.create_task(subscription.next())
-        await asyncio.sleep(0)
+        reading = await waiting_reader(subscription)
         offered = [event(1, EventKind.STATUS), event(2, EventKind.PROGRESS)]
         offered.append(event(3, EventKind.PROGRESS))
         for each in offered:
@@ -130,8 +134,7 @@ async def test_an_event_the_holder_refuses_puts_every_held_one_first_and_wakes_t
     broker = InProcessBroker()
     async with broker.subscribe(lambda e: True) as subscription:
         subscription.holder = lambda e: e.kind is not EventKind.PREVIEW
-        reading = asyncio.create_task(subscription.next())
-        await asyncio.sleep(0)
+        reading = await waiting_reader(subscription)
         await broker.publish(event(1, EventKind.PROGRESS))
         await broker.publish(event(2, EventKind.PROGRESS))
         await broker.publish(event(3, EventKind.PREVIEW))
@@ -148,8 +151,7 @@ async def test_a_holder_is_offered_at_most_max_held_events() -> None:
     broker = InProcessBroker()
     async with broker.subscribe(lambda e: True) as subscription:
         subscription.holder = lambda e: True
-        reading = asyncio.create_task(subscription.next())
-        await asyncio.sleep(0)
+        reading = await waiting_reader(subscription)
         for sequence in range(1, MAX_HELD + 2):
             await broker.publish(event(sequence, EventKind.STATUS))
         assert (await reading).sequence == 1
@@ -161,8 +163,7 @@ async def test_a_released_event_goes_to_the_consumer() -> None:
     broker = InProcessBroker()
     async with broker.subscribe(lambda e: True) as subscription:
         subscription.holder = lambda e: True
-        reading = asyncio.create_task(subscription.next())
-        await asyncio.sleep(0)
+        reading = await waiting_reader(subscription)
         await broker.publish(event(1, EventKind.STATUS))
         await asyncio.sleep(0)
         assert not reading.done()
@@ -183,8 +184,7 @@ async def test_a_holder_that_gives_back_everything_while_offered_an_event_leaves
             return False
 
         subscription.holder = hold
-        reading = asyncio.create_task(subscription.next())
-        await asyncio.sleep(0)
+        reading = await waiting_reader(subscription)
         await broker.publish(event(1, EventKind.PROGRESS))
         await broker.publish(event(2, EventKind.PROGRESS))
         assert (await reading).sequence == 1
