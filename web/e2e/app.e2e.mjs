@@ -154,9 +154,25 @@ describe("the edit page", () => {
     const page = await openPage();
     await startEdit(page, "Paint it in oils, slowly");
     await setSteps(page, 150);
+    // How each image loading out of sight (the next preview) is laid out, as it is added.
+    await page.evaluate(() => {
+      window.unseenDisplays = [];
+      new MutationObserver((changes) => {
+        for (const change of changes) {
+          for (const node of change.addedNodes) {
+            if (node instanceof HTMLImageElement && node.hidden) {
+              window.unseenDisplays.push(getComputedStyle(node).display);
+            }
+          }
+        }
+      }).observe(document.body, { childList: true, subtree: true });
+    });
     await page.getByRole("button", { name: "Generate", exact: true }).click();
     await page.getByText(/Step \d+ of 150/).waitFor();
     await page.getByRole("img", { name: /^Latest preview/ }).waitFor();
+    const unseen = await page.evaluate(() => window.unseenDisplays);
+    assert.ok(unseen.length > 0, "the preview loaded out of sight first");
+    assert.deepEqual(new Set(unseen), new Set(["none"]), "a preview loading out of sight takes no room");
     await page.getByText(/^about \d+ s left · \d/).waitFor();
     await screenshot(page, "03-progress");
     await page.setViewportSize({ width: 390, height: 844 });
