@@ -8,6 +8,7 @@ import type { HistoryItemFieldsFragment, TaskStatus } from "../gql/graphql";
 import { HistoryQuery, TaskUpdatesSubscription } from "../operations";
 import { Icon } from "./Icon";
 import { ProblemMessage } from "./ProblemMessage";
+import { SettledImage } from "./SettledImage";
 
 const pageSize = 24;
 const statusChoices: { value: TaskStatus | ""; label: string }[] = [
@@ -140,7 +141,7 @@ export function History({ status, search, onFilter, onOpen, selected }: Props) {
                 aria-label={`${task.description} (${task.status.toLowerCase()})`}
                 aria-current={selected.includes(task.id) ? "true" : undefined}
               >
-                {src ? <img src={src} alt="" loading="lazy" /> : <span className="history-blank" />}
+                {src ? <SettledImage src={src} alt="" lazy /> : <span className="history-blank" />}
                 <span className="history-caption">{task.description}</span>
                 <span className={`status-dot status-${task.status.toLowerCase()}`} title={task.status.toLowerCase()} />
                 {(task.status === "PROCESSING" || task.status === "PENDING") && (

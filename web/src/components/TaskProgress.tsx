@@ -4,7 +4,7 @@
 import { formatClock, formatDuration, formatTimeLeft } from "../format";
 import type { TaskFieldsFragment } from "../gql/graphql";
 import { useNow } from "../useNow";
-import { LatestPreview } from "./LatestPreview";
+import { SettledImage } from "./SettledImage";
 
 interface Props {
   task: TaskFieldsFragment;
@@ -68,7 +68,9 @@ export function TaskProgress({ task, onCancel, cancelling, showPreview = true }:
           {task.requeueReason}
         </p>
       )}
-      {active && showPreview && task.previewUrl && <LatestPreview src={task.previewUrl} />}
+      {active && showPreview && task.previewUrl && (
+        <SettledImage src={task.previewUrl} className="latent-preview" alt="Latest preview of the image being made" />
+      )}
       {active && onCancel && (
         <button type="button" className="button secondary" onClick={onCancel} disabled={cancelling}>
           Cancel
