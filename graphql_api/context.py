@@ -53,6 +53,10 @@ class RequestContext:
         expire), so never keep it across requests."""
         return await self.links.url_for(blob_key, self.public_url)
 
+    def file_url_now(self, blob_key: str) -> str | None:
+        """The same link when it is made without waiting (one the API serves), else None."""
+        return self.links.url_now(blob_key, self.public_url)
+
     async def sign(self, blob_keys: Iterable[str], into: dict[str, str]) -> None:
         """Sign the links of a page's blobs in one pass (blob key → URL into `into`), for its
         fields to read without waiting; `into` belongs to one read, like every link."""

@@ -14,10 +14,14 @@ documents that do not parse or validate) is left to Strawberry, which reports it
 
 Direct writes: when a stream's update carries a `direct` handle (`tasks.DirectDelivery`), the
 relay takes the stream's later events itself, in the publisher's loop, instead of waking each
-subscriber's task for each one. The first subscriber offered an event whose payload is not
-known yet is woken as before and executes it; every other one is held (its event kept beside its
-queue, its task asleep) and, once the payload is ready, the executing task writes it to each
-held socket in one loop. Events arriving while one is held (a transition and the progress right
+subscriber's task for each one. An event the update's `later` turns into what the stream would
+yield is executed right there, as it is offered to the first subscriber, when its execution
+completes without waiting (a progress event's fields read memory only); its payload is then
+written to each socket as the event is offered to it, the whole fan-out one pass of the
+publisher, no subscriber's task woken. Otherwise the first subscriber offered the event is woken
+as before and executes it; every other one is held (its event kept beside its queue, its task
+asleep) and, once the payload is ready, the executing task writes it to each held socket in one
+loop. Events arriving while one is held (a transition and the progress right
 behind it) are held too, each written once the ones before it are. A write that cannot
 complete at once (the socket's buffer is full) is abandoned before anything is written and the
 subscriber's events are released to its own task, which writes them with backpressure.
@@ -89,6 +93,11 @@ class Sink(Protocol):
     def send_at_once(self, payload: str) -> bool:
         """The same, only if the socket takes it without waiting: False when nothing was
         written (its buffer is full); a closed socket raises."""
+
+
+Later = Callable[[Any], Any]
+"""Turns a later event of a stream into what the stream yields for it (its execution's root), or
+None where it is left to the subscribers' own tasks."""
 
 
 class Direct(Protocol):
@@ -289,19 +298,22 @@ def sent_at_once(send: Coroutine[Any, Any, None]) -> bool:
 class Feed:
     """One running operation whose stream lets the relay deliver its events directly."""
 
-    __slots__ = ("closed", "direct", "owed", "plan", "relay", "sink", "tail")
+    __slots__ = ("closed", "context", "direct", "later", "owed", "plan", "relay", "sink", "tail")
 
     def __init__(self, relay: SubscriptionRelay, plan: Plan, context: RequestContext, sink: Sink):
         self.relay = relay
         self.plan = plan
+        self.context = context
         self.sink = sink
         self.tail = relay.tail_of(plan, context)
         self.direct: Direct | None = None
+        self.later: Later | None = None
         self.owed: Shared | None = None
         self.closed = False
 
-    def attach(self, direct: Direct) -> None:
+    def attach(self, direct: Direct, later: Later | None) -> None:
         self.direct = direct
+        self.later = later
         direct.take = self.take
 
     def take(self, source: object) -> bool:
@@ -312,11 +324,15 @@ class Feed:
         key: ResultKey = (id(source), id(self.tail))
         shared = self.relay.shared(key)
         if shared is None:
-            # This subscriber's task executes it (woken as before); the others wait held.
-            shared = Shared(asyncio.get_running_loop().create_future(), claimed=False)
+            future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+            text = self.relay.payload_at_once(self.plan, self.context, self.later, source)
+            shared = Shared(future, claimed=text is not None)
             self.relay.keep(key, (source, self.plan.document, self.tail), shared)
-            self.owed = shared
-            return False
+            if text is None:
+                # This subscriber's task executes it (woken as before); the others wait held.
+                self.owed = shared
+                return False
+            future.set_result(text)
         if not shared.future.done():
             shared.waiters.append(self)
             return True
@@ -394,6 +410,8 @@ class SubscriptionRelay:
         self._report = report
         self._results = SharedResults()
         self._tails: OrderedDict[Tail, Tail] = OrderedDict()
+        # Documents whose later events waited once when executed at once: left to subscribers.
+        self._waiting: OrderedDict[int, DocumentNode] = OrderedDict()
 
     def tail_of(self, plan: Plan, context: RequestContext) -> Tail:
         """One object for every subscriber with these values (its id keys shared payloads);
@@ -413,6 +431,40 @@ class SubscriptionRelay:
 
     def keep(self, key: ResultKey, pins: tuple[object, object, object], shared: Shared) -> None:
         self._results.put(key, pins, shared)
+
+    def payload_at_once(
+        self, plan: Plan, context: RequestContext, later: Later | None, source: object
+    ) -> str | None:
+        """The event's payload, executed here and now, when its execution completes without
+        waiting; else None (its subscribers' tasks execute it). An execution that would wait
+        is settled the way graphql-core settles work it abandons, and the document's later
+        events are left to the subscribers' tasks from then on."""
+        if later is None or id(plan.document) in self._waiting:
+            return None
+        root = later(source)
+        if root is None:
+            return None
+        executor = self._executor(plan, context)
+        if not isinstance(executor, Executor):
+            return None
+        per_event = executor.build_per_event_executor(root)
+        waits = False
+        try:
+            result = execute_subscription_event(per_event)
+            waits = is_awaitable(result)
+            if not waits:
+                return payload_of(cast("ExecutionResult", result), self._report)
+            per_event.settle_in_background([cast("Awaitable[ExecutionResult]", result)])
+        except Exception:  # noqa: BLE001 - the subscriber's own task executes it and reports it
+            return None
+        finally:
+            if not waits:
+                release(per_event)
+                release(executor)
+        self._waiting[id(plan.document)] = plan.document
+        while len(self._waiting) > DOCUMENTS:
+            self._waiting.popitem(last=False)
+        return None
 
     def plan(
         self, query: str, variables: Mapping[str, Any] | None, operation_name: str | None
@@ -460,7 +512,7 @@ class SubscriptionRelay:
                 direct = getattr(event, "direct", None) if feed is None else None
                 if direct is not None:
                     feed = Feed(self, plan, context, sink)
-                    feed.attach(direct)
+                    feed.attach(direct, getattr(event, "later", None))
                 await sink.send(await self._payload(plan, context, event))
                 del event, direct  # nothing of the last event is kept while waiting for the next
         except Exception as exc:  # noqa: BLE001 - the source failed: its error is the last message

@@ -38,6 +38,13 @@ class TaskUpdate:
     direct: strawberry.Private[DirectDelivery | None] = None
     """On a stream's first update: lets the relay write the stream's later events itself."""
 
+    @staticmethod
+    def later(event: TaskEvent) -> TaskUpdate | None:
+        """What the relay executes in the publisher's loop for a later event of the stream
+        (`graphql_api.fanout`): progress and previews, whose fields answer without a read;
+        None for a transition (its fields may read the database), left to a subscriber."""
+        return None if event.is_transition else update_of(event)
+
     @strawberry.field(name="task")
     def task_field(self) -> Task:
         return self.task
@@ -72,24 +79,24 @@ class TaskUpdate:
         return self.task.current_node
 
     @strawberry.field
-    async def queue_position(self) -> int | None:
-        return await waiting_position(self.task)
+    def queue_position(self) -> int | None:
+        return waiting_position(self.task)
 
     @strawberry.field(description=FINISH_ESTIMATE)
-    async def estimated_finish_at(self, info: Ctx) -> datetime | None:
-        return await finish_estimate(self.task, info.context)
+    def estimated_finish_at(self, info: Ctx) -> datetime | None:
+        return finish_estimate(self.task, info.context)
 
     @strawberry.field(description="Why the task was last re-queued; else null.")
     def requeue_reason(self) -> str | None:
         return self.task.requeue_reason
 
     @strawberry.field(description="The newest preview image, if any.")
-    async def preview_url(self, info: Ctx) -> str | None:
-        return await preview_link(self.task, info.context)
+    def preview_url(self, info: Ctx) -> str | None:
+        return preview_link(self.task, info.context)
 
     @strawberry.field(description="Set on the COMPLETED event.")
-    async def result(self, info: Ctx) -> TaskResult | None:
-        return await result_of(self.task, info.context)
+    def result(self, info: Ctx) -> TaskResult | None:
+        return result_of(self.task, info.context)
 
     @strawberry.field(description="Set on the FAILED and CANCELLED events.")
     def error(self) -> TaskError | None:

@@ -71,6 +71,8 @@ class ReadTogether:
 def link(blob_key: str, links: Mapping[str, str] | None, context: RequestContext) -> str:
     """The blob's link signed for this read, or one signed now."""
     signed = links.get(blob_key) if links is not None else None
+    if signed is None:
+        signed = context.file_url_now(blob_key)
     return deferred(context.file_url(blob_key)) if signed is None else signed
 
 
@@ -247,9 +249,7 @@ class Task(Node):
         description="While PENDING: how many tasks start before this one (0: next); else null."
     )
     def queue_position(self) -> int | None:
-        if self.status is not TaskStatus.PENDING:
-            return None
-        return deferred(waiting_position(self))
+        return waiting_position(self)
 
     @strawberry.field(
         description=(
@@ -264,18 +264,11 @@ class Task(Node):
 
     @strawberry.field(description=FINISH_ESTIMATE)
     def estimated_finish_at(self, info: Info[RequestContext, None]) -> datetime | None:
-        if self.status is TaskStatus.PROCESSING:
-            return self.running_estimate
-        if self.status is TaskStatus.PENDING:
-            return deferred(waiting_estimate(self, info.context))
-        return None
+        return finish_estimate(self, info.context)
 
     @strawberry.field(description="The newest latent preview while the task runs.")
     def preview_url(self, info: Info[RequestContext, None]) -> str | None:
-        if not self.preview_path:
-            return None
-        links = self.read_with.links if self.read_with is not None else None
-        return link(self.preview_path, links, info.context)
+        return preview_link(self, info.context)
 
     @strawberry.field
     def reference_image(self, info: Info[RequestContext, None]) -> Image | None:
@@ -287,18 +280,15 @@ class Task(Node):
 
     @strawberry.field(description="The edited image, once the task is COMPLETED.")
     def result(self, info: Info[RequestContext, None]) -> TaskResult | None:
-        if self.result_image_id is None:
-            return None
-        image = self._read_image(self.result_image_id)
-        return deferred(result_of(self, info.context)) if image is None else task_result(image)
+        return result_of(self, info.context)
 
     def _image(self, image_id: UUID | None, context: RequestContext) -> Image | None:
         if image_id is None:
             return None
-        image = self._read_image(image_id)
+        image = self.read_image(image_id)
         return deferred(_image(context, image_id)) if image is None else image
 
-    def _read_image(self, image_id: UUID) -> Image | None:
+    def read_image(self, image_id: UUID) -> Image | None:
         """The image as read with this task's page, with its links; None if it was not."""
         if self.read_with is None:
             return None
@@ -362,17 +352,19 @@ class Task(Node):
         )
 
 
-async def waiting_position(task: Task) -> int | None:
+# A task's fields that may need a read, shared by `Task` and `TaskUpdate`: each answers at once
+# where it can (a running task's progress needs no read), and is deferred only where it cannot.
+def waiting_position(task: Task) -> int | None:
     if task.status is not TaskStatus.PENDING:
         return None
-    return await queue_position(UUID(task.id), task.created_at, task.sent)
+    return deferred(queue_position(UUID(task.id), task.created_at, task.sent))
 
 
-async def finish_estimate(task: Task, context: RequestContext) -> datetime | None:
+def finish_estimate(task: Task, context: RequestContext) -> datetime | None:
     if task.status is TaskStatus.PROCESSING:
         return task.running_estimate
     if task.status is TaskStatus.PENDING:
-        return await waiting_estimate(task, context)
+        return deferred(waiting_estimate(task, context))
     return None
 
 
@@ -382,8 +374,18 @@ async def waiting_estimate(task: Task, context: RequestContext) -> datetime | No
     return await waiting_finish(position, services.run_times, services.backends)
 
 
-async def preview_link(task: Task, context: RequestContext) -> str | None:
-    return await context.file_url(task.preview_path) if task.preview_path else None
+def preview_link(task: Task, context: RequestContext) -> str | None:
+    if not task.preview_path:
+        return None
+    links = task.read_with.links if task.read_with is not None else None
+    return link(task.preview_path, links, context)
+
+
+def result_of(task: Task, context: RequestContext) -> TaskResult | None:
+    if task.result_image_id is None:
+        return None
+    image = task.read_image(task.result_image_id)
+    return deferred(_read_result(task, context)) if image is None else task_result(image)
 
 
 async def rerun_original(task_id: UUID, context: RequestContext) -> Task | None:
@@ -396,7 +398,7 @@ async def batch_of(batch_id: UUID, context: RequestContext) -> list[Task]:
     return [Task.from_row(row) for row in rows]
 
 
-async def result_of(task: Task, context: RequestContext) -> TaskResult | None:
+async def _read_result(task: Task, context: RequestContext) -> TaskResult | None:
     image = await _image(context, task.result_image_id)
     if image is None:
         return None

@@ -23,6 +23,11 @@ class BlobLinks(Protocol):
         the caller reaches the API (no trailing '/'), for links the API serves itself."""
         ...
 
+    def url_now(self, key: str, base_url: str) -> str | None:
+        """The same URL when it is made without waiting (a link the API serves itself), else
+        None: `url_for` signs it."""
+        ...
+
 
 class LinkingStore(Protocol):
     @property
@@ -40,6 +45,9 @@ class ServedLinks:
         return None
 
     async def url_for(self, key: str, base_url: str) -> str:
+        return self.url_now(key, base_url)
+
+    def url_now(self, key: str, base_url: str) -> str:
         return f"{base_url}{self._route}/{validate_key(key)}"
 
 
@@ -53,3 +61,6 @@ class StoreLinks:
 
     async def url_for(self, key: str, base_url: str) -> str:
         return await self._store.url_for(key)
+
+    def url_now(self, key: str, base_url: str) -> None:
+        return None

@@ -5,6 +5,7 @@ once handled by its own task (backpressure) without delaying the others."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import uuid
 from collections.abc import AsyncGenerator, Callable
@@ -18,8 +19,10 @@ from graphql import GraphQLError
 
 from graphql_api.context import RequestContext
 from graphql_api.errors import ErrorCodes
-from graphql_api.schema import KontextSchema
-from tasks import DirectDelivery, watch_task
+from graphql_api.schema import KontextSchema, build_schema
+from graphql_api.subscriptions import TaskUpdate
+from storage.links import ServedLinks
+from tasks import DirectDelivery, Services, watch_task
 from tasks.events import watch
 from tasks.events.broker import InProcessBroker
 from tasks.status import TaskStatus
@@ -27,6 +30,8 @@ from tasks.store.snapshots import EventKind, TaskEvent, TaskSnapshot
 
 TASK = uuid.uuid4()
 QUERY = "subscription { progress { sequence kind } }"
+AT_ONCE = "subscription { atOnce { sequence kind } }"
+WAITS_LATER = "subscription { waitsLater { sequence kind } }"
 
 
 def snapshot(sequence: int, status: TaskStatus = TaskStatus.PROCESSING) -> TaskSnapshot:
@@ -88,6 +93,7 @@ class Update:
     executions: strawberry.Private[Executions]
     shared_source: strawberry.Private[TaskEvent | None] = None
     direct: strawberry.Private[DirectDelivery | None] = None
+    later: strawberry.Private[Callable[[TaskEvent], Any] | None] = None
 
     @strawberry.field
     def sequence(self) -> int:
@@ -98,6 +104,33 @@ class Update:
     @strawberry.field
     async def kind(self) -> str:  # awaited, as the service's own fields are
         await self.executions.gate.wait()
+        return self.kind_
+
+
+def later_update(kind: Callable[[TaskEvent], Any]) -> Callable[[TaskEvent], Any]:
+    """A `later` for the relay: progress and previews executed in the publisher's loop."""
+    return lambda change: None if change.is_transition else kind(change)
+
+
+@strawberry.type
+class AtOnceUpdate:
+    """An update whose every field answers without waiting, executed where it is offered."""
+
+    sequence_: strawberry.Private[int]
+    kind_: strawberry.Private[str]
+    executions: strawberry.Private[Executions]
+    shared_source: strawberry.Private[TaskEvent | None] = None
+    direct: strawberry.Private[DirectDelivery | None] = None
+    later: strawberry.Private[Callable[[TaskEvent], Any] | None] = None
+
+    @strawberry.field
+    def sequence(self) -> int:
+        self.executions.count += 1
+        self.executions.tasks.append(asyncio.current_task())
+        return self.sequence_
+
+    @strawberry.field
+    def kind(self) -> str:
         return self.kind_
 
 
@@ -127,6 +160,51 @@ class Subscription:
             )
             direct = None
 
+    @strawberry.subscription
+    async def at_once(self, info: strawberry.Info) -> AsyncGenerator[AtOnceUpdate, None]:
+        context: WatchContext = info.context
+        direct: DirectDelivery | None = DirectDelivery()
+
+        def update(change: TaskEvent) -> AtOnceUpdate:
+            return AtOnceUpdate(
+                sequence_=change.sequence,
+                kind_=change.kind.value,
+                executions=context.executions,
+                shared_source=None if change.kind is EventKind.SNAPSHOT else change,
+            )
+
+        async for change in watch_task(context.broker, TASK, "o", direct):
+            first = update(change)
+            first.direct, direct = direct, None
+            first.later = later_update(update)
+            yield first
+
+    @strawberry.subscription
+    async def waits_later(self, info: strawberry.Info) -> AsyncGenerator[Update, None]:
+        """Updates with a field that waits, whose stream still offers the relay a `later`."""
+        context: WatchContext = info.context
+        direct: DirectDelivery | None = DirectDelivery()
+
+        def update(change: TaskEvent) -> Update:
+            return Update(
+                sequence_=change.sequence,
+                kind_=change.kind.value,
+                executions=context.executions,
+                shared_source=None if change.kind is EventKind.SNAPSHOT else change,
+            )
+
+        async for change in watch_task(context.broker, TASK, "o", direct):
+            first = update(change)
+            first.direct, direct = direct, None
+            first.later = later_update(update)
+            yield first
+
+
+def field_of(payload: str) -> dict[str, Any]:
+    """The one field a payload's data holds (the subscription's update)."""
+    (update,) = json.loads(payload)["data"].values()
+    return cast("dict[str, Any]", update)
+
 
 @dataclass
 class Socket:
@@ -146,12 +224,12 @@ class Socket:
     async def send(self, payload: str) -> None:
         await self.drained.wait()
         self.awaited += 1
-        self.received.append(json.loads(payload)["data"]["progress"])
+        self.received.append(field_of(payload))
 
     def send_at_once(self, payload: str) -> bool:
         if self.full:
             return False
-        self.received.append(json.loads(payload)["data"]["progress"])
+        self.received.append(field_of(payload))
         return True
 
     @property
@@ -174,8 +252,8 @@ class Rig:
     broker: InProcessBroker
     runs: list[asyncio.Task[bool]] = field(default_factory=list)
 
-    async def subscribe(self, sockets: list[Socket]) -> None:
-        plan = self.api.relay.plan(QUERY, None, None)
+    async def subscribe(self, sockets: list[Socket], query: str = QUERY) -> None:
+        plan = self.api.relay.plan(query, None, None)
         assert plan is not None
         self.runs = [
             asyncio.create_task(self.api.relay.run(plan, self.context, socket))
@@ -312,3 +390,127 @@ async def test_a_burst_while_an_event_is_executed_stays_held_and_is_written_in_o
     await here.publish(event(4, EventKind.STATUS, TaskStatus.COMPLETED))
     assert all(await asyncio.gather(*here.runs))
     assert all(s.sequences[-1] == 4 for s in sockets)
+
+
+@pytest.mark.usefixtures("held_snapshot")
+async def test_an_event_executed_at_once_is_written_to_every_subscriber_as_it_is_published() -> (
+    None
+):
+    here = rig()
+    sockets = [Socket() for _ in range(20)]
+    await here.subscribe(sockets, AT_ONCE)
+    executions = here.context.executions
+    for n in range(1, 6):
+        here.broker.deliver(event(n, EventKind.PROGRESS if n % 2 else EventKind.PREVIEW))
+        # Written within the publisher's call, before any subscriber's task could run.
+        assert all(s.sequences[-1] == n for s in sockets)
+    # Executed once each, by the publisher: no subscriber's task woke to execute or to write.
+    assert executions.count == 20 + 5
+    publisher = asyncio.current_task()
+    assert all(task is publisher for task in executions.tasks[20:])
+    assert sum(s.awaited for s in sockets) == 20
+    # A transition is still executed by one subscriber's task; the completion ends each stream.
+    await here.publish(event(6, EventKind.STATUS))
+    await settle(all_at(sockets, 6))
+    await here.publish(event(7, EventKind.STATUS, TaskStatus.COMPLETED))
+    assert all(await asyncio.gather(*here.runs))
+    assert all(s.sequences == list(range(8)) for s in sockets)
+    assert executions.count == 20 + 5 + 1 + 1
+    assert publisher not in executions.tasks[25:]
+
+
+@pytest.mark.usefixtures("held_snapshot")
+async def test_a_full_socket_still_gets_events_executed_at_once_from_its_own_task_in_order() -> (
+    None
+):
+    here = rig()
+    slow = Socket(full=True)
+    fast = [Socket() for _ in range(4)]
+    await here.subscribe([fast[0], slow, *fast[1:]], AT_ONCE)
+    slow.drained.clear()
+    for n in range(1, 4):
+        here.broker.deliver(event(n, EventKind.PROGRESS))
+        assert all(s.sequences[-1] == n for s in fast)
+    assert slow.sequences == [0]
+    slow.drained.set()
+    await here.publish(event(4, EventKind.STATUS, TaskStatus.COMPLETED))
+    assert all(await asyncio.gather(*here.runs))
+    assert all(s.sequences == [0, 1, 2, 3, 4] for s in fast)
+    # Its task wrote what it could not take at once: progress merged at most, in order.
+    assert slow.sequences == sorted(set(slow.sequences))
+    assert slow.sequences[0] == 0
+    assert slow.sequences[-1] == 4
+    assert here.context.executions.count == 5 + 3 + 1
+
+
+@pytest.mark.usefixtures("held_snapshot")
+async def test_a_document_whose_execution_waits_is_left_to_the_subscribers_tasks() -> None:
+    here = rig()
+    sockets = [Socket() for _ in range(5)]
+    await here.subscribe(sockets, WAITS_LATER)
+    executions = here.context.executions
+    # The first progress is tried at once: its execution waits (a field awaits), so it is
+    # settled aside and one subscriber's task executes the event for every subscriber.
+    await here.publish(event(1, EventKind.PROGRESS))
+    await settle(all_at(sockets, 1))
+    assert executions.count == 5 + 2
+    # From then on the document is not tried at once: executed once, by a subscriber's task.
+    await here.publish(event(2, EventKind.PROGRESS))
+    await settle(all_at(sockets, 2))
+    assert executions.count == 5 + 3
+    assert asyncio.current_task() not in executions.tasks[-1:]
+    await here.publish(event(3, EventKind.STATUS, TaskStatus.COMPLETED))
+    assert all(await asyncio.gather(*here.runs))
+    assert all(s.sequences == [0, 1, 2, 3] for s in sockets)
+
+
+class PresignedLinks:
+    """Links signed by a store, as S3's are: never made without waiting."""
+
+    link_life = 60.0
+
+    async def url_for(self, key: str, base_url: str) -> str:
+        return f"https://bucket.example/{key}?signed"
+
+    def url_now(self, key: str, base_url: str) -> None:
+        return None
+
+
+PROGRESS_BAR = """subscription($id: ID!) { taskProgress(id: $id) {
+  sequence kind status step totalSteps progress currentNode queuePosition estimatedFinishAt
+  previewUrl requeueReason result { imageUrl width } error { code message } } }"""
+
+
+async def test_the_services_progress_event_is_executed_at_once_where_its_links_need_no_signing() -> (
+    None
+):
+    api = build_schema()
+    plan = api.relay.plan(PROGRESS_BAR, {"id": str(TASK)}, None)
+    assert plan is not None
+
+    def context(links: Any) -> RequestContext:
+        return RequestContext(
+            services=cast(Services, None), owner="o", public_url="http://x", links=links
+        )
+
+    previewed = dataclasses.replace(snapshot(3), preview_key="previews/a.jpg")
+    progress = TaskEvent(TASK, "o", 3, EventKind.PREVIEW, TaskStatus.PROCESSING, task=previewed)
+    text = api.relay.payload_at_once(
+        plan, context(ServedLinks("/files")), TaskUpdate.later, progress
+    )
+    assert text is not None
+    update = field_of(text)
+    assert update["kind"] == "PREVIEW"
+    assert update["step"] == 3
+    assert update["previewUrl"] == "http://x/files/previews/a.jpg"
+    assert update["queuePosition"] is None
+    assert update["result"] is None
+    # A transition is left to a subscriber's task, and so is a link that must be signed.
+    started = event(4, EventKind.STATUS)
+    assert (
+        api.relay.payload_at_once(plan, context(ServedLinks("/files")), TaskUpdate.later, started)
+        is None
+    )
+    signed = api.relay.payload_at_once(plan, context(PresignedLinks()), TaskUpdate.later, progress)
+    assert signed is None
+    await asyncio.sleep(0.01)  # the execution set aside settles

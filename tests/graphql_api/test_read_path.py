@@ -115,6 +115,9 @@ class CountingLinks:
         self.signed += 1
         return f"https://bucket.example/{key}?signature={self.signed}"
 
+    def url_now(self, key: str, base_url: str) -> None:
+        return None
+
 
 async def test_links_are_signed_anew_on_every_read_and_owners_see_only_their_own(
     api: GraphQLClient, database: Database
