@@ -291,15 +291,23 @@ async def measure_level(rig: Rig, count: int) -> tuple[LevelResult, LevelResult 
     result = LevelResult()
     floor = LevelResult() if rig.floor is not None else None
     tasks = rig.config.tasks if count < 1000 else max(1, rig.config.tasks // 2)
+    profiled = rig.config.profile and count == max(rig.config.subscribers)
     for _ in range(tasks):
         if floor is not None:
-            await measure_floor_task(rig, count, floor)
-        if rig.config.profile and count == max(rig.config.subscribers):
-            async with rig.profiler.recording(rig.api.pid, f"relay-{count}"):
-                await measure_task(rig, count, result)
-        else:
+            assert rig.floor is not None
+            async with sampled(rig, profiled, rig.floor.pid, f"relay-floor-{count}"):
+                await measure_floor_task(rig, count, floor)
+        async with sampled(rig, profiled, rig.api.pid, f"relay-{count}"):
             await measure_task(rig, count, result)
     return result, floor
+
+
+def sampled(
+    rig: Rig, profiled: bool, pid: int, name: str
+) -> contextlib.AbstractAsyncContextManager[None]:
+    """py-spy on `pid` while the block runs, at the profiled level (the floor's and the
+    service's, so where each spends its time reads side by side)."""
+    return rig.profiler.recording(pid, name) if profiled else contextlib.nullcontext()
 
 
 def level_report(

@@ -41,9 +41,10 @@ class TaskUpdate:
     @staticmethod
     def later(event: TaskEvent) -> TaskUpdate | None:
         """What the relay executes in the publisher's loop for a later event of the stream
-        (`graphql_api.fanout`): progress and previews, whose fields answer without a read;
-        None for a transition (its fields may read the database), left to a subscriber."""
-        return None if event.is_transition else update_of(event)
+        (`graphql_api.fanout`): a running task's (its start, progress and previews), whose
+        fields answer without a read; None for any other (a waiting task's place in the queue
+        is read), left to a subscriber's task."""
+        return update_of(event) if event.status is TaskStatus.PROCESSING else None
 
     @strawberry.field(name="task")
     def task_field(self) -> Task:

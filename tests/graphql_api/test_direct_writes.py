@@ -481,9 +481,7 @@ PROGRESS_BAR = """subscription($id: ID!) { taskProgress(id: $id) {
   previewUrl requeueReason result { imageUrl width } error { code message } } }"""
 
 
-async def test_the_services_progress_event_is_executed_at_once_where_its_links_need_no_signing() -> (
-    None
-):
+async def test_a_running_tasks_events_are_executed_at_once_where_links_need_no_signing() -> None:
     api = build_schema()
     plan = api.relay.plan(PROGRESS_BAR, {"id": str(TASK)}, None)
     assert plan is not None
@@ -493,11 +491,10 @@ async def test_the_services_progress_event_is_executed_at_once_where_its_links_n
             services=cast(Services, None), owner="o", public_url="http://x", links=links
         )
 
+    served = context(ServedLinks("/files"))
     previewed = dataclasses.replace(snapshot(3), preview_key="previews/a.jpg")
     progress = TaskEvent(TASK, "o", 3, EventKind.PREVIEW, TaskStatus.PROCESSING, task=previewed)
-    text = api.relay.payload_at_once(
-        plan, context(ServedLinks("/files")), TaskUpdate.later, progress
-    )
+    text = api.relay.payload_at_once(plan, served, TaskUpdate.later, progress)
     assert text is not None
     update = field_of(text)
     assert update["kind"] == "PREVIEW"
@@ -505,12 +502,13 @@ async def test_the_services_progress_event_is_executed_at_once_where_its_links_n
     assert update["previewUrl"] == "http://x/files/previews/a.jpg"
     assert update["queuePosition"] is None
     assert update["result"] is None
-    # A transition is left to a subscriber's task, and so is a link that must be signed.
-    started = event(4, EventKind.STATUS)
-    assert (
-        api.relay.payload_at_once(plan, context(ServedLinks("/files")), TaskUpdate.later, started)
-        is None
-    )
+    # A running task's transition answers at once too; a waiting task's is left to a
+    # subscriber's task (its place in the queue is read), and so is a link that must be signed.
+    started = api.relay.payload_at_once(plan, served, TaskUpdate.later, event(4, EventKind.STATUS))
+    assert started is not None
+    assert field_of(started)["status"] == "PROCESSING"
+    requeued = event(5, EventKind.STATUS, TaskStatus.PENDING)
+    assert api.relay.payload_at_once(plan, served, TaskUpdate.later, requeued) is None
     signed = api.relay.payload_at_once(plan, context(PresignedLinks()), TaskUpdate.later, progress)
     assert signed is None
     await asyncio.sleep(0.01)  # the execution set aside settles
