@@ -11,7 +11,7 @@ import uuid
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import pytest
 import strawberry
@@ -87,34 +87,8 @@ class Executions:
 
 
 @strawberry.type
-class Update:
-    sequence_: strawberry.Private[int]
-    kind_: strawberry.Private[str]
-    executions: strawberry.Private[Executions]
-    shared_source: strawberry.Private[TaskEvent | None] = None
-    direct: strawberry.Private[DirectDelivery | None] = None
-    later: strawberry.Private[Callable[[TaskEvent], Any] | None] = None
-
-    @strawberry.field
-    def sequence(self) -> int:
-        self.executions.count += 1
-        self.executions.tasks.append(asyncio.current_task())
-        return self.sequence_
-
-    @strawberry.field
-    async def kind(self) -> str:  # awaited, as the service's own fields are
-        await self.executions.gate.wait()
-        return self.kind_
-
-
-def later_update(kind: Callable[[TaskEvent], Any]) -> Callable[[TaskEvent], Any]:
-    """A `later` for the relay: progress and previews executed in the publisher's loop."""
-    return lambda change: None if change.is_transition else kind(change)
-
-
-@strawberry.type
 class AtOnceUpdate:
-    """An update whose every field answers without waiting, executed where it is offered."""
+    """An update whose every field answers without waiting."""
 
     sequence_: strawberry.Private[int]
     kind_: strawberry.Private[str]
@@ -135,6 +109,14 @@ class AtOnceUpdate:
 
 
 @strawberry.type
+class Update(AtOnceUpdate):
+    @strawberry.field
+    async def kind(self) -> str:  # awaited, as a field that reads is
+        await self.executions.gate.wait()
+        return self.kind_
+
+
+@strawberry.type
 class Query:
     ok: bool = True
 
@@ -144,60 +126,51 @@ class WatchContext(RequestContext):
     executions: Executions
 
 
+U = TypeVar("U", bound=AtOnceUpdate)
+
+
+async def updates(
+    context: WatchContext, update_type: type[U], *, later: bool
+) -> AsyncGenerator[U, None]:
+    """The task's changes, the first with the relay's `direct` handle, each with a `later` (a
+    transition left to a subscriber's task) when asked for."""
+
+    def update(change: TaskEvent) -> U:
+        return update_type(
+            sequence_=change.sequence,
+            kind_=change.kind.value,
+            executions=context.executions,
+            shared_source=None if change.kind is EventKind.SNAPSHOT else change,
+        )
+
+    def running(change: TaskEvent) -> U | None:
+        return None if change.is_transition else update(change)
+
+    direct: DirectDelivery | None = DirectDelivery()
+    async for change in watch_task(context.broker, TASK, "o", direct):
+        each = update(change)
+        each.direct, direct = direct, None
+        each.later = running if later else None
+        yield each
+
+
 @strawberry.type
 class Subscription:
     @strawberry.subscription
     async def progress(self, info: strawberry.Info) -> AsyncGenerator[Update, None]:
-        context: WatchContext = info.context
-        direct: DirectDelivery | None = DirectDelivery()
-        async for change in watch_task(context.broker, TASK, "o", direct):
-            yield Update(
-                sequence_=change.sequence,
-                kind_=change.kind.value,
-                executions=context.executions,
-                shared_source=None if change.kind is EventKind.SNAPSHOT else change,
-                direct=direct,
-            )
-            direct = None
+        async for each in updates(info.context, Update, later=False):
+            yield each
 
     @strawberry.subscription
     async def at_once(self, info: strawberry.Info) -> AsyncGenerator[AtOnceUpdate, None]:
-        context: WatchContext = info.context
-        direct: DirectDelivery | None = DirectDelivery()
-
-        def update(change: TaskEvent) -> AtOnceUpdate:
-            return AtOnceUpdate(
-                sequence_=change.sequence,
-                kind_=change.kind.value,
-                executions=context.executions,
-                shared_source=None if change.kind is EventKind.SNAPSHOT else change,
-            )
-
-        async for change in watch_task(context.broker, TASK, "o", direct):
-            first = update(change)
-            first.direct, direct = direct, None
-            first.later = later_update(update)
-            yield first
+        async for each in updates(info.context, AtOnceUpdate, later=True):
+            yield each
 
     @strawberry.subscription
     async def waits_later(self, info: strawberry.Info) -> AsyncGenerator[Update, None]:
         """Updates with a field that waits, whose stream still offers the relay a `later`."""
-        context: WatchContext = info.context
-        direct: DirectDelivery | None = DirectDelivery()
-
-        def update(change: TaskEvent) -> Update:
-            return Update(
-                sequence_=change.sequence,
-                kind_=change.kind.value,
-                executions=context.executions,
-                shared_source=None if change.kind is EventKind.SNAPSHOT else change,
-            )
-
-        async for change in watch_task(context.broker, TASK, "o", direct):
-            first = update(change)
-            first.direct, direct = direct, None
-            first.later = later_update(update)
-            yield first
+        async for each in updates(info.context, Update, later=True):
+            yield each
 
 
 def field_of(payload: str) -> dict[str, Any]:
