@@ -53,7 +53,13 @@ from bench.relay_analysis import StepArrival, step_arrivals, subscriber_delays
 from bench.relay_floor import FLOOR_CLIENT_ID, floor_server
 from bench.runner import run, save_report, workspace
 from bench.service import PROGRESS, Service
-from bench.stamped_ws import StampedConnection, open_comfyui, open_graphql, subscribe
+from bench.stamped_ws import (
+    StampedConnection,
+    collector_paused,
+    open_comfyui,
+    open_graphql,
+    subscribe,
+)
 from bench.subscriber_pool import PoolResult, subscriber_pool
 from bench.waiting import poll_until
 from comfy.client import ComfyClient
@@ -132,8 +138,9 @@ async def baseline_delays(rig: Rig, raw: StampedConnection) -> list[float]:
     """Per step: emulator send -> raw client arrival, for one prompt queued with its id."""
     raw.frames.clear()
     rig.recorder.take()
-    prompt_id = await rig.direct.queue(steps=rig.config.steps)
-    await poll_until(lambda: finished(raw, prompt_id), within=60 + 2 * rig.config.steps)
+    with collector_paused():
+        prompt_id = await rig.direct.queue(steps=rig.config.steps)
+        await poll_until(lambda: finished(raw, prompt_id), within=60 + 2 * rig.config.steps)
     sent = sent_steps(rig.recorder.take(), rig.direct.client.client_id)
     delays = []
     for stamp, message in raw.decoded():
@@ -227,8 +234,9 @@ async def measure_task(rig: Rig, count: int, result: LevelResult) -> None:
         rig.recorder.take()
         api_before, relay_before = rig.cpu_seconds()
         started = time.monotonic()
-        await rig.blocker.client.interrupt(blocker)
-        received: PoolResult = await group.results(timeout + 60)
+        with collector_paused():
+            await rig.blocker.client.interrupt(blocker)
+            received: PoolResult = await group.results(timeout + 60)
         result.wall_seconds += time.monotonic() - started
         api_after, relay_after = rig.cpu_seconds()
         result.api_cpu_seconds += api_after - api_before
@@ -256,8 +264,9 @@ async def measure_floor_task(rig: Rig, count: int, result: LevelResult) -> None:
         rig.recorder.take()
         floor_before = cpu_seconds(rig.floor.pid)
         started = time.monotonic()
-        await rig.blocker.client.interrupt(blocker)
-        received: PoolResult = await group.results(timeout + 60)
+        with collector_paused():
+            await rig.blocker.client.interrupt(blocker)
+            received: PoolResult = await group.results(timeout + 60)
         result.wall_seconds += time.monotonic() - started
         result.api_cpu_seconds += cpu_seconds(rig.floor.pid) - floor_before
         result.client_cpu_seconds += received.worker_cpu_seconds

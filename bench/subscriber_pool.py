@@ -23,7 +23,7 @@ from bench.processes import PROJECT_ROOT, child_environment
 from bench.relay_analysis import StepArrival, step_arrivals
 from bench.runner import run
 from bench.service import PROGRESS
-from bench.stamped_ws import StampedConnection, open_graphql, subscribe
+from bench.stamped_ws import StampedConnection, collector_paused, open_graphql, subscribe
 from bench.waiting import poll_until
 
 READY_TIMEOUT = 600.0
@@ -75,12 +75,13 @@ def print_line(message: dict[str, Any]) -> None:
 async def serve_order(order: WorkerOrder) -> None:
     connections = await open_subscribers(order)
     try:
-        print_line({"ready": len(connections)})
-        cpu_at_ready = time.process_time()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(order.complete_timeout):
-                await asyncio.gather(*(c.all_complete.wait() for c in connections))
-        receiving_cpu = time.process_time() - cpu_at_ready
+        with collector_paused():  # collected once before "ready", then off while stamping
+            print_line({"ready": len(connections)})
+            cpu_at_ready = time.process_time()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(order.complete_timeout):
+                    await asyncio.gather(*(c.all_complete.wait() for c in connections))
+            receiving_cpu = time.process_time() - cpu_at_ready
         complete = sum(1 for c in connections if c.all_complete.is_set())
         arrivals = [step_arrivals(c.frames) for c in connections]
         print_line({"complete": complete, "cpu_seconds": receiving_cpu, "arrivals": arrivals})
