@@ -25,11 +25,19 @@ from typing import Any
 
 from bench import stats
 from bench.bare_upload import DECODE_PATH, DURABLE_PATH, READ_PATH
-from bench.database import bench_database_url, fresh_database
+from bench.database import bench_database_url, database_name, fresh_database
 from bench.http_load import LoadResult, Target, graphql_ok, run_load
 from bench.multipart import CONTENT_TYPE, upload_body
 from bench.pictures import photo_png, with_marker
-from bench.processes import ChildServer, api_server, child_server, free_port
+from bench.processes import (
+    ChildServer,
+    api_server,
+    child_server,
+    cpu_seconds,
+    database_cpu_since,
+    database_sessions_cpu,
+    free_port,
+)
 from bench.profiling import Profiler
 from bench.runner import run, save_report, workspace
 
@@ -47,6 +55,16 @@ INTAKE_TARGET = 0.8  # of the floor
 class Endpoint:
     server: ChildServer
     path: str
+    database: str
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One phase's load, and the CPU the server process and its PostgreSQL sessions used."""
+
+    load: LoadResult
+    process_cpu: float
+    database_cpu: float
 
 
 @dataclass(frozen=True)
@@ -78,32 +96,46 @@ async def bare_server(work: Path, database_url: str) -> AsyncIterator[ChildServe
 
 
 async def phase(endpoint: Endpoint, make_body: Callable[[], bytes], config: IntakeConfig,
-                seconds: float) -> LoadResult:  # fmt: skip
+                seconds: float) -> Phase:  # fmt: skip
     target = Target("127.0.0.1", endpoint.server.port, endpoint.path, CONTENT_TYPE, PREFLIGHT)
-    return await run_load(
+    process_before = cpu_seconds(endpoint.server.pid)
+    database_before = database_sessions_cpu(endpoint.database)
+    load = await run_load(
         target, make_body, graphql_ok, connections=config.connections, seconds=seconds
+    )
+    return Phase(
+        load,
+        process_cpu=cpu_seconds(endpoint.server.pid) - process_before,
+        database_cpu=database_cpu_since(database_before, endpoint.database),
     )
 
 
-def summary(results: list[LoadResult]) -> dict[str, Any]:
+def summary(phases: list[Phase]) -> dict[str, Any]:
+    results = [entry.load for entry in phases]
     latencies = [value for result in results for value in result.latencies]
     elapsed = sum(result.elapsed for result in results)
+    accepted = len(latencies)
     return {
-        "accepted": len(latencies),
-        "rate_per_s": len(latencies) / elapsed if elapsed else 0.0,
+        "accepted": accepted,
+        "rate_per_s": accepted / elapsed if elapsed else 0.0,
         "latency": stats.summarize(latencies).as_dict(),
         "errors": sum(result.errors for result in results),
         "first_error": next((r.first_error for r in results if r.first_error), None),
+        # CPU per accepted upload: the server process (every thread) and its database sessions.
+        "process_cpu_ms": 1000 * sum(p.process_cpu for p in phases) / accepted if accepted else 0.0,
+        "database_cpu_ms": 1000 * sum(p.database_cpu for p in phases) / accepted
+        if accepted
+        else 0.0,
     }
 
 
 async def measure(
     endpoints: dict[str, Endpoint], png: bytes, config: IntakeConfig
-) -> dict[str, list[LoadResult]]:
+) -> dict[str, list[Phase]]:
     make_body = body_factory(png, config.same_image)
     for endpoint in endpoints.values():
         await phase(endpoint, make_body, config, 1.0)
-    results: dict[str, list[LoadResult]] = {name: [] for name in endpoints}
+    results: dict[str, list[Phase]] = {name: [] for name in endpoints}
     for _ in range(config.rounds):
         for name, endpoint in endpoints.items():
             results[name].append(await phase(endpoint, make_body, config, config.seconds))
@@ -127,6 +159,10 @@ def show(name: str, found: dict[str, Any], floor_rate: float) -> None:
         f"  p99 {stats.ms(latency['p99'])}  = {share:.3f} of {FLOOR}"
         f"  ({found['accepted']} accepted, {found['errors']} errors){verdict}"
     )
+    print(
+        f"                 CPU per upload: process {found['process_cpu_ms']:.1f} ms,"
+        f" PostgreSQL {found['database_cpu_ms']:.1f} ms"
+    )
     if found["first_error"]:
         print(f"                 first error: {found['first_error']}")
 
@@ -139,6 +175,7 @@ async def intake(config: IntakeConfig) -> dict[str, Any]:
         " per request"
     )
     database_url = bench_database_url()
+    database = database_name(database_url)
     await fresh_database(database_url)
     with workspace("intake") as work:
         async with (
@@ -146,10 +183,10 @@ async def intake(config: IntakeConfig) -> dict[str, Any]:
             api_server(work, database_url=database_url, dispatch="false") as api,
         ):
             endpoints = {
-                "bare": Endpoint(bare, READ_PATH),
-                FLOOR: Endpoint(bare, DECODE_PATH),
-                DURABLE: Endpoint(bare, DURABLE_PATH),
-                "generateImage": Endpoint(api, "/graphql"),
+                "bare": Endpoint(bare, READ_PATH, database),
+                FLOOR: Endpoint(bare, DECODE_PATH, database),
+                DURABLE: Endpoint(bare, DURABLE_PATH, database),
+                "generateImage": Endpoint(api, "/graphql", database),
             }
             results = await measure(endpoints, png, config)
     found = {name: summary(runs) for name, runs in results.items()}
