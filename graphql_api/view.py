@@ -26,6 +26,7 @@ from graphql_api.encoding import json_bytes
 from graphql_api.multipart import MalformedMultipart, operations_with_files
 from graphql_api.settings import Settings
 from graphql_api.transport_errors import transport_error
+from graphql_api.upload_form import UploadRequestAdapter
 from graphql_api.ws_handlers import (
     FittingCloseAdapter,
     GuardedLegacyWSHandler,
@@ -36,6 +37,7 @@ NO_ACK_PAYLOAD: UnsetType = UNSET
 
 
 class KontextGraphQL(GraphQL[RequestContext, None]):
+    request_adapter_class = UploadRequestAdapter
     websocket_adapter_class = FittingCloseAdapter
     graphql_transport_ws_handler_class = GuardedTransportWSHandler
     graphql_ws_handler_class = GuardedLegacyWSHandler
@@ -53,6 +55,8 @@ class KontextGraphQL(GraphQL[RequestContext, None]):
         )
         self._public_url = settings.public_url.rstrip("/")
         self._auth_required = settings.auth_required
+        # A file the service would accept is read whole anyway: kept in memory from the start.
+        self._in_memory_upload_bytes = settings.max_image_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """As Strawberry's, but its transport refusals are GraphQL JSON errors, not plain text."""
@@ -91,7 +95,9 @@ class KontextGraphQL(GraphQL[RequestContext, None]):
 
     async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
         """The GraphQL multipart request spec, checked (graphql_api/multipart.py)."""
-        form = await request.get_form_data()
+        if not isinstance(request, UploadRequestAdapter):
+            raise TypeError("requests are read through UploadRequestAdapter")
+        form = await request.form_keeping_files(self._in_memory_upload_bytes)
         operations, files_map = form.get("operations"), form.get("map")
         if not isinstance(operations, str) or not isinstance(files_map, str):
             raise HTTPException(

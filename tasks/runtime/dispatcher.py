@@ -119,8 +119,8 @@ class Dispatcher:
         list of candidates cut at its limit); False when nothing was claimed (nothing to send,
         or nowhere to send it), every slot was filled or every waiting task was seen (a slot
         freed or a task created later wakes the dispatcher)."""
-        if self._nothing_waiting:
-            return False
+        if self._nothing_waiting or not self._pool.all:
+            return False  # nothing new waits, or nowhere to send (a replica serving the API only)
         news = self._news
         loads = await backend_loads(self._pool.finishing_prompts())
         free = self._pool.free_slots(loads)

@@ -183,3 +183,18 @@ async def test_the_poll_looks_even_when_the_last_look_found_nothing(
         running.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await running
+
+
+async def test_a_replica_without_backends_looks_for_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A replica serving the API only (KONTEXT_DISPATCH=false) reads no loads for each task
+    created: there is nowhere to send one."""
+    load_queries = counting_loads(monkeypatch)
+    templates = load_templates()
+    dispatcher = recording_dispatcher([], templates)
+    task = await a_task(TaskStatus.PENDING)
+    await Task.filter(id=task.id).update(workflow=templates.get_default().name)
+    dispatcher.wake()
+    assert not await dispatcher.dispatch_round()
+    assert load_queries == [] and dispatcher.sent == []
