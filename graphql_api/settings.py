@@ -258,7 +258,10 @@ class Settings:
         "KONTEXT_MIGRATE_ON_START", True, _bool, "Apply database migrations at start-up"
     )
     max_image_bytes: int = _setting(
-        "KONTEXT_MAX_IMAGE_BYTES", 20 * 1024 * 1024, int, "Largest accepted image file, bytes"
+        "KONTEXT_MAX_IMAGE_BYTES",
+        20 * 1024 * 1024,
+        int,
+        "Largest accepted image file, bytes; an upload up to it is read in memory, not spooled",
     )
     max_image_pixels: int = _setting(
         "KONTEXT_MAX_IMAGE_PIXELS", 50_000_000, int, "Largest accepted image, width x height"
