@@ -75,9 +75,11 @@ class LocalBlobStore:
         """The file that holds the blob under `key` (InvalidBlobKey for a malformed key)."""
         return self._root.joinpath(*validate_key(key).split("/"))
 
-    async def put(self, key: str, data: bytes, content_type: str) -> BlobInfo:
+    async def put(
+        self, key: str, data: bytes, content_type: str, *, sha256: str | None = None
+    ) -> BlobInfo:
         path = self._writable_path(key, content_type)
-        result, digest = await asyncio.to_thread(write_whole, path, data)
+        result, digest = await asyncio.to_thread(write_whole, path, data, sha256)
         return self._remember(key, FileIdentity.of(result), digest)
 
     async def put_stream(

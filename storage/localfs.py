@@ -68,11 +68,16 @@ def discard(pending: PendingFile) -> None:
     pending.temp.unlink(missing_ok=True)
 
 
-def write_whole(target: Path, data: bytes) -> tuple[os.stat_result, str]:
+def write_whole(target: Path, data: bytes, sha256: str | None = None) -> tuple[os.stat_result, str]:
+    """Write `data` durably under `target`; its SHA-256 (hex) with the file's stat. A known
+    `sha256` is handed back as it is, the data not hashed again."""
     pending = begin_write(target)
     try:
-        pending.write(data)
-        return commit(pending), pending.digest.hexdigest()
+        if sha256 is None:
+            pending.write(data)
+        else:
+            pending.handle.write(data)
+        return commit(pending), pending.digest.hexdigest() if sha256 is None else sha256
     except BaseException:
         discard(pending)
         raise

@@ -69,9 +69,11 @@ class S3BlobStore:
         self._part_size = part_size
         self._chunk_size = chunk_size
 
-    async def put(self, key: str, data: bytes, content_type: str) -> BlobInfo:
+    async def put(
+        self, key: str, data: bytes, content_type: str, *, sha256: str | None = None
+    ) -> BlobInfo:
         stored_type = writable_content_type(key, content_type)
-        digest = await asyncio.to_thread(sha256_hex, data)
+        digest = sha256 if sha256 is not None else await asyncio.to_thread(sha256_hex, data)
         modified = await self._bucket.put(key, io.BytesIO(data), stored_type, digest)
         return BlobInfo(key, len(data), stored_type, f'"{digest}"', modified)
 

@@ -79,8 +79,11 @@ class BlobStore(Protocol):
     content type disagrees are refused with ContentTypeMismatch. Writes are atomic: a reader sees
     the old blob or the new one, never part of one."""
 
-    async def put(self, key: str, data: bytes, content_type: str) -> BlobInfo:
-        """Store `data` under `key`, replacing any blob there."""
+    async def put(
+        self, key: str, data: bytes, content_type: str, *, sha256: str | None = None
+    ) -> BlobInfo:
+        """Store `data` under `key`, replacing any blob there. `sha256`: the data's SHA-256 (hex)
+        when the caller has it already (it is the blob's ETag), so it is not computed again."""
         ...
 
     async def put_stream(

@@ -19,7 +19,6 @@ from tasks.requests import (
     UploadSource,
     UrlSource,
 )
-from tasks.store.atomic import DuplicateRow, atomic
 from tasks.store.images import StoredImage, create_input, owned_image, owned_input, referenced
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -95,36 +94,28 @@ class ImageIntake:
     async def persist(self, image: AcquiredImage, *, owner: str) -> PersistResult:
         """Store a pending image (blob, thumbnail, row). Call inside the request's transaction.
 
-        One row per owner and content (a partial unique index): when a concurrent first upload of
-        the same image inserted its row first, that row is used.
+        One row per owner and content (a partial unique index): when the owner has this image
+        already, or a concurrent first upload of it inserted its row first, that row is used. It
+        names the same content-addressed blobs, which are written here if they are missing.
         """
         if image.stored is not None:
             return PersistResult(image=image.stored, written_keys=[])
         normalized = image.pending
         assert normalized is not None
-        existing = await self._existing(normalized.sha256, owner)
-        if existing is not None:
-            return PersistResult(image=existing, written_keys=[])
         written = await self._write_blobs(normalized)
         try:
-            async with atomic():  # a savepoint: the request's transaction survives
-                row = await self._create_row(normalized, owner)
-        except DuplicateRow:
-            # Lost the race: the winner's row names the same content-addressed blobs.
-            existing = await self._existing(normalized.sha256, owner)
-            if existing is None:
-                await self.discard(written)
-                raise
-            return PersistResult(image=existing, written_keys=[])
+            row = await self._create_row(normalized, owner)
+            if row is None:
+                existing = await owned_input(owner, normalized.sha256)
+                if existing is None:  # input rows are never deleted: the one met is there
+                    raise LookupError(f"no input {normalized.sha256} of {owner} after a conflict")
+                return PersistResult(image=existing, written_keys=[])
         except BaseException:
             await self.discard(written)
             raise
         return PersistResult(image=row, written_keys=written, created=True)
 
-    async def _existing(self, sha256: str, owner: str) -> StoredImage | None:
-        return await owned_input(owner, sha256)
-
-    async def _create_row(self, normalized: NormalizedImage, owner: str) -> StoredImage:
+    async def _create_row(self, normalized: NormalizedImage, owner: str) -> StoredImage | None:
         return await create_input(
             owner=owner,
             sha256=normalized.sha256,
@@ -161,12 +152,13 @@ class ImageIntake:
                 input_key(normalized.sha256, normalized.format),
                 normalized.data,
                 normalized.content_type,
+                normalized.sha256,  # hashed by the check: not hashed again for the ETag
             ),
-            (thumbnail_key(normalized.sha256), normalized.thumbnail, "image/webp"),
+            (thumbnail_key(normalized.sha256), normalized.thumbnail, "image/webp", None),
         )
-        for key, data, content_type in blobs:
+        for key, data, content_type, sha256 in blobs:
             if not await self._blobs.exists(key):
-                await self._blobs.put(key, data, content_type)
+                await self._blobs.put(key, data, content_type, sha256=sha256)
                 written.append(key)
 
     async def discard(self, keys: Sequence[str]) -> None:

@@ -6,13 +6,14 @@ A named blob must never be deleted; an unnamed one is garbage once nothing is wr
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from tortoise.expressions import Q
 from tortoise.functions import Sum
 
 from tasks.store.clock import utc_now
 from tasks.store.models import ImageKind, StoredImage, Task
+from tasks.store.reading import Statement, connection
 
 __all__ = [
     "ImageKind",
@@ -40,6 +41,28 @@ async def owned_input(owner: str, sha256: str) -> StoredImage | None:
     return await StoredImage.get_or_none(owner=owner, kind=ImageKind.INPUT, sha256=sha256)
 
 
+INPUT_COLUMNS = (
+    "id",
+    "owner",
+    "kind",
+    "sha256",
+    "blob_key",
+    "thumbnail_key",
+    "content_type",
+    "width",
+    "height",
+    "size",
+    "created_at",
+)
+# One input row per owner and content (the partial unique index of migration 0002): a row that
+# exists already is left as it is, and nothing comes back.
+NEW_INPUT = Statement.of(
+    f"INSERT INTO stored_image ({', '.join(INPUT_COLUMNS)})"
+    f" VALUES ({', '.join('?' for _ in INPUT_COLUMNS)})"
+    f" ON CONFLICT (owner, sha256) WHERE kind = '{ImageKind.INPUT}' DO NOTHING RETURNING *"
+)
+
+
 async def create_input(
     *,
     owner: str,
@@ -50,19 +73,30 @@ async def create_input(
     width: int,
     height: int,
     size: int,
-) -> StoredImage:
-    return await StoredImage.create(
-        owner=owner,
-        kind=ImageKind.INPUT,
-        sha256=sha256,
-        blob_key=blob_key,
-        thumbnail_key=thumbnail_key,
-        content_type=content_type,
-        width=width,
-        height=height,
-        size=size,
-        created_at=utc_now(),
-    )
+) -> StoredImage | None:
+    """The owner's new input row; None when the owner has an input of this content already (a
+    concurrent first upload of it may have just committed one). One statement, which never fails
+    on that row, so the caller's transaction needs no savepoint around it."""
+    values: dict[str, object] = {
+        "id": uuid4(),
+        "owner": owner,
+        "kind": ImageKind.INPUT,
+        "sha256": sha256,
+        "blob_key": blob_key,
+        "thumbnail_key": thumbnail_key,
+        "content_type": content_type,
+        "width": width,
+        "height": height,
+        "size": size,
+        "created_at": utc_now(),
+    }
+    fields_map = StoredImage._meta.fields_map
+    params = [
+        fields_map[column].to_db_value(values[column], StoredImage) for column in INPUT_COLUMNS
+    ]
+    client, dialect = connection(write=True)
+    rows = await client.execute_query_dict(NEW_INPUT.for_dialect(dialect), params)
+    return StoredImage._init_from_db(**rows[0]) if rows else None
 
 
 async def referenced(keys: Sequence[str]) -> set[str]:

@@ -71,9 +71,10 @@ class Statement:
         return self.numbered if dialect == "postgres" else self.text
 
 
-def connection() -> tuple[BaseDBAsyncClient, Dialect]:
-    """The connection the ORM would read tasks with now, and its SQL dialect."""
-    client = Task._choose_db()
+def connection(*, write: bool = False) -> tuple[BaseDBAsyncClient, Dialect]:
+    """The connection the ORM would read tasks with now (or write them with), and its SQL
+    dialect. Inside a transaction, the transaction's."""
+    client = Task._choose_db(write)
     dialect: Dialect = "postgres" if client.capabilities.dialect == "postgres" else "sqlite"
     return client, dialect
 

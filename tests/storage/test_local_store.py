@@ -3,6 +3,7 @@ temporary files."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -107,3 +108,18 @@ async def test_partial_writes_begun_before_a_moment_are_removed(tmp_path: Path) 
     )
     assert not old.exists() and fresh.exists() and elsewhere.exists()
     assert await blobs.exists("outputs/t1/a.png")
+
+
+async def test_a_known_digest_is_the_etag_without_hashing_again(tmp_path: Path) -> None:
+    """The caller's SHA-256 is taken as it is: a digest that is not the data's shows it is not
+    computed again (intake passes the one its check computed)."""
+    blobs = LocalBlobStore(tmp_path)
+    data = os.urandom(5_000)
+    given = "ab" * 32
+    stored = await blobs.put(KEY, data, "image/jpeg", sha256=given)
+    assert stored.etag == f'"{given}"'
+    async with await blobs.open(KEY) as blob:
+        assert blob.info.etag == stored.etag
+        assert await blob.read() == data
+    hashed = await blobs.put(KEY, data, "image/jpeg")
+    assert hashed.etag == f'"{hashlib.sha256(data).hexdigest()}"'

@@ -131,6 +131,19 @@ async def test_put_then_stat_and_open_give_back_the_bytes_and_their_facts(
     assert len(chunks) > 1 and max(map(len, chunks)) <= CHUNK
 
 
+async def test_put_with_the_datas_known_digest_stores_it_under_that_etag(
+    store: S3BlobStore,
+) -> None:
+    blobs = as_blob_store(store)
+    data = random.Random(2).randbytes(50_000)
+    digest = hashlib.sha256(data).hexdigest()
+    written = await blobs.put(KEY, data, "image/png", sha256=digest)
+    found = await blobs.stat(KEY)
+    assert found is not None
+    assert written.etag == found.etag == f'"{digest}"'
+    assert await read_all(store, KEY) == data
+
+
 async def test_blobs_are_objects_under_the_prefix_with_their_content_type(
     store: S3BlobStore, admin: S3Client, settings: S3Settings
 ) -> None:

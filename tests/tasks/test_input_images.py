@@ -58,6 +58,34 @@ async def test_concurrent_first_uploads_of_one_image_share_one_row_and_its_blobs
     assert rows[0].thumbnail_key is not None and await blobs.exists(rows[0].thumbnail_key)
 
 
+async def test_uploading_an_image_again_finds_its_row_and_the_transaction_goes_on(
+    tmp_path: Path,
+) -> None:
+    """The owner's input of that content is met by the INSERT itself, which does not fail: the
+    request's transaction (PostgreSQL aborts one on a failed statement) carries on."""
+    images, _ = intake(tmp_path)
+    acquired = await images.acquire(png_source(), owner="alice", field="image")
+    async with in_transaction():
+        first = await images.persist(acquired, owner="alice")
+        again = await images.persist(acquired, owner="alice")
+        assert await StoredImage.filter(owner="alice", kind=ImageKind.INPUT).count() == 1
+    assert first.created and not again.created
+    assert again.image.id == first.image.id and again.written_keys == []
+    assert [
+        name for name in COPIED if getattr(again.image, name) != getattr(first.image, name)
+    ] == []
+
+
+async def test_uploading_an_image_again_writes_back_a_blob_its_row_lost(tmp_path: Path) -> None:
+    images, blobs = intake(tmp_path)
+    acquired = await images.acquire(png_source(), owner="alice", field="image")
+    row = (await images.persist(acquired, owner="alice")).image
+    await blobs.delete(row.blob_key)
+    again = await images.persist(acquired, owner="alice")
+    assert again.image.id == row.id
+    assert await blobs.exists(row.blob_key)
+
+
 async def test_the_database_refuses_a_second_input_row_for_one_owner_and_content(
     tmp_path: Path,
 ) -> None:
