@@ -75,9 +75,10 @@ def write_whole(target: Path, data: bytes, sha256: str | None = None) -> tuple[o
     try:
         if sha256 is None:
             pending.write(data)
+            sha256 = pending.digest.hexdigest()
         else:
             pending.handle.write(data)
-        return commit(pending), pending.digest.hexdigest() if sha256 is None else sha256
+        return commit(pending), sha256
     except BaseException:
         discard(pending)
         raise
