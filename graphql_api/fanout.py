@@ -75,6 +75,7 @@ ResultKey = tuple[int, int]
 DEFAULT_SIZE = 1024
 DOCUMENTS = 256
 TAILS = 1024
+EXECUTORS = 64
 
 T = TypeVar("T")
 
@@ -122,27 +123,35 @@ class Direct(Protocol):
 class Shared:
     """One event's payload for one (document, variables, owner, public URL), shared by every
     subscriber: computed by the first subscriber task that reaches it (`claimed`), written by
-    it to the subscribers held for it (`waiters`). A None result: its execution was abandoned
-    (or failed), each subscriber executes it for itself."""
+    it to the subscribers held for it (`waiters`). Once `ready`, `text` is the payload, or None
+    when its execution was abandoned (or failed): each subscriber then executes it for itself.
+    `future` is the same outcome for subscriber tasks to wait on (a failure as its exception)."""
 
-    __slots__ = ("claimed", "future", "waiters")
+    __slots__ = ("claimed", "future", "ready", "text", "waiters")
 
     def __init__(self, future: asyncio.Future[str | None], *, claimed: bool) -> None:
         self.future = future
         self.claimed = claimed
+        self.ready = False
+        self.text: str | None = None
         self.waiters: list[Feed] = []
 
-    def payload(self) -> str | None:
-        """Once done: the text, or None when its execution was abandoned or failed."""
-        future = self.future
-        if future.cancelled() or future.exception() is not None:
-            return None
-        return future.result()
+    def settle(self, text: str | None) -> None:
+        """Its payload, or None: abandoned."""
+        self.ready, self.text = True, text
+        if not self.future.done():
+            self.future.set_result(text)
+
+    def fail(self, error: BaseException) -> None:
+        """Its execution failed: waiting tasks raise `error`, held subscribers execute it."""
+        self.ready = True
+        self.future.set_exception(error)
+        self.future.exception()  # retrieved: each waiting subscriber raises it for itself
 
     def abandon(self) -> None:
         """Nobody executes it for the others: each subscriber held for it executes it itself."""
-        if not self.future.done():
-            self.future.set_result(None)
+        if not self.ready:
+            self.settle(None)
         self.fan_out()
 
     def fan_out(self) -> None:
@@ -296,7 +305,11 @@ def sent_at_once(send: Coroutine[Any, Any, None]) -> bool:
 
 
 class Feed:
-    """One running operation whose stream lets the relay deliver its events directly."""
+    """One running operation whose stream lets the relay deliver its events directly.
+
+    Offered one event after another for every subscriber, so each offer takes the fewest steps
+    it can: the event's payload is looked up once per pass (`SubscriptionRelay.shared_of`), read
+    as an attribute, and written through the sink straight to the server."""
 
     __slots__ = ("closed", "context", "direct", "later", "owed", "plan", "relay", "sink", "tail")
 
@@ -321,34 +334,31 @@ class Feed:
         write (or already written), False to let the subscriber's own task handle it."""
         if self.closed:
             return False
-        key: ResultKey = (id(source), id(self.tail))
-        shared = self.relay.shared(key)
+        relay = self.relay
+        shared = relay.shared_of(source, self.tail)
         if shared is None:
             future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
-            text = self.relay.payload_at_once(self.plan, self.context, self.later, source)
+            text = relay.payload_at_once(self.plan, self.context, self.tail, self.later, source)
             shared = Shared(future, claimed=text is not None)
-            self.relay.keep(key, (source, self.plan.document, self.tail), shared)
+            relay.keep(source, self.plan.document, self.tail, shared)
             if text is None:
                 # This subscriber's task executes it (woken as before); the others wait held.
                 self.owed = shared
                 return False
-            future.set_result(text)
-        if not shared.future.done():
+            shared.settle(text)
+        if not shared.ready:
             shared.waiters.append(self)
             return True
-        text = shared.payload()
-        if text is None or self.direct is None:
+        text, direct = shared.text, self.direct
+        if text is None or direct is None:
             return False
-        if self.direct.oldest() is not source:
+        if direct.oldest() is not source:
             return True  # behind an older held event: written once that one is
-        return self.write_held(source, text)
+        return self.write_oldest(direct, source, text)
 
-    def write_held(self, source: object, text: str) -> bool:
-        """Writes the oldest held event's payload if the socket takes it at once (then the
-        subscriber is done with the event); else leaves it to the subscriber's task."""
-        direct = self.direct
-        if self.closed or direct is None or direct.oldest() is not source:
-            return False
+    def write_oldest(self, direct: Direct, source: object, text: str) -> bool:
+        """Writes the payload of `source`, the oldest event held, if the socket takes it at once
+        (then the subscriber is done with the event); else leaves it to the subscriber's task."""
         try:
             written = self.sink.send_at_once(text)
         except Exception:  # noqa: BLE001 - the socket is gone: the subscriber's task ends it
@@ -366,11 +376,11 @@ class Feed:
             source = direct.oldest()
             if source is None:
                 return
-            shared = self.relay.shared((id(source), id(self.tail)))
-            if shared is not None and not shared.future.done():
+            shared = self.relay.shared_of(source, self.tail)
+            if shared is not None and not shared.ready:
                 return
-            text = None if shared is None else shared.payload()
-            if text is None or not self.write_held(source, text):
+            text = None if shared is None else shared.text
+            if text is None or not self.write_oldest(direct, source, text):
                 self.release()
                 return
 
@@ -380,6 +390,7 @@ class Feed:
 
     def close(self) -> None:
         self.closed = True
+        self.relay.forget_executor(self.tail, self.context)
         if self.direct is not None:
             self.direct.unbind()
         owed, self.owed = self.owed, None
@@ -409,7 +420,11 @@ class SubscriptionRelay:
         self._documents = documents
         self._report = report
         self._results = SharedResults()
+        # The (source event, tail, payload) looked up last: every offer of one pass asks for it.
+        self._recent: tuple[object, Tail, Shared] | None = None
         self._tails: OrderedDict[Tail, Tail] = OrderedDict()
+        # The executor each tail's events are executed from in the publisher's loop.
+        self._executors: OrderedDict[Tail, Executor[Any]] = OrderedDict()
         # Documents whose later events waited once when executed at once: left to subscribers.
         self._waiting: OrderedDict[int, DocumentNode] = OrderedDict()
 
@@ -426,14 +441,23 @@ class SubscriptionRelay:
             self._tails.popitem(last=False)
         return tail
 
-    def shared(self, key: ResultKey) -> Shared | None:
-        return self._results.get(key)
+    def shared_of(self, source: object, tail: Tail) -> Shared | None:
+        """The payload of `source` for `tail`'s subscribers, if any is kept. The one looked up
+        last is the most recently used entry, so answering it again needs no lookup."""
+        recent = self._recent
+        if recent is not None and recent[0] is source and recent[1] is tail:
+            return recent[2]
+        shared = self._results.get((id(source), id(tail)))
+        self._recent = None if shared is None else (source, tail, shared)
+        return shared
 
-    def keep(self, key: ResultKey, pins: tuple[object, object, object], shared: Shared) -> None:
-        self._results.put(key, pins, shared)
+    def keep(self, source: object, document: DocumentNode, tail: Tail, shared: Shared) -> None:
+        """`shared` is the payload of `source` for `tail`'s subscribers from now on."""
+        self._results.put((id(source), id(tail)), (source, document, tail), shared)
+        self._recent = (source, tail, shared)
 
     def payload_at_once(
-        self, plan: Plan, context: RequestContext, later: Later | None, source: object
+        self, plan: Plan, context: RequestContext, tail: Tail, later: Later | None, source: object
     ) -> str | None:
         """The event's payload, executed here and now, when its execution completes without
         waiting; else None (its subscribers' tasks execute it). An execution that would wait
@@ -444,8 +468,8 @@ class SubscriptionRelay:
         root = later(source)
         if root is None:
             return None
-        executor = self._executor(plan, context)
-        if not isinstance(executor, Executor):
+        executor = self._event_executor(plan, context, tail)
+        if executor is None:
             return None
         per_event = executor.build_per_event_executor(root)
         waits = False
@@ -460,11 +484,40 @@ class SubscriptionRelay:
         finally:
             if not waits:
                 release(per_event)
-                release(executor)
         self._waiting[id(plan.document)] = plan.document
         while len(self._waiting) > DOCUMENTS:
             self._waiting.popitem(last=False)
         return None
+
+    def _event_executor(
+        self, plan: Plan, context: RequestContext, tail: Tail
+    ) -> Executor[Any] | None:
+        """What the events of `tail`'s subscribers are executed from in the publisher's loop
+        (each event on a copy of it, as graphql-core executes subscription events): built once,
+        with the variables coerced, for the subscriber whose event is executed first, and kept
+        while that subscriber stays (`forget_executor`); the least recently used goes first.
+        The tail's subscribers share every value their payloads depend on, so the payload is
+        the same whichever of them it was built for."""
+        executor = self._executors.get(tail)
+        if executor is not None:
+            self._executors.move_to_end(tail)
+            return executor
+        built = self._executor(plan, context)
+        if not isinstance(built, Executor):
+            return None
+        self._executors[tail] = built
+        while len(self._executors) > EXECUTORS:
+            _, dropped = self._executors.popitem(last=False)
+            release(dropped)
+        return built
+
+    def forget_executor(self, tail: Tail, context: RequestContext) -> None:
+        """The subscriber with `context` left: the tail's executor, if built for it, goes too
+        (it would keep that subscriber's context); the next event builds one anew."""
+        executor = self._executors.get(tail)
+        if executor is not None and executor.context_value is context:
+            del self._executors[tail]
+            release(executor)
 
     def plan(
         self, query: str, variables: Mapping[str, Any] | None, operation_name: str | None
@@ -533,16 +586,15 @@ class SubscriptionRelay:
         if source is None:
             return await self._execute(plan, context, event)
         tail = self.tail_of(plan, context)
-        key = (id(source), id(tail))
-        shared = self._results.get(key)
+        shared = self.shared_of(source, tail)
         if shared is None:
             shared = Shared(asyncio.get_running_loop().create_future(), claimed=True)
-            self._results.put(key, (source, plan.document, tail), shared)
+            self.keep(source, plan.document, tail, shared)
             return await self._execute_for_all(plan, context, event, shared)
         if not shared.claimed:  # held subscribers wait for it: this task executes it
             shared.claimed = True
             return await self._execute_for_all(plan, context, event, shared)
-        if not shared.future.done():
+        if not shared.ready:
             # Shielded: one subscriber leaving must not cancel what the others wait for.
             await asyncio.shield(shared.future)
         text = shared.future.result()
@@ -563,11 +615,10 @@ class SubscriptionRelay:
             shared.abandon()
             raise
         except Exception as exc:
-            shared.future.set_exception(exc)
-            shared.future.exception()  # retrieved: each waiting subscriber raises it for itself
+            shared.fail(exc)
             shared.fan_out()
             raise
-        shared.future.set_result(text)
+        shared.settle(text)
         shared.fan_out()
         return text
 

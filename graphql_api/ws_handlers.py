@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from contextlib import suppress
 from typing import Any
 
 from graphql import GraphQLError, GraphQLSyntaxError
-from starlette.websockets import WebSocketDisconnect
+from starlette.types import Message as ASGIMessage
+from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.http.async_base_view import AsyncBaseHTTPView
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema import BaseSchema
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -30,6 +32,9 @@ from graphql_api.fanout import Plan, SubscriptionRelay, sent_at_once
 from graphql_api.middleware import SERVER_SEND
 from graphql_api.protocol_guards import close_reason, legacy_ws_problem, transport_ws_problem
 
+ServerSendFunction = Callable[[ASGIMessage], Coroutine[Any, Any, None]]
+"""The server's own `send` of a websocket (a coroutine function, as uvicorn's is)."""
+
 # The legacy protocol names no code for a bad message; 1002 is the websocket "protocol error".
 LEGACY_PROTOCOL_ERROR = 1002
 
@@ -37,6 +42,16 @@ LEGACY_PROTOCOL_ERROR = 1002
 class FittingCloseAdapter(ASGIWebSocketAdapter):
     """Strawberry builds close reasons from what the client sent (an unknown type, a duplicate
     id); a reason over 123 bytes, or one that is not UTF-8, cannot be sent at all."""
+
+    def __init__(
+        self,
+        view: AsyncBaseHTTPView[Any, Any, Any, Any, Any, Any, Any],
+        request: WebSocket,
+        response: WebSocket,
+    ) -> None:
+        super().__init__(view, request, response)
+        # The server's own send, when the app kept it (ServerSend): looked up once per socket.
+        self._server_send: ServerSendFunction | None = response.scope.get(SERVER_SEND)
 
     async def close(self, code: int, reason: str) -> None:
         await super().close(code, close_reason(reason))
@@ -57,7 +72,7 @@ class FittingCloseAdapter(ASGIWebSocketAdapter):
     def send_text_at_once(self, text: str) -> bool:
         """Writes a message already serialized if the socket takes it without waiting (False:
         nothing was written), with the server's own send when the app kept it (ServerSend)."""
-        send = self.ws.scope.get(SERVER_SEND)
+        send = self._server_send
         if send is None:
             return sent_at_once(self.ws.send_text(text))
         return sent_at_once(send({"type": "websocket.send", "text": text}))

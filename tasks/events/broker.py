@@ -35,8 +35,8 @@ class Subscription:
     and never merged into a newer progress, and wakes the consumer; the event refused is not
     merged into either (the holder may have left it to the consumer to deliver to others)."""
 
-    def __init__(self, matches: EventFilter) -> None:
-        self._matches = matches
+    def __init__(self, matches: EventFilter | None) -> None:
+        self._matches = matches  # None: every event the broker offers it is one of its own
         self._order: deque[int] | None = None
         self._events: dict[int, TaskEvent] = {}
         self._mergeable: dict[UUID, int] = {}
@@ -47,16 +47,17 @@ class Subscription:
         self._held: list[TaskEvent] | None = None  # oldest first; None while nothing is held
 
     def offer(self, event: TaskEvent) -> None:
-        if not self._matches(event):
+        matches = self._matches
+        if matches is not None and not matches(event):
             return
         refused = False
-        if self._holds_next():
+        holder = self.holder
+        if holder is not None and self._holds_next():
             held = self._held
             if held is None:
                 held = self._held = []
             held.append(event)  # before the holder is asked: it may deliver it at once
-            assert self.holder is not None
-            if self.holder(event):
+            if holder(event):
                 return
             if self._held is not held:
                 return  # the holder gave back everything held, this event with it: queued
@@ -83,17 +84,15 @@ class Subscription:
             self._mergeable[event.task_id] = key
         self._wake()
 
-    def _waiting(self) -> bool:
-        return self._waiter is not None and not self._waiter.done()
-
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
     def _holds_next(self) -> bool:
-        """The next event is offered to the holder: one waits for it (nothing is queued and the
-        consumer sleeps, or it sleeps because of what is held) and there is room."""
-        if self.holder is None or self._order is not None or not self._waiting():
+        """With a holder, the next event is offered to it: one waits for it (nothing is queued
+        and the consumer sleeps, or it sleeps because of what is held) and there is room."""
+        waiter = self._waiter
+        if self._order is not None or waiter is None or waiter.done():
             return False
         return self._held is None or len(self._held) < MAX_HELD
 
@@ -163,12 +162,20 @@ class Broker(Protocol):
         self, matches: EventFilter
     ) -> contextlib.AbstractAsyncContextManager[Subscription]: ...
 
+    def subscribe_to_task(
+        self, task_id: UUID
+    ) -> contextlib.AbstractAsyncContextManager[Subscription]: ...
+
 
 class InProcessBroker:
-    """Delivers events to subscribers of this process."""
+    """Delivers events to subscribers of this process. Subscriptions to one task are kept under
+    its id, so an event is offered only to its own task's watchers (and to subscriptions with a
+    filter of their own), however many other tasks are watched."""
 
     def __init__(self) -> None:
         self._subscriptions: set[Subscription] = set()
+        self._by_task: dict[UUID, set[Subscription]] = {}
+        self._task_watchers = 0
 
     async def publish(self, event: TaskEvent) -> None:
         self.deliver(event)
@@ -176,16 +183,36 @@ class InProcessBroker:
     def deliver(self, event: TaskEvent) -> None:
         for subscription in list(self._subscriptions):
             subscription.offer(event)
+        watchers = self._by_task.get(event.task_id)
+        if watchers is not None:
+            for subscription in list(watchers):
+                subscription.offer(event)
 
     @property
     def subscriber_count(self) -> int:
-        return len(self._subscriptions)
+        return len(self._subscriptions) + self._task_watchers
 
     @contextlib.asynccontextmanager
     async def subscribe(self, matches: EventFilter) -> AsyncIterator[Subscription]:
+        """Every event `matches` accepts."""
         subscription = Subscription(matches)
         self._subscriptions.add(subscription)
         try:
             yield subscription
         finally:
             self._subscriptions.discard(subscription)
+
+    @contextlib.asynccontextmanager
+    async def subscribe_to_task(self, task_id: UUID) -> AsyncIterator[Subscription]:
+        """Every event of one task."""
+        subscription = Subscription(None)
+        self._by_task.setdefault(task_id, set()).add(subscription)
+        self._task_watchers += 1
+        try:
+            yield subscription
+        finally:
+            self._task_watchers -= 1
+            watchers = self._by_task[task_id]
+            watchers.discard(subscription)
+            if not watchers:
+                del self._by_task[task_id]

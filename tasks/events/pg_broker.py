@@ -243,6 +243,11 @@ class PostgresBroker:
     ) -> contextlib.AbstractAsyncContextManager[Subscription]:
         return self._local.subscribe(matches)
 
+    def subscribe_to_task(
+        self, task_id: UUID
+    ) -> contextlib.AbstractAsyncContextManager[Subscription]:
+        return self._local.subscribe_to_task(task_id)
+
     async def publish(self, event: TaskEvent) -> None:
         self._held.hold(event.task)
         self._local.deliver(event)

@@ -102,7 +102,7 @@ async def watch_task(
     """One task's changes until it ends. Subscribing before reading the snapshot means no change
     can fall between the two; sequence numbers drop what the snapshot already showed. With a
     `delivery`, its consumer may deliver events itself once the snapshot is handed on."""
-    async with broker.subscribe(lambda event: event.task_id == task_id) as subscription:
+    async with broker.subscribe_to_task(task_id) as subscription:
         task = await read_snapshot(task_id, owner)
         if task is None:
             raise TaskNotFound(task_id)

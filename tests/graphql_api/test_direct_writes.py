@@ -5,6 +5,7 @@ once handled by its own task (backpressure) without delaying the others."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
 import json
 import uuid
@@ -467,7 +468,8 @@ async def test_a_running_tasks_events_are_executed_at_once_where_links_need_no_s
     served = context(ServedLinks("/files"))
     previewed = dataclasses.replace(snapshot(3), preview_key="previews/a.jpg")
     progress = TaskEvent(TASK, "o", 3, EventKind.PREVIEW, TaskStatus.PROCESSING, task=previewed)
-    text = api.relay.payload_at_once(plan, served, TaskUpdate.later, progress)
+    tail = api.relay.tail_of(plan, served)
+    text = api.relay.payload_at_once(plan, served, tail, TaskUpdate.later, progress)
     assert text is not None
     update = field_of(text)
     assert update["kind"] == "PREVIEW"
@@ -477,11 +479,66 @@ async def test_a_running_tasks_events_are_executed_at_once_where_links_need_no_s
     assert update["result"] is None
     # A running task's transition answers at once too; a waiting task's is left to a
     # subscriber's task (its place in the queue is read), and so is a link that must be signed.
-    started = api.relay.payload_at_once(plan, served, TaskUpdate.later, event(4, EventKind.STATUS))
+    started = api.relay.payload_at_once(
+        plan, served, tail, TaskUpdate.later, event(4, EventKind.STATUS)
+    )
     assert started is not None
     assert field_of(started)["status"] == "PROCESSING"
     requeued = event(5, EventKind.STATUS, TaskStatus.PENDING)
-    assert api.relay.payload_at_once(plan, served, TaskUpdate.later, requeued) is None
-    signed = api.relay.payload_at_once(plan, context(PresignedLinks()), TaskUpdate.later, progress)
+    assert api.relay.payload_at_once(plan, served, tail, TaskUpdate.later, requeued) is None
+    # A service whose links are presigned (the links are the service's, the same for all).
+    presigned = build_schema()
+    signing_plan = presigned.relay.plan(PROGRESS_BAR, {"id": str(TASK)}, None)
+    assert signing_plan is not None
+    signing = context(PresignedLinks())
+    signing_tail = presigned.relay.tail_of(signing_plan, signing)
+    signed = presigned.relay.payload_at_once(
+        signing_plan, signing, signing_tail, TaskUpdate.later, progress
+    )
     assert signed is None
     await asyncio.sleep(0.01)  # the execution set aside settles
+
+
+@pytest.mark.usefixtures("held_snapshot")
+async def test_events_are_executed_from_one_executor_kept_while_its_subscriber_stays(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    here = rig()
+    relay = here.api.relay
+    plan = relay.plan(AT_ONCE, None, None)
+    assert plan is not None
+    # Two subscribers whose payloads are shared (same document, owner and public URL).
+    first, second = here.context, copy.copy(here.context)
+    sockets = {id(first): Socket(), id(second): Socket()}
+    runs = {
+        id(ctx): asyncio.create_task(relay.run(plan, ctx, sockets[id(ctx)]))
+        for ctx in (first, second)
+    }
+    await settle(lambda: all(s.received for s in sockets.values()))
+    built: list[RequestContext] = []
+    build = relay._executor
+
+    def counted(plan: Any, context: RequestContext) -> Any:
+        built.append(context)
+        return build(plan, context)
+
+    monkeypatch.setattr(relay, "_executor", counted)
+    for n in range(1, 4):
+        await here.publish(event(n, EventKind.PROGRESS))
+        await settle(all_at(list(sockets.values()), n))
+    assert len(built) == 1  # three events, one executor built
+    builder = built[0]
+    assert builder in (first, second)
+    assert here.context.executions.count == 2 + 3  # two snapshots, each event executed once
+    # Its subscriber leaves: the executor goes with it, and the next is built for the other.
+    runs.pop(id(builder)).cancel()
+    staying = second if builder is first else first
+    await settle(lambda: here.broker.subscriber_count == 1)
+    await here.publish(event(4, EventKind.PROGRESS))
+    await settle(lambda: sockets[id(staying)].sequences[-1] == 4)
+    assert built == [builder, staying]
+    await here.publish(event(5, EventKind.PROGRESS))
+    await settle(lambda: sockets[id(staying)].sequences[-1] == 5)
+    assert built == [builder, staying]
+    for run in runs.values():
+        run.cancel()

@@ -263,10 +263,11 @@ def test_a_dropped_result_nobody_executes_yet_sends_its_held_subscribers_their_o
         results.put((1, 0), (None, None, None), claimed)
         results.put((2, 0), (None, None, None), Shared(loop.create_future(), claimed=True))
         # Nobody would ever execute the first for its subscriber: it is abandoned at once.
-        assert unclaimed.future.done() and unclaimed.payload() is None
+        assert unclaimed.ready and unclaimed.text is None
+        assert unclaimed.future.done() and unclaimed.future.result() is None
         assert waiters[0].asked == 1 and not unclaimed.waiters
         # The second is being executed: whoever does it still writes it to its subscribers.
-        assert not claimed.future.done() and waiters[1].asked == 0
+        assert not claimed.ready and not claimed.future.done() and waiters[1].asked == 0
     finally:
         loop.close()
 

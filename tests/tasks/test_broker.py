@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
+
+import pytest
 
 from tasks.events.broker import MAX_HELD, InProcessBroker, Subscription
 from tasks.status import TaskStatus
@@ -64,6 +67,57 @@ async def test_filter_and_unsubscribe() -> None:
         assert await drain(subscription, 1) == [7]
         assert broker.subscriber_count == 1
     assert broker.subscriber_count == 0
+
+
+async def test_a_task_subscription_is_offered_its_own_task_events_only() -> None:
+    broker = InProcessBroker()
+    other_task = uuid.uuid4()
+    offered: list[int] = []
+
+    def hold(change: TaskEvent) -> bool:  # sees every event it is offered, holds none
+        offered.append(change.sequence)
+        return False
+
+    async with (
+        broker.subscribe_to_task(TASK) as mine,
+        broker.subscribe_to_task(TASK) as also_mine,
+        broker.subscribe_to_task(other_task) as theirs,
+        broker.subscribe(lambda e: True) as everything,
+    ):
+        mine.holder = hold
+        reading = await waiting_reader(mine)
+        assert broker.subscriber_count == 4
+        await broker.publish(TaskEvent(other_task, "o", 1, EventKind.STATUS, TaskStatus.PENDING))
+        await broker.publish(event(2, EventKind.STATUS))
+        assert offered == [2]  # the other task's event never reached this subscription
+        assert (await reading).sequence == 2
+        assert await drain(also_mine, 1) == [2]
+        assert await drain(theirs, 1) == [1]
+        assert await drain(everything, 2) == [1, 2]
+        assert mine.pending == also_mine.pending == theirs.pending == 0
+    assert broker.subscriber_count == 0
+    async with broker.subscribe_to_task(TASK) as again:  # the task's watchers start afresh
+        await broker.publish(event(3, EventKind.STATUS))
+        assert await drain(again, 1) == [3]
+
+
+async def test_an_event_visits_only_its_own_task_watchers(monkeypatch: pytest.MonkeyPatch) -> None:
+    broker = InProcessBroker()
+    visited: list[uuid.UUID] = []
+    offer = Subscription.offer
+
+    def counted(subscription: Subscription, change: TaskEvent) -> None:
+        visited.append(change.task_id)
+        offer(subscription, change)
+
+    monkeypatch.setattr(Subscription, "offer", counted)
+    async with contextlib.AsyncExitStack() as stack:
+        for _ in range(100):
+            await stack.enter_async_context(broker.subscribe_to_task(uuid.uuid4()))
+        watcher = await stack.enter_async_context(broker.subscribe_to_task(TASK))
+        await broker.publish(event(1, EventKind.PROGRESS))
+        assert visited == [TASK]  # one subscription visited, not a hundred and one
+        assert await drain(watcher, 1) == [1]
 
 
 async def test_a_consumer_that_stopped_waiting_leaves_the_queue_usable() -> None:
