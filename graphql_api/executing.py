@@ -55,6 +55,7 @@ from graphql import (
     is_object_type,
 )
 from graphql.execution.collect_fields import CollectedFields, FieldDetailsList, FragmentDetails
+from graphql.execution.executor import CollectedErrors
 from graphql.pyutils import AwaitableOrValue, Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
@@ -223,6 +224,16 @@ def service_executor(
             # While an extension resolves fields, every field goes its way.
             manager = self.middleware_manager
             self.plain_leaves = leaves if manager is None or not manager.middlewares else {}
+
+        def build_per_event_executor(self, payload: Any) -> ServiceExecutor:
+            """As graphql-core's: a shallow copy with the event as its root value and errors of
+            its own; made without the copy module's generic path, which takes twice as long
+            with cold caches (78 against 39 µs of an event's execution, in process)."""
+            executor = object.__new__(type(self))
+            executor.__dict__.update(self.__dict__)
+            executor.root_value = payload
+            executor.collected_errors = CollectedErrors()
+            return executor
 
         def collect_subfields(
             self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList

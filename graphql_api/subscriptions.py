@@ -18,6 +18,7 @@ from graphql_api.types import (
     finish_estimate,
     preview_link,
     result_of,
+    shown_progress,
     waiting_position,
 )
 from tasks import DirectDelivery, EventKind, TaskEvent, TaskStatus, watch_owner, watch_task
@@ -29,6 +30,10 @@ strawberry.enum(EventKind, name="TaskEventKind", description="What changed.")
 
 @strawberry.type(description="A change of a task, with its state right after the change.")
 class TaskUpdate:
+    """The task's own values are plain fields, copied from the event's snapshot: each answers as
+    a value (`graphql_api.executing`'s plain leaves), not through a resolver of its own, in the
+    execution every subscriber of a running task waits for."""
+
     sequence: int = strawberry.field(description="Strictly increasing per task.")
     kind: EventKind
     event: strawberry.Private[TaskEvent]
@@ -59,25 +64,11 @@ class TaskUpdate:
             self.view = Task.from_row(self.event.task)
         return self.view
 
-    @strawberry.field
-    def status(self) -> TaskStatus:
-        return self.task.status
-
-    @strawberry.field
-    def step(self) -> int:
-        return self.task.step
-
-    @strawberry.field
-    def total_steps(self) -> int:
-        return self.task.total_steps
-
-    @strawberry.field(description="0 to 100.")
-    def progress(self) -> float:
-        return self.task.progress
-
-    @strawberry.field
-    def current_node(self) -> str | None:
-        return self.task.current_node
+    status: TaskStatus
+    step: int
+    total_steps: int
+    progress: float = strawberry.field(description="0 to 100.")
+    current_node: str | None
 
     @strawberry.field
     def queue_position(self) -> int | None:
@@ -87,9 +78,9 @@ class TaskUpdate:
     def estimated_finish_at(self, info: Ctx) -> datetime | None:
         return finish_estimate(self.task, info.context)
 
-    @strawberry.field(description="Why the task was last re-queued; else null.")
-    def requeue_reason(self) -> str | None:
-        return self.task.requeue_reason
+    requeue_reason: str | None = strawberry.field(
+        description="Why the task was last re-queued; else null."
+    )
 
     @strawberry.field(description="The newest preview image, if any.")
     def preview_url(self, info: Ctx) -> str | None:
@@ -123,9 +114,18 @@ class counted:
 
 
 def update_of(event: TaskEvent, direct: DirectDelivery | None = None) -> TaskUpdate:
+    """An event with its snapshot, as its subscribers are shown it."""
+    task = event.task
+    assert task is not None
     return TaskUpdate(
         sequence=event.sequence,
         kind=event.kind,
+        status=task.status,
+        step=task.step,
+        total_steps=task.total_steps,
+        progress=shown_progress(task.progress),
+        current_node=task.current_node,
+        requeue_reason=task.requeue_reason,
         event=event,
         # A snapshot is read for its one subscriber; every other event is the broker's own
         # (the relay writes those it holds with the payload shared on this very object).

@@ -326,7 +326,7 @@ class Task(Node):
             workflow=row.workflow,
             parameters=parameters_of(row),
             parameter_values=row.parameters,
-            progress=round(row.progress, 2),
+            progress=shown_progress(row.progress),
             step=row.step,
             total_steps=row.total_steps,
             current_node=row.current_node,
@@ -350,6 +350,11 @@ class Task(Node):
             rerun_of_id=row.rerun_of_id,  # type: ignore[union-attr]
             read_with=read_with,
         )
+
+
+def shown_progress(percent: float) -> float:
+    """A task's progress as the API shows it (`Task.progress`, `TaskUpdate.progress`)."""
+    return round(percent, 2)
 
 
 # A task's fields that may need a read, shared by `Task` and `TaskUpdate`: each answers at once

@@ -226,6 +226,37 @@ def test_the_services_plain_leaves_are_its_fields_without_resolvers() -> None:
     assert not plain & {"queuePosition", "previewUrl", "result", "error", "parameters", "batch"}
 
 
+def test_a_task_updates_own_values_are_plain_leaves() -> None:
+    schema = build_schema()._schema
+    update = schema.type_map["TaskUpdate"]
+    leaves = plain_leaves(schema)
+    plain = {name for name, field in update.fields.items() if field.resolve in leaves}  # type: ignore[attr-defined]
+    assert {"sequence", "kind", "status", "step", "totalSteps", "progress", "currentNode"} <= plain
+    assert "requeueReason" in plain
+    assert not plain & {"task", "queuePosition", "previewUrl", "result", "error"}
+
+
+def test_an_events_executor_shares_the_operation_and_keeps_its_own_root_and_errors() -> None:
+    api = build_schema()
+    document = parse("subscription($id: ID!) { taskProgress(id: $id) { sequence } }")
+    executor_class = service_executor(api._schema, 4)
+    base = executor_class.build(api._schema, document, raw_variable_values={"id": "x"})
+    assert isinstance(base, executor_class)
+    first = base.build_per_event_executor("first event")
+    second = base.build_per_event_executor("second event")
+    assert type(first) is executor_class
+    assert (first.root_value, second.root_value, base.root_value) == (
+        "first event",
+        "second event",
+        None,
+    )
+    assert first.collected_errors is not second.collected_errors
+    assert first.collected_errors is not base.collected_errors
+    assert first.variable_values is base.variable_values
+    assert first.operation is base.operation
+    assert first.kept_collections is base.kept_collections  # type: ignore[attr-defined]
+
+
 FRAGMENTS = """query($all: Boolean!) { things { ...named inner { ... on Inner { code } } }
   later { ...named } more: things @include(if: $all) { count } }
 fragment named on Thing { name colour }"""
