@@ -25,13 +25,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import statistics
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import cast
 
+from bench import stats
 from bench.runner import save_report
 from bench.service import PROGRESS
 from graphql_api.context import RequestContext
@@ -152,7 +152,8 @@ def timed_in_turn(
 
 
 def microseconds(times: list[float]) -> float:
-    return statistics.median(times) * 1e6
+    """The median, in µs."""
+    return stats.percentile(times, 0.50) * 1e6
 
 
 async def measure(events: int, cold: int, evict_mib: int) -> dict[str, float]:
@@ -201,7 +202,7 @@ def main() -> None:
         relay, floor = figures[f"relay_{mode}_us"], figures[f"floor_{mode}_us"]
         print(
             f"  {mode}: relay {relay:.1f} µs, floor {floor:.1f} µs (median):"
-            f" {relay / floor:.2f} x the floor, {relay - floor:.1f} µs above it"
+            f" {stats.ratio(relay, floor):.2f} x the floor, {relay - floor:.1f} µs above it"
         )
     print(f"  report: {save_report('event_execution', figures)}")
 
