@@ -2,7 +2,8 @@
 
 Every frame is `{"type": T, "data": {...}}`. ComfyUI writes data keys in the order the `...Data`
 TypedDicts declare them (optional keys only when present), so a message built in that order
-encodes to exactly ComfyUI's bytes (see `comfy.protocol.encode_message`).
+encodes to exactly ComfyUI's bytes (see `comfy.protocol.encode_message`). `node_step` reads a
+sampler's step out of the one message whose entries are not checked on arrival.
 """
 
 from __future__ import annotations
@@ -109,6 +110,23 @@ class ProgressStateData(TypedDict):
 class ProgressStateMessage(TypedDict):
     type: Literal["progress_state"]
     data: ProgressStateData
+
+
+def node_step(data: ProgressStateData, node_id: str) -> tuple[int, int] | None:
+    """(step, steps) of `node_id` in a `progress_state`, while it runs and once it has made a
+    step; None otherwise, and for an entry of any other shape. A node's entry starts at 0 of 1
+    when it begins and a sampler's values are whole numbers of steps (comfy_execution/progress.py),
+    so a fraction is no step."""
+    entry: Any = data["nodes"].get(node_id)
+    if not isinstance(entry, dict) or entry.get("state") != "running":
+        return None
+    value: Any = entry.get("value")
+    maximum: Any = entry.get("max")
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (value, maximum)):
+        return None
+    if value < 1 or maximum < value or value != int(value) or maximum != int(maximum):
+        return None
+    return int(value), int(maximum)
 
 
 class ProgressData(TypedDict):

@@ -80,8 +80,9 @@ class PromptRun:
         self.current_node = node
 
     def sampled(self, node: str, value: int, maximum: int, now: float = 0.0) -> bool:
-        """Record a progress frame; True when it was the sampler's (a real step)."""
-        if node != self.sampler_node:
+        """Record a step a node reported; True when it was a new step of the sampler (a step
+        is heard twice: in `progress_state`, then in `progress`)."""
+        if node != self.sampler_node or (value == self.step and maximum == self.total_steps):
             return False
         if value > self.step or maximum != self.total_steps:
             self.sampling.stepped(value, maximum, now)

@@ -19,7 +19,9 @@ from comfy.messages import (
     ExecutionSuccessData,
     MessageType,
     ProgressData,
+    ProgressStateData,
     StatusData,
+    node_step,
 )
 from comfy.protocol import PreviewFrame, ServerMessage
 from tasks.background import BackgroundTasks
@@ -43,9 +45,7 @@ PREVIEW_INTERVAL = 0.5
 QUEUE_CHECK_SECONDS = 1.0
 """The least time between two reads of a backend's /queue prompted by `status` frames."""
 
-IGNORED_MESSAGES: frozenset[MessageType] = frozenset(
-    {"feature_flags", "progress_state", "executed"}
-)
+IGNORED_MESSAGES: frozenset[MessageType] = frozenset({"feature_flags", "executed"})
 """Messages that say nothing a task needs (a node's output is read from the history at the end)."""
 
 
@@ -125,6 +125,9 @@ class BackendTracker:
             return
         if message["type"] in IGNORED_MESSAGES:
             return
+        if message["type"] == "progress_state":
+            await self._on_progress_state(message["data"])
+            return
         run = await self._run_of(message["data"].get("prompt_id"))
         if run is None:
             return
@@ -203,8 +206,22 @@ class BackendTracker:
             return
         await self._record_progress(run)
 
+    async def _on_progress_state(self, data: ProgressStateData) -> None:
+        """A sampler step's first word. ComfyUI sends each step's `progress_state` before the
+        step's preview and its `progress` frame, and encodes the preview between them (1 to
+        10 ms in the recordings), so the step is recorded here and the `progress` frame that
+        follows changes nothing. Only prompts already followed are looked at: `progress_state`
+        comes for every node of every prompt (from some versions to every socket), and a
+        prompt's first `progress` still finds its task when this one could not."""
+        run = self._runs.get(data["prompt_id"])
+        step = node_step(data, run.sampler_node) if run is not None else None
+        if run is not None and step is not None:
+            await self._on_step(run, run.sampler_node, *step)
+
     async def _on_progress(self, run: PromptRun, data: ProgressData) -> None:
-        node, value, maximum = str(data["node"]), int(data["value"]), int(data["max"])
+        await self._on_step(run, str(data["node"]), int(data["value"]), int(data["max"]))
+
+    async def _on_step(self, run: PromptRun, node: str, value: int, maximum: int) -> None:
         if run.sampled(node, value, maximum, time.monotonic()):
             await self._record_progress(run)
 

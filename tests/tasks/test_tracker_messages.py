@@ -15,7 +15,9 @@ from comfy.errors import ComfyUnavailable
 from comfy.messages import (
     ExecutedMessage,
     ExecutionStartMessage,
+    NodeProgress,
     ProgressMessage,
+    ProgressStateMessage,
     StatusMessage,
 )
 from comfy.models import QueueSnapshot
@@ -104,6 +106,71 @@ async def test_each_message_type_reaches_its_handler_with_its_data() -> None:
     assert started == [run.task_id]
     assert run.started and run.step == 3
     assert changes.steps == [(3, 20)]
+
+
+def node_entry(node: str, value: Any, maximum: Any, state: Any) -> NodeProgress:
+    entry = {"value": value, "max": maximum, "state": state, "node_id": node, "prompt_id": "p1"}
+    return cast(NodeProgress, {**entry, "display_node_id": node, "real_node_id": node})
+
+
+def progress_state(prompt_id: str, *entries: NodeProgress) -> ProgressStateMessage:
+    nodes = {entry["node_id"]: entry for entry in entries}
+    return {"type": "progress_state", "data": {"prompt_id": prompt_id, "nodes": nodes}}
+
+
+def progress(prompt_id: str, value: int, maximum: int) -> ProgressMessage:
+    data = {"value": value, "max": maximum, "prompt_id": prompt_id, "node": "31"}
+    return {"type": "progress", "data": data}  # type: ignore[typeddict-item]
+
+
+async def test_a_step_is_recorded_from_its_progress_state_and_once() -> None:
+    changes = ProgressChanges()
+    tracker = tracker_of(backend(), object(), changes, [])
+    run = known_run(tracker, "p1")
+    loaded = node_entry("39", 1.0, 1.0, "finished")
+    for step in (1, 2):
+        # ComfyUI's order: the step's progress_state, its preview, then its progress frame.
+        await tracker.on_message(progress_state("p1", loaded, node_entry("31", step, 4, "running")))
+        assert changes.steps[-1] == (step, 4)
+        await tracker.on_message(progress("p1", step, 4))
+    assert changes.steps == [(1, 4), (2, 4)]
+    assert run.step == 2 and run.total_steps == 4
+    # A server without progress_state: each progress frame is the step.
+    await tracker.on_message(progress("p1", 3, 4))
+    assert changes.steps[-1] == (3, 4)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        node_entry("31", 0.0, 1.0, "running"),  # the sampler has begun, no step yet
+        node_entry("31", 4, 4, "finished"),
+        node_entry("31", 2, 4, "pending"),
+        node_entry("31", 1.5, 4, "running"),
+        node_entry("31", True, 4, "running"),
+        node_entry("31", "2", 4, "running"),
+        node_entry("31", 5, 4, "running"),
+        node_entry("8", 2, 4, "running"),  # not the sampler
+    ],
+    ids=["begun", "finished", "pending", "fraction", "boolean", "text", "past-max", "other-node"],
+)
+async def test_a_progress_state_without_a_sampler_step_records_nothing(
+    entry: NodeProgress,
+) -> None:
+    changes = ProgressChanges()
+    tracker = tracker_of(backend(), object(), changes, [])
+    run = known_run(tracker, "p1")
+    await tracker.on_message(progress_state("p1", entry))
+    assert changes.steps == [] and run.step == 0
+
+
+async def test_a_progress_state_of_a_prompt_not_followed_is_not_looked_up() -> None:
+    """Sent for every node, to every socket by some versions: no read for prompts it does not
+    follow (this tracker has no database; a read would fail)."""
+    changes = ProgressChanges()
+    tracker = tracker_of(backend(), object(), changes, [])
+    await tracker.on_message(progress_state("elsewhere", node_entry("31", 1, 4, "running")))
+    assert changes.steps == [] and tracker._runs == {}
 
 
 async def test_messages_no_task_needs_are_left_alone() -> None:
