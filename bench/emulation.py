@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench.relay_analysis import step_in
 from comfy.client import ComfyClient
 from comfy.emulator.hub import Frame, Hub
 from comfy.emulator.state import Emulator
@@ -74,6 +75,19 @@ def progress_stamps(frames: list[SentFrame], sid: str) -> dict[tuple[str, int], 
         for f in frames
         if f.kind == "progress" and f.sid == sid
     }
+
+
+def step_stamps(
+    frames: list[SentFrame], sid: str, sampler_node: str
+) -> dict[tuple[str, int], float]:
+    """(prompt_id, step) -> when the emulator sent `sid` the first frame carrying that step: its
+    `progress_state`, which ComfyUI sends before the step's preview and `progress` frame."""
+    stamps: dict[tuple[str, int], float] = {}
+    for f in frames:
+        step = step_in(f.kind, f.data, sampler_node) if f.sid == sid else None
+        if step is not None:
+            stamps.setdefault((str(f.data.get("prompt_id")), step), f.stamp)
+    return stamps
 
 
 @dataclass

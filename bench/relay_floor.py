@@ -3,11 +3,12 @@
 A minimal relay, run in a child process on the same server stack as `kontext serve` (uvicorn
 with the same websocket implementation and settings, uvloop, httptools) but with no GraphQL
 and no database: it listens to ComfyUI as a client of its own (its own clientId) and, for every
-`progress` frame it hears, writes one relay-sized `next` frame to each of its websocket
-subscribers, one after the other from one loop, through uvicorn's ASGI `send`. Subscribers
-speak graphql-transport-ws as they do to the service (`connection_init`, `subscribe`; a first
-frame answers the subscription as the service's SNAPSHOT does); an `execution_success` ends
-every subscription with `complete`.
+sampler step, from the first frame that carries it (the step's `progress_state`, else its
+`progress`), writes one relay-sized `next` frame to each of its websocket subscribers, one
+after the other from one loop, through uvicorn's ASGI `send`. Subscribers speak
+graphql-transport-ws as they do to the service (`connection_init`, `subscribe`; a first frame
+answers the subscription as the service's SNAPSHOT does); an `execution_success` ends every
+subscription with `complete`.
 
     python -m bench.relay_floor --port 8123 --comfyui ws://127.0.0.1:8188/ws --client-id bench-floor
 """
@@ -26,6 +27,7 @@ from typing import Any
 from websockets.asyncio.client import connect
 
 from bench.processes import ChildServer, child_server, free_port
+from bench.relay_analysis import SAMPLER_NODE, step_in
 from tasks.background import BackgroundTasks
 
 Message = MutableMapping[str, Any]
@@ -60,6 +62,12 @@ def progress_payload(data: dict[str, Any], sequence: int, frame_bytes: int) -> s
     return json.dumps({"data": {"taskProgress": update}}, separators=(",", ":"))
 
 
+def step_count(data: dict[str, Any], sampler_node: str) -> int:
+    """The steps of the run a `progress` or `progress_state` message belongs to."""
+    entry = (data.get("nodes") or {}).get(sampler_node) or data
+    return int(entry.get("max", 1))
+
+
 def framed(operation_id: str, message_type: str, payload: str | None = None) -> str:
     head = f'{{"id":{json.dumps(operation_id)},"type":"{message_type}"'
     return f"{head}}}" if payload is None else f'{head},"payload":{payload}}}'
@@ -70,9 +78,11 @@ class FloorRelay:
     comfyui_ws: str
     client_id: str
     frame_bytes: int
+    sampler_node: str
     subscribers: dict[int, tuple[Send, str]] = field(default_factory=dict)
     listening: bool = False
     sequence: int = 0
+    last_step: tuple[str, int] | None = None
 
     async def listen(self) -> None:
         """ComfyUI's frames for this client id, relayed to every subscriber."""
@@ -86,10 +96,17 @@ class FloorRelay:
                     await self.relay(json.loads(raw))
 
     async def relay(self, message: dict[str, Any]) -> None:
-        kind = message.get("type")
-        if kind == "progress":
+        kind, data = message.get("type"), message.get("data") or {}
+        step = step_in(str(kind), data, self.sampler_node)
+        if step is not None and (str(data.get("prompt_id")), step) != self.last_step:
+            self.last_step = (str(data.get("prompt_id")), step)
             self.sequence += 1
-            payload = progress_payload(message.get("data") or {}, self.sequence, self.frame_bytes)
+            heard = {
+                "value": step,
+                "max": step_count(data, self.sampler_node),
+                "node": self.sampler_node,
+            }
+            payload = progress_payload(heard, self.sequence, self.frame_bytes)
             for send, operation_id in list(self.subscribers.values()):
                 await send(
                     {"type": "websocket.send", "text": framed(operation_id, "next", payload)}
@@ -170,8 +187,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--comfyui", required=True, help="the emulator's ws://…/ws URL")
     parser.add_argument("--client-id", default=FLOOR_CLIENT_ID)
     parser.add_argument("--frame-bytes", type=int, default=FRAME_BYTES)
+    parser.add_argument("--sampler-node", default=SAMPLER_NODE, help="the node whose steps count")
     args = parser.parse_args(argv)
-    relay = FloorRelay(args.comfyui, args.client_id, args.frame_bytes)
+    relay = FloorRelay(args.comfyui, args.client_id, args.frame_bytes, args.sampler_node)
     # As graphql_api/cli.py `serve` runs the service (loop and http: uvloop and httptools).
     uvicorn.run(
         relay,

@@ -1,5 +1,8 @@
-"""Relay latency: from the emulator sending a sampler `progress` frame to a `taskProgress`
-subscriber receiving that step, against a raw ComfyUI client receiving the same frame.
+"""Relay latency: from the emulator sending the first frame of a sampler step to a
+`taskProgress` subscriber receiving that step, against a raw ComfyUI client receiving the same
+frame. A step's first frame is its `progress_state`, which ComfyUI sends before the step's
+preview and its `progress` frame (the preview is encoded between them; the emulator does as
+ComfyUI does); each run prints how far ahead of `progress` it came.
 
 The emulator runs in this process and its frames are stamped as it sends them; the service runs
 in a child process (`kontext serve`) on PostgreSQL; subscribers (one websocket each, like browser
@@ -9,7 +12,7 @@ client id that queued it, so the baseline queues an identical prompt with the ra
 At each level the **floor** runs as a phase alternating with the service (`bench/relay_floor.py`,
 unless `--no-floor`): a minimal relay on the same server stack, no GraphQL, no database, its
 own ComfyUI client id, writing one relay-sized frame to each of as many subscribers (connected
-and stamped as the service's) for every progress frame. Its added latency over the same
+and stamped as the service's) for every step, from the step's first frame as the service does. Its added latency over the same
 baseline is the least any relaying service on this stack adds; the service's is printed beside
 it with their ratio.
 
@@ -43,13 +46,14 @@ from bench.emulation import (
     DirectPrompts,
     RecordingHub,
     SentFrame,
+    progress_stamps,
     record_frames,
+    step_stamps,
 )
-from bench.emulation import progress_stamps as sent_steps
 from bench.pictures import photo_png
 from bench.processes import ChildServer, api_server, cpu_seconds, peak_rss_bytes
 from bench.profiling import Profiler
-from bench.relay_analysis import StepArrival, step_arrivals, subscriber_delays
+from bench.relay_analysis import StepArrival, step_arrivals, step_in, subscriber_delays
 from bench.relay_floor import FLOOR_CLIENT_ID, floor_server
 from bench.runner import run, save_report, workspace
 from bench.service import PROGRESS, Service
@@ -118,6 +122,8 @@ class Rig:
 class LevelResult:
     delays: list[float] = field(default_factory=list)
     after_preview: list[float] = field(default_factory=list)
+    ahead_of_progress: list[float] = field(default_factory=list)
+    """Per step: from its first frame's send to its `progress` frame's."""
     missing_steps: int = 0
     missing_by_step: Counter[int] = field(default_factory=Counter)
     by_step: dict[int, list[float]] = field(default_factory=dict)
@@ -135,19 +141,22 @@ def finished(connection: StampedConnection, prompt_id: str) -> bool:
 
 
 async def baseline_delays(rig: Rig, raw: StampedConnection) -> list[float]:
-    """Per step: emulator send -> raw client arrival, for one prompt queued with its id."""
+    """Per step: emulator send -> raw client arrival of the step's first frame, for one prompt
+    queued with its id."""
     raw.frames.clear()
     rig.recorder.take()
     with collector_paused():
         prompt_id = await rig.direct.queue(steps=rig.config.steps)
         await poll_until(lambda: finished(raw, prompt_id), within=60 + 2 * rig.config.steps)
-    sent = sent_steps(rig.recorder.take(), rig.direct.client.client_id)
-    delays = []
+    sampler = rig.direct.template.sampler_node
+    sent = step_stamps(rig.recorder.take(), rig.direct.client.client_id, sampler)
+    arrived: dict[int, float] = {}
     for stamp, message in raw.decoded():
         data = message.get("data", {})
-        if message.get("type") == "progress" and data.get("prompt_id") == prompt_id:
-            delays.append(stamp - sent[(prompt_id, int(data["value"]))])
-    return delays
+        step = step_in(str(message.get("type")), data, sampler)
+        if step is not None and data.get("prompt_id") == prompt_id:
+            arrived.setdefault(step, stamp)
+    return [stamp - sent[(prompt_id, step)] for step, stamp in arrived.items()]
 
 
 class SubscriberGroup(Protocol):
@@ -220,11 +229,21 @@ async def held_task(rig: Rig) -> tuple[str, str]:
     return task_id, blocker
 
 
-def service_steps(frames: list[SentFrame]) -> dict[int, float]:
-    """Step -> when the emulator sent that `progress` frame to the service, whose client id is
-    its prefix followed by this host, the process and a random part (comfy/client_ids.py)."""
+def service_steps(
+    frames: list[SentFrame], sampler_node: str, result: LevelResult
+) -> dict[int, float]:
+    """Step -> when the emulator sent the step's first frame to the service, whose client id is
+    its prefix followed by this host, the process and a random part (comfy/client_ids.py); each
+    step's lead over its `progress` frame goes to `result`."""
     sids = {f.sid for f in frames if f.sid and f.sid.startswith(f"{SERVICE_CLIENT_ID}-")}
-    return {step: stamp for sid in sids for (_, step), stamp in sent_steps(frames, sid).items()}
+    steps: dict[int, float] = {}
+    for sid in sids:
+        first = step_stamps(frames, sid, sampler_node)
+        for key, stamp in progress_stamps(frames, sid).items():
+            if key in first:
+                result.ahead_of_progress.append(stamp - first[key])
+        steps.update({step: stamp for (_, step), stamp in first.items()})
+    return steps
 
 
 async def measure_task(rig: Rig, count: int, result: LevelResult) -> None:
@@ -244,7 +263,7 @@ async def measure_task(rig: Rig, count: int, result: LevelResult) -> None:
         result.client_cpu_seconds += received.worker_cpu_seconds
         peak = peak_rss_bytes(rig.subscriber_server.pid)
         result.subscriber_server_peak_rss = max(result.subscriber_server_peak_rss, peak)
-    by_step = service_steps(rig.recorder.take())
+    by_step = service_steps(rig.recorder.take(), rig.direct.template.sampler_node, result)
     result.stuck_subscribers += count - received.complete
     for arrivals in received.arrivals:
         add_subscriber(result, arrivals, by_step)
@@ -272,7 +291,7 @@ async def measure_floor_task(rig: Rig, count: int, result: LevelResult) -> None:
         result.client_cpu_seconds += received.worker_cpu_seconds
         peak = peak_rss_bytes(rig.floor.pid)
         result.subscriber_server_peak_rss = max(result.subscriber_server_peak_rss, peak)
-    sent = sent_steps(rig.recorder.take(), FLOOR_CLIENT_ID)
+    sent = step_stamps(rig.recorder.take(), FLOOR_CLIENT_ID, rig.direct.template.sampler_node)
     by_step = {step: stamp for (prompt, step), stamp in sent.items() if prompt == prompt_id}
     result.stuck_subscribers += count - received.complete
     for arrivals in received.arrivals:
@@ -333,6 +352,7 @@ def level_report(
         "p50_ratio": stats.ratio(summary.p50, base.p50),
         "p99_ratio": stats.ratio(summary.p99, base.p99),
         "after_preview": stats.summarize(level.after_preview).as_dict(),
+        "ahead_of_progress": stats.summarize(level.ahead_of_progress).as_dict(),
         "missing_steps": level.missing_steps,
         "missing_by_step": {str(step): n for step, n in sorted(level.missing_by_step.items())},
         "p50_by_step_s": {
@@ -417,6 +437,12 @@ def print_level(level: dict[str, Any]) -> None:
         f"        steps right after a stored preview: p50 {stats.ms(preview['p50'])}"
         f" (samples {preview['count']}); {cpu_line(level)}"
     )
+    ahead = level["ahead_of_progress"]
+    if ahead["count"]:
+        print(
+            f"        each step's first frame (progress_state) was sent ahead of its progress"
+            f" frame by p50 {stats.ms(ahead['p50'])}, p99 {stats.ms(ahead['p99'])}"
+        )
 
 
 async def measure(rig: Rig) -> dict[str, Any]:
@@ -512,7 +538,9 @@ async def relay_latency(config: RelayConfig) -> dict[str, Any]:
     await fresh_database(database_url)
     with workspace("relay") as work:
         async with (
-            running_emulator(EmulatorConfig(step_seconds=config.step_seconds)) as emulator,
+            running_emulator(
+                EmulatorConfig(step_seconds=config.step_seconds, sleep_steps=True)
+            ) as emulator,
             api_server(
                 work, database_url=database_url, ready_path="/readyz", comfyui_urls=emulator.url
             ) as api,

@@ -35,9 +35,10 @@ class EmulatorConfig:
     """Time every other executed node takes; it cannot be interrupted, like a real node."""
     sleep_steps: bool = False
     """Steps sleep as a GPU host's CPU would: each sampler step takes `step_seconds` in all, its
-    latent preview rendered within that time (not after it) from the images already shrunk to
-    the preview size once per sampler run. The stand-in pixel work then costs the host a small
-    fraction of a core, so a benchmark measures the client, not CPU contention."""
+    latent preview rendered halfway through that time (not after it, nor while the frames of the
+    step before are being handled) from the images already shrunk to the preview size once per
+    sampler run. The stand-in pixel work then costs the host a small fraction of a core, so a
+    benchmark measures the client, not CPU contention."""
     preview_method: str = "none"
     """Server default, as `--preview-method`: none, auto, latent2rgb or taesd."""
     preview_size: int = 512

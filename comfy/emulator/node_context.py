@@ -40,12 +40,15 @@ class RunningNode:
     async def sampler_step(self, value: int, total: int, preview: Callable[[], bytes]) -> None:
         jpeg: bytes | None = None
         if self.environment.config.sleep_steps:
-            # The preview is made during the step, which sleeps for the rest of its time.
+            # The preview is made halfway through the step, which sleeps for the rest of its
+            # time: a GPU host's pixel work, kept away from the moments its client handles the
+            # frames of a step (just after they are sent).
             clock = asyncio.get_running_loop().time
-            began = clock()
+            began, seconds = clock(), self.environment.config.step_seconds
             if self._preview_connection() is not None:
+                await self._wait_step(seconds / 2)
                 jpeg = await asyncio.to_thread(preview)
-            await self._wait_step(self.environment.config.step_seconds - (clock() - began))
+            await self._wait_step(seconds - (clock() - began))
         else:
             await self._wait_step(self.environment.config.step_seconds)
         run = self._run
