@@ -1,8 +1,10 @@
 """Relay latency: from the emulator sending the first frame of a sampler step to a
 `taskProgress` subscriber receiving that step, against a raw ComfyUI client receiving the same
 frame. A step's first frame is its `progress_state`, which ComfyUI sends before the step's
-preview and its `progress` frame (the preview is encoded between them; the emulator does as
-ComfyUI does); each run prints how far ahead of `progress` it came.
+preview and its `progress` frame (it encodes the preview between them). The emulator here
+sleeps its steps and renders each preview halfway through one, as a GPU host's work stays off
+this machine's cores, so it sends the three frames back to back; each run prints how far ahead
+of `progress` the first one came.
 
 The emulator runs in this process and its frames are stamped as it sends them; the service runs
 in a child process (`kontext serve`) on PostgreSQL; subscribers (one websocket each, like browser
@@ -12,9 +14,9 @@ client id that queued it, so the baseline queues an identical prompt with the ra
 At each level the **floor** runs as a phase alternating with the service (`bench/relay_floor.py`,
 unless `--no-floor`): a minimal relay on the same server stack, no GraphQL, no database, its
 own ComfyUI client id, writing one relay-sized frame to each of as many subscribers (connected
-and stamped as the service's) for every step, from the step's first frame as the service does. Its added latency over the same
-baseline is the least any relaying service on this stack adds; the service's is printed beside
-it with their ratio.
+and stamped as the service's) for every step, from the step's first frame as the service does.
+Its added latency over the same baseline is the least any relaying service on this stack adds;
+the service's is printed beside it with their ratio.
 
 `--replicas 2` starts a second `kontext serve` on the same database with dispatch off (no
 backend: it only relays what the first publishes through PostgreSQL NOTIFY) and connects the
