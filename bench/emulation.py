@@ -86,7 +86,7 @@ def step_stamps(
     for f in frames:
         step = step_in(f.kind, f.data, sampler_node) if f.sid == sid else None
         if step is not None:
-            stamps.setdefault((str(f.data.get("prompt_id")), step), f.stamp)
+            stamps.setdefault((str(f.data.get("prompt_id")), step[0]), f.stamp)
     return stamps
 
 

@@ -13,13 +13,13 @@ from comfy.messages import ProgressStateData, node_step
 SAMPLER_NODE = "31"  # the template's KSampler: its progress frames are the sampling steps
 
 
-def step_in(kind: str, data: dict[str, Any], sampler_node: str) -> int | None:
-    """The sampler step a ComfyUI `progress` or `progress_state` message carries, else None."""
+def step_in(kind: str, data: dict[str, Any], sampler_node: str) -> tuple[int, int] | None:
+    """(step, steps) of the sampler in a ComfyUI `progress` or `progress_state` message, else
+    None."""
     if kind == "progress" and str(data.get("node")) == sampler_node:
-        return int(data["value"])
+        return int(data["value"]), int(data["max"])
     if kind == "progress_state" and isinstance(data.get("nodes"), dict):
-        found = node_step(cast(ProgressStateData, data), sampler_node)
-        return found[0] if found is not None else None
+        return node_step(cast(ProgressStateData, data), sampler_node)
     return None
 
 

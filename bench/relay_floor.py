@@ -62,12 +62,6 @@ def progress_payload(data: dict[str, Any], sequence: int, frame_bytes: int) -> s
     return json.dumps({"data": {"taskProgress": update}}, separators=(",", ":"))
 
 
-def step_count(data: dict[str, Any], sampler_node: str) -> int:
-    """The steps of the run a `progress` or `progress_state` message belongs to."""
-    entry = (data.get("nodes") or {}).get(sampler_node) or data
-    return int(entry.get("max", 1))
-
-
 def framed(operation_id: str, message_type: str, payload: str | None = None) -> str:
     head = f'{{"id":{json.dumps(operation_id)},"type":"{message_type}"'
     return f"{head}}}" if payload is None else f'{head},"payload":{payload}}}'
@@ -98,14 +92,10 @@ class FloorRelay:
     async def relay(self, message: dict[str, Any]) -> None:
         kind, data = message.get("type"), message.get("data") or {}
         step = step_in(str(kind), data, self.sampler_node)
-        if step is not None and (str(data.get("prompt_id")), step) != self.last_step:
-            self.last_step = (str(data.get("prompt_id")), step)
+        if step is not None and (str(data.get("prompt_id")), step[0]) != self.last_step:
+            self.last_step = (str(data.get("prompt_id")), step[0])
             self.sequence += 1
-            heard = {
-                "value": step,
-                "max": step_count(data, self.sampler_node),
-                "node": self.sampler_node,
-            }
+            heard = {"value": step[0], "max": step[1], "node": self.sampler_node}
             payload = progress_payload(heard, self.sequence, self.frame_bytes)
             for send, operation_id in list(self.subscribers.values()):
                 await send(

@@ -157,7 +157,7 @@ async def baseline_delays(rig: Rig, raw: StampedConnection) -> list[float]:
         data = message.get("data", {})
         step = step_in(str(message.get("type")), data, sampler)
         if step is not None and data.get("prompt_id") == prompt_id:
-            arrived.setdefault(step, stamp)
+            arrived.setdefault(step[0], stamp)
     return [stamp - sent[(prompt_id, step)] for step, stamp in arrived.items()]
 
 
