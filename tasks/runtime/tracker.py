@@ -208,14 +208,16 @@ class BackendTracker:
 
     async def _on_progress_state(self, data: ProgressStateData) -> None:
         """A sampler step's first word. ComfyUI sends each step's `progress_state` before the
-        step's preview and its `progress` frame, and encodes the preview between them (1 to
-        10 ms in the recordings), so the step is recorded here and the `progress` frame that
+        step's preview and its `progress` frame, and encodes the preview between them (0.1 to
+        9.7 ms in the recordings), so the step is recorded here and the `progress` frame that
         follows changes nothing. Only prompts already followed are looked at: `progress_state`
         comes for every node of every prompt (from some versions to every socket), and a
         prompt's first `progress` still finds its task when this one could not."""
         run = self._runs.get(data["prompt_id"])
-        step = node_step(data, run.sampler_node) if run is not None else None
-        if run is not None and step is not None:
+        if run is None:
+            return
+        step = node_step(data, run.sampler_node)
+        if step is not None:
             await self._on_step(run, run.sampler_node, *step)
 
     async def _on_progress(self, run: PromptRun, data: ProgressData) -> None:

@@ -16,6 +16,7 @@ from comfy.messages import (
     ExecutedMessage,
     ExecutionStartMessage,
     NodeProgress,
+    ProgressData,
     ProgressMessage,
     ProgressStateMessage,
     StatusMessage,
@@ -119,8 +120,8 @@ def progress_state(prompt_id: str, *entries: NodeProgress) -> ProgressStateMessa
 
 
 def progress(prompt_id: str, value: int, maximum: int) -> ProgressMessage:
-    data = {"value": value, "max": maximum, "prompt_id": prompt_id, "node": "31"}
-    return {"type": "progress", "data": data}  # type: ignore[typeddict-item]
+    data: ProgressData = {"value": value, "max": maximum, "prompt_id": prompt_id, "node": "31"}
+    return {"type": "progress", "data": data}
 
 
 async def test_a_step_is_recorded_from_its_progress_state_and_once() -> None:
