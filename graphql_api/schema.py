@@ -59,7 +59,7 @@ class KontextSchema(strawberry.Schema):
     ) -> None:
         super().__init__(**options)
         if not self.exception_handlers:  # a straight call would skip them
-            lean_resolvers(self._schema, self.config.info_class)
+            lean_resolvers(self)
         self.execution_context_class = service_executor(self._schema, PARSED_DOCUMENTS)
         rules = (*specified_rules, *validation_rules, *STRAWBERRY_RULES)
         documents = Documents(self._schema, rules, max_tokens, size=PARSED_DOCUMENTS)

@@ -4,6 +4,7 @@ Strawberry's own execution, the info built only for the fields that need one."""
 from __future__ import annotations
 
 import enum
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -39,6 +40,11 @@ def loud(root: Thing) -> str:
 
 def parent_of(parent: strawberry.Parent[Thing], info: Info) -> str:
     return f"{parent.name} in {info.path.as_list()}"
+
+
+@strawberry.input
+class Size:
+    at_least: int
 
 
 class NotSoLoud(FieldExtension):
@@ -79,6 +85,32 @@ class Thing:
     @strawberry.field
     async def waited(self) -> str:
         return self.name
+
+    @strawberry.field
+    def painted(
+        self, colour: Colour, times_over: int | None = None, also: list[Colour] | None = None
+    ) -> str:
+        others = [other.value for other in also] if also is not None else None
+        return f"{self.name} {colour.value} x{times_over} and {others}"
+
+    @strawberry.field
+    async def waited_for(self, info: Info, by: strawberry.ID, note: str = "none") -> str | None:
+        if by == "0":
+            raise ValueError(f"{self.name} waited for nothing")
+        return f"{self.name} by {by} ({note}) at {info.path.as_list()}"
+
+    @strawberry.field
+    def marked(self, marks: list[str] = ["seen"]) -> int:  # noqa: B006 - a shared default
+        marks.append(self.name)  # graphql-core's default list: changed only in a copy
+        return len(marks)
+
+    @strawberry.field
+    def sized(self, size: Size) -> bool:
+        return self.count >= size.at_least
+
+    @strawberry.field
+    def named(self, id: strawberry.relay.GlobalID) -> str:
+        return f"{self.name} {id.type_name}"
 
     @strawberry.field
     def broken(self) -> str | None:
@@ -130,7 +162,7 @@ def schemas(extensions: list[Any] | None = None) -> tuple[strawberry.Schema, str
     stock = strawberry.Schema(query=Query, extensions=extensions or [], config=config)
     plain = strawberry.Schema(query=Query, extensions=extensions or [], config=config)
     stock.execution_context_class = counting(stock.execution_context_class)
-    lean_resolvers(plain._schema, plain.config.info_class)
+    lean_resolvers(plain)
     plain.execution_context_class = counting(service_executor(plain._schema, 16))
     return stock, plain
 
@@ -324,8 +356,11 @@ def test_collections_are_kept_for_the_last_documents_only() -> None:
     assert kept.of(cast(OperationDefinitionNode, with_skip.definitions[0]), {}) is None
 
 
-RESOLVED = """{ things { shout told loud whose quiet times(by: 3) waited broken }
-  later { loud whose } }"""
+RESOLVED = """{ things { shout told loud whose quiet times(by: 3) waited broken
+  painted(colour: BLUE, timesOver: 2, also: [RED, BLUE]) plain: painted(colour: RED)
+  waitedFor(by: 7, note: "n") notAtAll: waitedFor(by: "0")
+  sized(size: { atLeast: 3 }) named(id: "VGhpbmc6MQ==") marked }
+  later { loud whose times } }"""
 
 
 async def test_resolvers_called_straight_answer_and_fail_as_through_strawberry() -> None:
@@ -336,20 +371,36 @@ async def test_resolvers_called_straight_answer_and_fail_as_through_strawberry()
     assert data["things"][1] == {
         "shout": "BUS", "told": "bus for told (told)", "loud": "bus!",
         "whose": "bus in ['things', 1, 'whose']", "quiet": "bus!".lower(), "times": 9,
-        "waited": "bus", "broken": None,
+        "waited": "bus", "broken": None, "painted": "bus blue x2 and ['red', 'blue']",
+        "plain": "bus red xNone and None", "waitedFor": "bus by 7 (n) at ['things', 1, 'waitedFor']",
+        "notAtAll": None, "sized": True, "named": "bus Thing", "marked": 2,
     }  # fmt: skip
-    assert [message for message, _ in errors] == ["car is broken", "bus is broken"]
+    assert data["later"] == {"loud": "car!", "whose": "car in ['later', 'whose']", "times": 6}
+    assert sorted(message for message, _ in errors) == [
+        "bus is broken", "bus waited for nothing", "car is broken", "car waited for nothing"
+    ]  # fmt: skip
 
 
-def test_only_plain_synchronous_resolvers_without_arguments_or_extensions_are_called_straight() -> (
-    None
-):
-    schema = strawberry.Schema(query=Query)
+@strawberry.type
+class Subscription:
+    @strawberry.subscription
+    async def ticks(self, up_to: int) -> AsyncIterator[int]:
+        for tick in range(up_to):
+            yield tick
+
+
+def test_resolvers_with_arguments_strawberry_converts_and_subscriptions_keep_its_way() -> None:
+    schema = strawberry.Schema(query=Query, subscription=Subscription)
     before = {
         name: field.resolve
         for name, field in cast(GraphQLObjectType, schema._schema.type_map["Thing"]).fields.items()
     }
-    assert lean_resolvers(schema._schema, schema.config.info_class) == 5
+    ticks = cast(GraphQLObjectType, schema._schema.type_map["Subscription"]).fields["ticks"]
+    ticks_before = (ticks.resolve, ticks.subscribe)
+    assert lean_resolvers(schema) == 11  # and Query.later
     after = cast(GraphQLObjectType, schema._schema.type_map["Thing"]).fields
     swapped = {name for name, resolve in before.items() if after[name].resolve is not resolve}
-    assert swapped == {"shout", "told", "loud", "whose", "broken"}
+    assert swapped == {
+        "shout", "told", "loud", "whose", "broken", "times", "waited", "painted", "waitedFor", "marked"
+    }  # fmt: skip
+    assert (ticks.resolve, ticks.subscribe) == ticks_before
