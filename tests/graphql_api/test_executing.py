@@ -15,7 +15,7 @@ from graphql.execution import collect_fields as collect_fields_module
 from graphql.execution import executor as executor_module
 from strawberry.extensions import FieldExtension, ParserCache, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import Info
+from strawberry.types import ExecutionResult, Info
 
 from graphql_api.executing import KeptCollections, lean_resolvers, plain_leaves, service_executor
 from graphql_api.scalars import SCALAR_MAP
@@ -381,6 +381,11 @@ async def test_resolvers_called_straight_answer_and_fail_as_through_strawberry()
     ]  # fmt: skip
 
 
+async def count_to(up_to: int) -> AsyncIterator[int]:
+    for count in range(up_to):
+        yield count
+
+
 @strawberry.type
 class Subscription:
     @strawberry.subscription
@@ -388,8 +393,14 @@ class Subscription:
         for tick in range(up_to):
             yield tick
 
+    @strawberry.subscription
+    async def counted(self, up_to: int) -> AsyncIterator[int]:
+        return count_to(up_to)  # a coroutine handing back its stream, not a generator
 
-def test_resolvers_with_arguments_strawberry_converts_and_subscriptions_keep_its_way() -> None:
+
+async def test_resolvers_with_arguments_strawberry_converts_and_subscriptions_keep_its_way() -> (
+    None
+):
     schema = strawberry.Schema(query=Query, subscription=Subscription)
     before = {
         name: field.resolve
@@ -404,3 +415,7 @@ def test_resolvers_with_arguments_strawberry_converts_and_subscriptions_keep_its
         "shout", "told", "loud", "whose", "broken", "times", "waited", "painted", "waitedFor", "marked"
     }  # fmt: skip
     assert (ticks.resolve, ticks.subscribe) == ticks_before
+    for name in ("ticks", "counted"):
+        stream = await schema.subscribe(f"subscription {{ {name}(upTo: 3) }}")
+        assert not isinstance(stream, ExecutionResult)
+        assert [result.data async for result in stream] == [{name: n} for n in range(3)]
