@@ -39,5 +39,7 @@ def configure_logging(level: int = logging.INFO, *, json_lines: bool | None = No
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler], force=True)
-    # One line per request to ComfyUI would drown the lines that matter.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # One line per request to ComfyUI would drown the lines that matter, and so would libvips's
+    # notes on how it shrank each thumbnail (pyvips passes them on at INFO).
+    for chatty in ("httpx", "pyvips"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
