@@ -151,6 +151,9 @@ async def test_the_python_example_uploads_follows_and_pages(service: str) -> Non
     assert any(line.split()[:2] == ["STATUS", "COMPLETED"] for line in lines)
     assert any(line.startswith("result: http") for line in lines)
     assert any(line.startswith("history: ") for line in lines)
+    # Each event's line ends with the task's progress, which only moves forward, to 100 %.
+    shown = [float(line.split()[-2]) for line in lines if line.endswith(" %")]
+    assert shown == sorted(shown) and shown[-1] == 100.0 and len(set(shown)) > 2
 
 
 async def test_the_python_example_sends_the_key_on_http_and_websocket(secured: str) -> None:

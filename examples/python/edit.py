@@ -87,6 +87,7 @@ async def follow(task_id: str) -> dict[str, Any]:
                 last = message["payload"]["data"]["taskProgress"]
                 print(
                     f"{last['kind']:>9} {last['status']:<10} step {last['step']}/{last['totalSteps']}"
+                    f" {last['progress']:5.1f} %"
                 )
             elif message["type"] in ("complete", "error"):
                 break
