@@ -264,14 +264,14 @@ def check_batch(request: GenerationRequest) -> None:
     problems: list[Problem] = []
     if not 1 <= request.count <= MAX_BATCH:
         problems.append(
-            Problem("input.count", f"count must be between 1 and {MAX_BATCH}.", "OUT_OF_RANGE")
+            Problem("input.count", f"must be between 1 and {MAX_BATCH}.", "OUT_OF_RANGE")
         )
     key = request.idempotency_key
     if key is not None and not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
         problems.append(
             Problem(
                 "input.idempotencyKey",
-                f"idempotencyKey must be 1 to {MAX_IDEMPOTENCY_KEY} characters.",
+                f"must be 1 to {MAX_IDEMPOTENCY_KEY} characters.",
                 "OUT_OF_RANGE",
             )
         )
@@ -287,7 +287,7 @@ def check_batch(request: GenerationRequest) -> None:
         problems.append(
             Problem(
                 "input.timeoutSeconds",
-                f"timeoutSeconds must be between {low} and {high}.",
+                f"must be between {low} and {high}.",
                 "OUT_OF_RANGE",
             )
         )

@@ -123,9 +123,7 @@ class HistoryPage:
 
 def check_page_size(first: int) -> None:
     if not 1 <= first <= MAX_PAGE:
-        raise InvalidRequest.single(
-            "first", f"first must be between 1 and {MAX_PAGE}.", "OUT_OF_RANGE"
-        )
+        raise InvalidRequest.single("first", f"must be between 1 and {MAX_PAGE}.", "OUT_OF_RANGE")
 
 
 async def newest_first(
@@ -148,7 +146,7 @@ def check_history_query(query: HistoryQuery) -> None:
     check_text(query.search, "search")
     if query.search is not None and len(query.search) > MAX_SEARCH:
         raise InvalidRequest.single(
-            "search", f"search is limited to {MAX_SEARCH} characters.", "OUT_OF_RANGE"
+            "search", f"is limited to {MAX_SEARCH} characters.", "OUT_OF_RANGE"
         )
 
 

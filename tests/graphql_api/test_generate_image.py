@@ -187,6 +187,8 @@ BAD_PARAMETERS = [
     ({"description": "   "}, "input.description"),
     ({"description": "x" * 100_000}, "input.description"),
     ({"count": 9}, "input.count"),
+    ({"timeoutSeconds": 0}, "input.timeoutSeconds"),
+    ({"idempotencyKey": "k" * 129}, "input.idempotencyKey"),
     ({"parameters": {"sampler": "no_such_sampler"}}, "input.parameters.sampler"),
 ]
 
@@ -199,6 +201,9 @@ async def test_bad_parameters_are_refused_with_the_field_named(
     response = await api.execute(GENERATE, input=data)
     assert response.codes == ["BAD_USER_INPUT"], response.body
     assert response.errors[0]["extensions"]["field"] == field
+    # The message names the field once, before what is wrong with it.
+    said = response.errors[0]["message"].removeprefix(f"{field}: ")
+    assert said != response.errors[0]["message"] and not said.startswith(field.split(".")[-1])
     await assert_nothing_written(settings.storage_dir)
 
 

@@ -69,7 +69,11 @@ async def test_history_is_newest_first_and_filters_by_status_and_text(api: Graph
 async def test_bad_cursor_and_page_size_are_typed_errors(api: GraphQLClient) -> None:
     assert (await api.execute(HISTORY, after="not-a-cursor")).codes == ["BAD_USER_INPUT"]
     assert (await api.execute(HISTORY, first=0)).codes == ["BAD_USER_INPUT"]
-    assert (await api.execute(HISTORY, first=1000)).codes == ["BAD_USER_INPUT"]
+    too_many = await api.execute(HISTORY, first=1000)
+    assert too_many.codes == ["BAD_USER_INPUT"]
+    assert too_many.errors[0]["message"] == "first: must be between 1 and 100."
+    long_search = await api.execute(HISTORY, search="x" * 1000)
+    assert long_search.errors[0]["message"].startswith("search: is limited to ")
 
 
 async def test_cancel_pending_task_then_cancel_again_is_an_invalid_state(
